@@ -1,0 +1,1 @@
+"""Benchmark suites behind `nocwise bench SUITE --json FILE`."""
