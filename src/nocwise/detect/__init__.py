@@ -1,0 +1,1 @@
+"""Detection: metrics, logs and traces -> anomalies with evidence."""

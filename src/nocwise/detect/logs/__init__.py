@@ -1,0 +1,1 @@
+"""Log intelligence: header parsing, masking, online template mining, log anomalies."""

@@ -1,0 +1,1 @@
+"""Vectorised, unsupervised metric anomaly detection and forecasting."""
