@@ -1,0 +1,192 @@
+"""Alarms as 3GPP TS 28.111/28.532 fault supervision, ITU-T X.733 and TMF642 define them.
+
+Lifecycle: raised -> changed* -> cleared (terminal). Acknowledgement is orthogonal to clearing;
+an alarm leaves the alarm list when it is both cleared and acknowledged. A clear is never lost.
+
+>>> from datetime import UTC, datetime
+>>> t = datetime(2026, 1, 1, tzinfo=UTC)
+>>> a = Alarm("a1", "site-1/router-2", EventType.COMMUNICATIONS, "linkDown", Severity.MAJOR, t)
+>>> a.is_active, a.clear(t).is_active, a.clear(t).ack("ops", t).in_alarm_list
+(True, False, False)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from nocwise.model.errors import InvalidRecordError
+
+
+class Severity(StrEnum):
+    """X.733 perceived severity."""
+
+    CRITICAL = "CRITICAL"
+    MAJOR = "MAJOR"
+    MINOR = "MINOR"
+    WARNING = "WARNING"
+    INDETERMINATE = "INDETERMINATE"
+    CLEARED = "CLEARED"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse: CRITICAL 5 ... CLEARED 0."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 5,
+    Severity.MAJOR: 4,
+    Severity.MINOR: 3,
+    Severity.WARNING: 2,
+    Severity.INDETERMINATE: 1,
+    Severity.CLEARED: 0,
+}
+
+
+class EventType(StrEnum):
+    """X.733 / 3GPP event types (TMF642 alarmType)."""
+
+    COMMUNICATIONS = "communicationsAlarm"
+    QUALITY_OF_SERVICE = "qualityOfServiceAlarm"
+    PROCESSING_ERROR = "processingErrorAlarm"
+    EQUIPMENT = "equipmentAlarm"
+    ENVIRONMENTAL = "environmentalAlarm"
+    INTEGRITY_VIOLATION = "integrityViolation"
+    OPERATIONAL_VIOLATION = "operationalViolation"
+    PHYSICAL_VIOLATION = "physicalViolation"
+    SECURITY_VIOLATION = "securityServiceOrMechanismViolation"
+    TIME_DOMAIN_VIOLATION = "timeDomainViolation"
+
+
+class AckState(StrEnum):
+    """Acknowledgement state (orthogonal to clearing)."""
+
+    UNACKNOWLEDGED = "unacknowledged"
+    ACKNOWLEDGED = "acknowledged"
+
+
+class Trend(StrEnum):
+    """X.733 trend indication."""
+
+    MORE_SEVERE = "moreSevere"
+    NO_CHANGE = "noChange"
+    LESS_SEVERE = "lessSevere"
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """An operator's note on an alarm."""
+
+    time: datetime
+    user_id: str
+    text: str
+
+
+def fingerprint_of(
+    source: str, managed_object: str, event_type: str, probable_cause: str, specific_problem: str
+) -> str:
+    """The identity of "the same problem on the same object": what dedup keys on by default."""
+    key = "\x1f".join((source, managed_object, event_type, probable_cause, specific_problem))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Alarm:
+    """One alarm on one managed object, as a fault-management system reports it."""
+
+    alarm_id: str
+    managed_object: str
+    event_type: EventType
+    probable_cause: str
+    perceived_severity: Severity
+    event_time: datetime
+    specific_problem: str = ""
+    raised_time: datetime | None = None
+    changed_time: datetime | None = None
+    cleared_time: datetime | None = None
+    additional_text: str = ""
+    additional_info: Mapping[str, str] = field(default_factory=dict)
+    proposed_repair_actions: str = ""
+    trend_indication: Trend | None = None
+    threshold_info: Mapping[str, str] | None = None
+    root_cause_indicator: bool = False
+    correlated_notifications: tuple[str, ...] = ()
+    ack_state: AckState = AckState.UNACKNOWLEDGED
+    ack_user_id: str | None = None
+    ack_time: datetime | None = None
+    comments: tuple[Comment, ...] = ()
+    service_affecting: bool = False
+    planned_outage_indicator: bool = False
+    source: str = "api"
+    fingerprint: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.alarm_id:
+            raise InvalidRecordError("alarm_id must not be empty")
+        if not self.managed_object:
+            raise InvalidRecordError("managed_object must not be empty")
+        if self.event_time.tzinfo is None:
+            raise InvalidRecordError("event_time must be timezone-aware")
+        if not self.fingerprint:
+            fp = fingerprint_of(
+                self.source,
+                self.managed_object,
+                self.event_type,
+                self.probable_cause,
+                self.specific_problem,
+            )
+            object.__setattr__(self, "fingerprint", fp)
+        if self.raised_time is None:
+            object.__setattr__(self, "raised_time", self.event_time)
+        if self.perceived_severity is Severity.CLEARED and self.cleared_time is None:
+            object.__setattr__(self, "cleared_time", self.event_time)
+
+    @property
+    def is_cleared(self) -> bool:
+        """Cleared is terminal."""
+        return self.cleared_time is not None
+
+    @property
+    def is_active(self) -> bool:
+        """Raised and not yet cleared."""
+        return self.cleared_time is None
+
+    @property
+    def in_alarm_list(self) -> bool:
+        """An alarm stays listed until it is both cleared and acknowledged."""
+        return not (self.is_cleared and self.ack_state is AckState.ACKNOWLEDGED)
+
+    def change_severity(self, severity: Severity, at: datetime) -> Alarm:
+        """A changed notification; a cleared alarm cannot change any more."""
+        if self.is_cleared:
+            raise InvalidRecordError(f"alarm {self.alarm_id} is cleared; it cannot change")
+        if severity is Severity.CLEARED:
+            return self.clear(at)
+        old, new = self.perceived_severity.rank, severity.rank
+        trend = (
+            Trend.MORE_SEVERE if new > old else Trend.LESS_SEVERE if new < old else Trend.NO_CHANGE
+        )
+        return replace(self, perceived_severity=severity, changed_time=at, trend_indication=trend)
+
+    def clear(self, at: datetime) -> Alarm:
+        """Clear the alarm; clearing twice keeps the first clear time."""
+        if self.is_cleared:
+            return self
+        return replace(self, perceived_severity=Severity.CLEARED, cleared_time=at, changed_time=at)
+
+    def ack(self, user_id: str, at: datetime) -> Alarm:
+        """Acknowledge (works on active and cleared alarms alike)."""
+        return replace(self, ack_state=AckState.ACKNOWLEDGED, ack_user_id=user_id, ack_time=at)
+
+    def unack(self) -> Alarm:
+        """Withdraw an acknowledgement."""
+        return replace(self, ack_state=AckState.UNACKNOWLEDGED, ack_user_id=None, ack_time=None)
+
+    def comment(self, user_id: str, text: str, at: datetime) -> Alarm:
+        """Add an operator comment."""
+        return replace(self, comments=(*self.comments, Comment(at, user_id, text)))
