@@ -1,0 +1,1 @@
+"""Stores: state (SQL: alarms, incidents, topology, tokens, audit) and telemetry (DuckDB)."""

@@ -1,0 +1,1 @@
+"""State store: SQLAlchemy 2 on SQLite (WAL) by default, PostgreSQL in production."""
