@@ -1,0 +1,366 @@
+"""Online log template miner: one pass, stable ids, recorded evolution, versioned JSON state.
+
+A line is masked (addresses, ids, numbers: :mod:`nocwise.detect.logs.masking`), cut into tokens,
+and compared with the templates of the same token count. A line that fits a template is counted;
+one that differs from its closest template only in words that look variable (digits or masked
+spans) widens that template; one that differs in plain words opens a template of its own until
+enough distinct values have been seen at those positions (``evidence_values``), and then all
+sibling templates are merged into one with a ``<*>`` there. That is Brain's downward rule ("a
+column with few distinct values splits the group, one with many is a variable"; Yu et al.,
+"Brain: Log Parsing with Bidirectional Parallel Tree", IEEE TSC 2023) applied online, on the
+token-count buckets and closest-template search of Drain (He et al., ICWS 2017).
+
+Ids never change meaning: a merge keeps the lowest id and records the others as its aliases, so
+ids handed out earlier are re-labelled with :meth:`TemplateMiner.resolve`. Every creation,
+widening and merge is an event in :meth:`TemplateMiner.history`, numbered by the miner version.
+
+Throughput comes from masking a whole batch in one regex pass and from a cache keyed by the
+masked line: a line whose masked form was seen before costs one dict lookup.
+
+Weak at: variables whose values are few and word-like (they stay split into one template per
+value until ``evidence_values`` distinct values appear); variables whose token count varies
+(a value with spaces in it); templates seen fewer times than ``evidence_values``.
+
+>>> m = TemplateMiner()
+>>> m.learn("Failed password for root from 10.0.0.1 port 22 ssh2").template
+'Failed password for root from <*> port <*> ssh2'
+>>> for user in ("admin", "guest"):
+...     r = m.learn(f"Failed password for {user} from 10.0.0.9 port 4711 ssh2")
+>>> r.template, r.change
+('Failed password for <*> from <*> port <*> ssh2', 'merged')
+>>> m.match("Failed password for oper from 10.1.1.1 port 80 ssh2").params
+['oper', '10.1.1.1', '80']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field
+
+from nocwise.detect.logs.masking import DEFAULT_RULES, Masker, MaskRule
+from nocwise.detect.logs.template import (
+    WILDCARD,
+    Change,
+    MatchResult,
+    is_word,
+    template_regex,
+    tokenize,
+)
+from nocwise.model.errors import InvalidRecordError
+from nocwise.model.state import ModelState
+
+__all__ = ["TemplateMiner", "TemplateMinerConfig"]
+
+_SCHEMA = "nocwise.detect.logs.template_miner"
+_VERSION = 1
+_Tokens = tuple[str, ...]
+
+
+class TemplateMinerConfig(BaseModel):
+    """One configuration for every source (no per-data-set rules or thresholds)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["nocwise"] = "nocwise"
+    rules: tuple[MaskRule, ...] = DEFAULT_RULES
+    evidence_values: int = Field(default=4, ge=2)
+    """Distinct word values seen at a position before it becomes a variable."""
+    min_shared: float = Field(default=0.5, ge=0.0, le=1.0)
+    """Share of a line's word tokens that must equal a template's for the two to be compared."""
+    cache_size: int = Field(default=500_000, ge=0)
+    """Masked lines remembered (cleared when full)."""
+    max_chars: int = Field(default=20_000, ge=16)
+    """Longer lines are cut to this many characters before mining."""
+
+
+def _looks_variable(token: str) -> bool:
+    """A token that is probably a value: it has a digit or a masked span in it."""
+    return WILDCARD in token or any(c.isdigit() for c in token)
+
+
+class TemplateMiner:
+    """Online template miner: ``learn`` mutates, ``match`` only reads."""
+
+    def __init__(self, config: TemplateMinerConfig | None = None) -> None:
+        self.config = config or TemplateMinerConfig()
+        self._masker = Masker(self.config.rules, placeholder=WILDCARD)
+        self._tokens: list[_Tokens] = []
+        self._versions: list[int] = []
+        self._parent = np.zeros(0, dtype=np.int64)
+        self._counts = np.zeros(0, dtype=np.int64)
+        self._buckets: dict[int, list[int]] = {}
+        self._by_tokens: dict[_Tokens, int] = {}
+        self._evidence: dict[_Tokens, set[_Tokens]] = {}
+        self._history: list[dict[str, Any]] = []
+        self._cache: dict[str, int] = {}
+        self._regex: dict[tuple[int, int], Any] = {}
+        self.version = 0
+
+    # ------------------------------------------------------------------ public API
+
+    def learn(self, line: str | bytes) -> MatchResult:
+        """Learn one line and return its template (the only other mutator is learn_batch)."""
+        raw = _text(line, self.config.max_chars)
+        masked = self._masker.mask(raw)
+        tid = self._cache.get(masked)
+        change: Change = "none"
+        if tid is None:
+            tid, change = self._learn_masked(masked)
+        tid = int(self._parent[tid])
+        self._counts[tid] += 1
+        return self._result(tid, raw, change)
+
+    def learn_batch(self, lines: Sequence[str | bytes]) -> npt.NDArray[np.int64]:
+        """Learn many lines; the template id of each, as current after the whole batch."""
+        raws = [_text(x, self.config.max_chars) for x in lines]
+        masked = self._masker.mask_many(raws)
+        get = self._cache.get
+        ids = np.fromiter((get(m, -1) for m in masked), dtype=np.int64, count=len(masked))
+        for j in np.flatnonzero(ids < 0).tolist():
+            tid = get(masked[j])
+            ids[j] = tid if tid is not None else self._learn_masked(masked[j])[0]
+        ids = self._parent[ids] if len(ids) else ids
+        self._counts += np.bincount(ids, minlength=len(self._counts)).astype(np.int64)
+        return ids
+
+    def match(self, line: str | bytes) -> MatchResult | None:
+        """The template a line fits, without learning anything; None if it fits none."""
+        raw = _text(line, self.config.max_chars)
+        masked = self._masker.mask(raw)
+        tid = self._cache.get(masked)
+        if tid is None:
+            tid = self._find_exact(_normalise(tokenize(masked)))
+            if tid is None:
+                return None
+        return self._result(int(self._parent[tid]), raw, "none")
+
+    def resolve(self, ids: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """Re-label ids handed out earlier with the ids of the templates they were merged into."""
+        arr = np.asarray(ids, dtype=np.int64)
+        return self._parent[arr] if arr.size else arr
+
+    def template(self, template_id: int) -> str:
+        """The current text of a template (an old id gives the template it was merged into)."""
+        return "".join(self._tokens[int(self._parent[template_id])])
+
+    def templates(self) -> dict[int, str]:
+        """Live templates: id -> text."""
+        return {t: "".join(self._tokens[t]) for b in self._buckets.values() for t in b}
+
+    def count(self, template_id: int) -> int:
+        """Lines learned into a template."""
+        return int(self._counts[int(self._parent[template_id])])
+
+    def history(self, since: int = 0) -> list[dict[str, Any]]:
+        """Evolution events after miner version ``since``: created, updated and merged."""
+        return [e for e in self._history if e["version"] > since]
+
+    def mask(self, line: str) -> str:
+        """The line as the miner sees it (every masked span is ``<*>``)."""
+        return self._masker.mask(line)
+
+    # ------------------------------------------------------------------ state
+
+    def to_state(self) -> ModelState:
+        """Versioned snapshot: templates, aliases, counts, evidence and history (no cache)."""
+        return ModelState(
+            _SCHEMA,
+            _VERSION,
+            {
+                "config": self.config.model_dump(mode="json"),
+                "version": self.version,
+                "tokens": [list(t) for t in self._tokens],
+                "versions": list(self._versions),
+                "evidence": [
+                    [list(k), [list(v) for v in sorted(vs)]] for k, vs in self._evidence.items()
+                ],
+                "history": self._history,
+            },
+            {"parent": self._parent.copy(), "counts": self._counts.copy()},
+        )
+
+    @classmethod
+    def from_state(cls, state: ModelState) -> TemplateMiner:
+        """Rebuild a miner from :meth:`to_state` output."""
+        state.expect(_SCHEMA, _VERSION)
+        p = state.params
+        try:
+            miner = cls(TemplateMinerConfig.model_validate(p["config"]))
+            miner.version = int(p["version"])
+            miner._tokens = [tuple(str(x) for x in t) for t in p["tokens"]]
+            miner._versions = [int(v) for v in p["versions"]]
+            miner._parent = np.asarray(state.arrays["parent"], dtype=np.int64).copy()
+            miner._counts = np.asarray(state.arrays["counts"], dtype=np.int64).copy()
+            miner._evidence = {tuple(k): {tuple(v) for v in vs} for k, vs in p["evidence"]}
+            miner._history = list(p["history"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidRecordError(f"bad template miner state: {exc}") from exc
+        if not (len(miner._tokens) == len(miner._versions) == len(miner._parent)):
+            raise InvalidRecordError("template miner state arrays disagree in length")
+        for tid, toks in enumerate(miner._tokens):
+            if miner._parent[tid] == tid:
+                miner._buckets.setdefault(len(toks), []).append(tid)
+                miner._by_tokens[toks] = tid
+        return miner
+
+    # ------------------------------------------------------------------ mining
+
+    def _result(self, tid: int, raw: str, change: Change) -> MatchResult:
+        toks = self._tokens[tid]
+        key = (tid, self._versions[tid])
+        rx = self._regex.get(key)
+        if rx is None:
+            rx = template_regex(toks)
+            self._regex[key] = rx
+        m = rx.fullmatch(raw)
+        params = list(m.groups()) if m else []
+        return MatchResult(tid, "".join(toks), params, change)
+
+    def _find_exact(self, toks: _Tokens) -> int | None:
+        best, best_consts = None, -1
+        for tid in self._buckets.get(len(toks), ()):
+            tt = self._tokens[tid]
+            if all(a in (b, WILDCARD) for a, b in zip(tt, toks, strict=True)):
+                consts = sum(a != WILDCARD for a in tt)
+                if consts > best_consts:
+                    best, best_consts = tid, consts
+        return best
+
+    def _learn_masked(self, masked: str) -> tuple[int, Change]:
+        toks = _normalise(tokenize(masked))
+        tid, change = self._place(toks)
+        if self.config.cache_size:
+            if len(self._cache) >= self.config.cache_size:
+                self._cache.clear()
+            self._cache[masked] = tid
+        return tid, change
+
+    def _place(self, toks: _Tokens) -> tuple[int, Change]:
+        exact = self._find_exact(toks)
+        if exact is not None:
+            return exact, "none"
+        n_words = sum(1 for t in toks if is_word(t) and t != WILDCARD)
+        best: int | None = None
+        best_shared, best_diff = -1, 0
+        best_pos: list[int] = []
+        for tid in self._buckets.get(len(toks), ()):
+            tt = self._tokens[tid]
+            diff: list[int] = []
+            shared = 0
+            ok = True
+            for i, (a, b) in enumerate(zip(tt, toks, strict=True)):
+                if a == b:
+                    if a != WILDCARD and is_word(a):
+                        shared += 1
+                elif a != WILDCARD:
+                    if not (is_word(a) and is_word(b)):
+                        ok = False
+                        break
+                    diff.append(i)
+            if ok and (shared > best_shared or (shared == best_shared and len(diff) < best_diff)):
+                best, best_shared, best_diff, best_pos = tid, shared, len(diff), diff
+        if best is None or best_shared < max(1.0, self.config.min_shared * n_words):
+            return self._create(toks), "created"
+        tt = self._tokens[best]
+        key = tuple(WILDCARD if i in best_pos else t for i, t in enumerate(tt))
+        if all(_looks_variable(tt[i]) and _looks_variable(toks[i]) for i in best_pos):
+            return self._generalise(key, best), "updated"
+        seen = self._evidence.setdefault(key, set())
+        if len(seen) < self.config.evidence_values:
+            seen.add(tuple(tt[i] for i in best_pos))
+            seen.add(tuple(toks[i] for i in best_pos))
+        if len(seen) >= self.config.evidence_values:
+            del self._evidence[key]
+            return self._generalise(key, best), "merged"
+        return self._create(toks), "created"
+
+    def _event(self, kind: str, tid: int, **extra: Any) -> None:
+        self.version += 1
+        self._history.append(
+            {
+                "version": self.version,
+                "kind": kind,
+                "id": tid,
+                "template": "".join(self._tokens[tid]),
+                **extra,
+            }
+        )
+
+    def _create(self, toks: _Tokens) -> int:
+        tid = len(self._tokens)
+        self._tokens.append(toks)
+        self._versions.append(0)
+        self._parent = np.append(self._parent, np.int64(tid))
+        self._counts = np.append(self._counts, np.int64(0))
+        self._buckets.setdefault(len(toks), []).append(tid)
+        self._by_tokens[toks] = tid
+        self._event("created", tid)
+        return tid
+
+    def _generalise(self, key: _Tokens, tid: int) -> int:
+        """Widen ``tid`` to ``key`` and merge every template that ``key`` now covers."""
+        bucket = self._buckets[len(key)]
+        covered = [
+            t
+            for t in bucket
+            if all(k in (WILDCARD, a) for k, a in zip(key, self._tokens[t], strict=True))
+        ]
+        survivor = min(covered)
+        for t in covered:
+            if t != survivor:
+                self._merge(t, survivor)
+        if self._tokens[survivor] != key:
+            del self._by_tokens[self._tokens[survivor]]
+            self._tokens[survivor] = key
+            self._by_tokens[key] = survivor
+            self._versions[survivor] += 1
+            self._event("updated", survivor, template_version=self._versions[survivor])
+        return survivor
+
+    def _merge(self, old: int, into: int) -> None:
+        self._buckets[len(self._tokens[old])].remove(old)
+        del self._by_tokens[self._tokens[old]]
+        self._parent[self._parent == old] = into
+        self._counts[into] += self._counts[old]
+        self._counts[old] = 0
+        self._event("merged", old, into=into)
+
+
+def _normalise(toks: _Tokens) -> _Tokens:
+    """One space for any whitespace run, one ``<*>`` for adjacent placeholders and in `` ()``."""
+    out: list[str] = []
+    for t in toks:
+        if t == ")" and len(out) >= 2 and out[-1] == "(" and out[-2] == " ":
+            out.append(WILDCARD)  # " ()" is an empty value
+        if t.isspace():
+            t = " "
+        elif WILDCARD in t and out and out[-1].endswith(WILDCARD) and t.startswith(WILDCARD):
+            t = t[len(WILDCARD) :]
+            if not t:
+                continue
+        out.append(t)
+    return tuple(out)
+
+
+def _text(line: str | bytes, limit: int) -> str:
+    text = line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line)
+    return text[:limit]
+
+
+def learn_all(miner: TemplateMiner, lines: Iterable[str]) -> npt.NDArray[np.int64]:
+    """Learn an iterable in batches of 4096 and return the final (re-labelled) ids."""
+    out: list[npt.NDArray[np.int64]] = []
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) == 4096:
+            out.append(miner.learn_batch(batch))
+            batch = []
+    if batch:
+        out.append(miner.learn_batch(batch))
+    ids = np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+    return miner.resolve(ids)
