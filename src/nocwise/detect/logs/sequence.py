@@ -415,7 +415,7 @@ class SequenceDetector:
         old = self.history[e_last].copy()
         for c in range(k):
             from_batch = tok[np.maximum(i_last - c, 0)]
-            from_old = old[:, np.clip(c - size, 0, k - 1)] if k else from_batch
+            from_old = old[np.arange(old.shape[0]), np.clip(c - size, 0, k - 1)]
             self.history[e_last, c] = np.where(c < size, from_batch, from_old)
         self.last_ts_ms[e_last] = events.ts_ms[order][last]
         self.in_anomaly[e_last] = is_anomaly[order][last]
