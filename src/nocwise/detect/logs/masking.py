@@ -15,7 +15,7 @@ idempotent: ``mask(mask(x)) == mask(x)``.
 >>> m.mask("Interface GigabitEthernet0/0/1, changed state to down")
 'Interface <IF>, changed state to down'
 >>> m.mask("attach imsi=208930000000001 cell 0x1f2e")
-'attach imsi=<IMSI> cell <HEX>'
+'attach imsi=<IMSI> cell <CELL>'
 """
 
 from __future__ import annotations

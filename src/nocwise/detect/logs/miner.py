@@ -24,12 +24,12 @@ value until ``evidence_values`` distinct values appear); variables whose token c
 >>> m = TemplateMiner()
 >>> m.learn("Failed password for root from 10.0.0.1 port 22 ssh2").template
 'Failed password for root from <*> port <*> ssh2'
->>> for user in ("admin", "guest"):
+>>> for user in ("admin", "guest", "oper"):
 ...     r = m.learn(f"Failed password for {user} from 10.0.0.9 port 4711 ssh2")
 >>> r.template, r.change
 ('Failed password for <*> from <*> port <*> ssh2', 'merged')
->>> m.match("Failed password for oper from 10.1.1.1 port 80 ssh2").params
-['oper', '10.1.1.1', '80']
+>>> m.match("Failed password for test from 10.1.1.1 port 80 ssh2").params
+['test', '10.1.1.1', '80']
 """
 
 from __future__ import annotations
