@@ -43,9 +43,7 @@ def _path(loc: tuple[int | str, ...]) -> str:
 def _explain(exc: ValidationError) -> list[str]:
     problems = []
     for err in exc.errors(include_url=False):
-        loc = tuple(
-            p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))
-        )
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         path = _path(loc)
         secret = any(w in path.lower() for w in _SECRET_WORDS)
         shown = "***" if secret else repr(err.get("input"))

@@ -32,11 +32,31 @@ class RelationKind(StrEnum):
 
 ENTITY_KINDS: frozenset[str] = frozenset(
     {
-        "cell", "gnodeb", "enodeb", "csr", "agg_router", "core_router", "link", "amf", "smf",
-        "upf", "nrf", "udm", "ausf", "dns", "k8s_node", "pod", "microservice", "database",
-        "site", "power", "customer", "cfs", "rfs",
+        "cell",
+        "gnodeb",
+        "enodeb",
+        "csr",
+        "agg_router",
+        "core_router",
+        "link",
+        "amf",
+        "smf",
+        "upf",
+        "nrf",
+        "udm",
+        "ausf",
+        "dns",
+        "k8s_node",
+        "pod",
+        "microservice",
+        "database",
+        "site",
+        "power",
+        "customer",
+        "cfs",
+        "rfs",
     }
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -220,10 +220,14 @@ class TopologyRepository:
     def upsert(self, entities: Sequence[Entity], relations: Sequence[Relation]) -> None:
         """Add or update entities and relations."""
         ents = [
-            {"id": e.id, "kind": e.kind, "domain": e.domain.value,
-             "doc": _dumps(codec.entity_to_dict(e))}
+            {
+                "id": e.id,
+                "kind": e.kind,
+                "domain": e.domain.value,
+                "doc": _dumps(codec.entity_to_dict(e)),
+            }
             for e in {e.id: e for e in entities}.values()
-        ]  # fmt: skip
+        ]
         rels = [
             {"src": r.src, "dst": r.dst, "kind": r.kind.value}
             for r in {(r.src, r.dst, r.kind): r for r in relations}.values()
@@ -234,9 +238,12 @@ class TopologyRepository:
             upsert(self.s, _table(RelationRow), rels[i : i + 500], ["src", "dst", "kind"], False)
 
     def entities(
-        self, kind: str | None = None, domain: str | None = None, limit: int | None = None,
+        self,
+        kind: str | None = None,
+        domain: str | None = None,
+        limit: int | None = None,
         offset: int = 0,
-    ) -> list[Entity]:  # fmt: skip
+    ) -> list[Entity]:
         """Entities, optionally filtered."""
         q = select(EntityRow).order_by(EntityRow.id)
         if kind is not None:
@@ -271,10 +278,14 @@ class ChangeRepository:
     def upsert_many(self, changes: Sequence[Change]) -> None:
         """Store changes (idempotent by id)."""
         rows = [
-            {"id": c.id, "ts": c.ts, "entity_id": c.entity_id,
-             "doc": _dumps(codec.change_to_dict(c))}
+            {
+                "id": c.id,
+                "ts": c.ts,
+                "entity_id": c.entity_id,
+                "doc": _dumps(codec.change_to_dict(c)),
+            }
             for c in changes
-        ]  # fmt: skip
+        ]
         upsert(self.s, _table(ChangeRow), rows, ["id"])
 
     def near(self, entity_ids: Iterable[str], since: datetime, until: datetime) -> list[Change]:
@@ -321,9 +332,15 @@ class TokenRepository:
         secret = secret or self.PREFIX + secrets.token_urlsafe(32)
         token_id = secrets.token_hex(6)
         self.s.add(
-            TokenRow(id=token_id, name=name, role=role, token_hash=hash_token(secret),
-                     created=now, revoked=False)
-        )  # fmt: skip
+            TokenRow(
+                id=token_id,
+                name=name,
+                role=role,
+                token_hash=hash_token(secret),
+                created=now,
+                revoked=False,
+            )
+        )
         return token_id, secret
 
     def ensure(self, secret: str, role: str, name: str, now: datetime) -> None:
@@ -355,8 +372,9 @@ class TokenRepository:
 GENESIS = "0" * 64
 
 
-def _audit_hash(prev: str, ts: datetime, actor: str, role: str, action: str, target: str,
-                detail: str) -> str:  # fmt: skip
+def _audit_hash(
+    prev: str, ts: datetime, actor: str, role: str, action: str, target: str, detail: str
+) -> str:
     payload = "\x1f".join((prev, ts.isoformat(), actor, role, action, target, detail))
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -367,8 +385,9 @@ class AuditLog:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def append(self, ts: datetime, actor: str, role: str, action: str, target: str,
-               detail: str = "") -> AuditEvent:  # fmt: skip
+    def append(
+        self, ts: datetime, actor: str, role: str, action: str, target: str, detail: str = ""
+    ) -> AuditEvent:
         """Add an entry at the end of the chain."""
         q = select(AuditRow).order_by(AuditRow.seq.desc()).limit(1)
         if self.s.get_bind().dialect.name == "postgresql":
@@ -376,8 +395,18 @@ class AuditLog:
         last = self.s.scalar(q)
         prev = last.hash if last else GENESIS
         h = _audit_hash(prev, ts, actor, role, action, target, detail)
-        self.s.add(AuditRow(ts=ts, actor=actor, role=role, action=action, target=target,
-                            detail=detail, prev_hash=prev, hash=h))  # fmt: skip
+        self.s.add(
+            AuditRow(
+                ts=ts,
+                actor=actor,
+                role=role,
+                action=action,
+                target=target,
+                detail=detail,
+                prev_hash=prev,
+                hash=h,
+            )
+        )
         self.s.flush()
         return AuditEvent(ts, actor, role, action, target, detail, prev, h)
 
@@ -412,6 +441,10 @@ class BatchRepository:
 
     def remember(self, batch_id: str, source: str, count: int, now: datetime) -> None:
         """Record a stored batch (in the same transaction as its data)."""
-        upsert(self.s, _table(BatchRow),
-               [{"batch_id": batch_id, "source": source, "ts": now, "count": count}],
-               ["batch_id"], update=False)  # fmt: skip
+        upsert(
+            self.s,
+            _table(BatchRow),
+            [{"batch_id": batch_id, "source": source, "ts": now, "count": count}],
+            ["batch_id"],
+            update=False,
+        )

@@ -103,7 +103,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "ingest_batches", "audit_log", "api_tokens", "tickets", "changes", "relations",
-        "entities", "incidents", "alarms",
-    ):  # fmt: skip
+        "ingest_batches",
+        "audit_log",
+        "api_tokens",
+        "tickets",
+        "changes",
+        "relations",
+        "entities",
+        "incidents",
+        "alarms",
+    ):
         op.drop_table(table)

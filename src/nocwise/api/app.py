@@ -1,0 +1,74 @@
+"""The application factory: everything is built here from settings and a clock, nothing at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from nocwise import __version__
+from nocwise.api import errors
+from nocwise.api.deps import Viewer, get_runtime
+from nocwise.api.errors import problem
+from nocwise.api.routers import alarms, incidents, system
+from nocwise.clock import Clock, SystemClock
+from nocwise.config import Settings
+from nocwise.runtime.runtime import Runtime
+
+
+def create_app(
+    settings: Settings,
+    clock: Clock | None = None,
+    runtime: Runtime | None = None,
+    console: bool = False,
+) -> FastAPI:
+    """An app with its own runtime (stores, bus, pipeline), started and stopped by the lifespan."""
+    clock = clock or SystemClock()
+    rt = runtime or Runtime(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await rt.start()
+        try:
+            yield
+        finally:
+            await rt.stop()
+
+    app = FastAPI(
+        title="nocwise",
+        version=__version__,
+        description="AIOps for telecom operators: alarms in, a few explained incidents out.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = rt
+    app.state.settings = settings
+    errors.install(app)
+    max_body = settings.server.max_body_bytes
+
+    @app.middleware("http")
+    async def limit_body(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > max_body:
+            return problem(413, "Payload too large", f"the body exceeds {max_body} bytes")
+        return await call_next(request)
+
+    app.include_router(system.router)
+    app.include_router(alarms.router)
+    app.include_router(incidents.router)
+
+    @app.get("/metrics", tags=["system"], include_in_schema=True)
+    def metrics(request: Request, principal: Viewer) -> Response:
+        """nocwise's own metrics in the Prometheus text format."""
+        del principal
+        registry = get_runtime(request).metrics.registry
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    if console:
+        from nocwise.console.pages import mount_console
+
+        mount_console(app, rt)
+    return app

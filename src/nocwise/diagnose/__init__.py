@@ -1,0 +1,1 @@
+"""Root-cause diagnosis: ranked hypotheses over topology, timing and recent changes, with evidence."""

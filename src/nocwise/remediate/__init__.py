@@ -1,0 +1,1 @@
+"""Remediation: recommendations learned from ticket history and runbooks; guarded actions."""

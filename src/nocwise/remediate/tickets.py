@@ -1,0 +1,158 @@
+"""Recommend remediation from how engineers closed similar past tickets.
+
+Past resolved tickets are embedded with TF-IDF over word and character n-grams (robust to the
+typos and abbreviations of real ticket text); an incident is described the same way (its
+alarms' probable causes, problems and texts, the kinds of entities involved and its top
+hypothesis) and the nearest tickets vote for their resolution action, weighted by similarity.
+
+Weak at: actions never seen in history (it can only recommend what was done before) and
+history whose resolution notes are empty. Reference: k-nearest-neighbour ticket resolution
+recommendation as in Zhou et al., "Resolution recommendation for event tickets in service
+management" (IM 2015).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
+
+from nocwise.model import (
+    Alarm,
+    Evidence,
+    Incident,
+    Recommendation,
+    RecommendationSource,
+    Ticket,
+    TicketStatus,
+)
+from nocwise.topology.graph import TopologyGraph
+
+_ACTION_NOTE = re.compile(r"^\s*action\s*[:=]\s*(\S+)", re.IGNORECASE)
+_SPACE = re.compile(r"\s+")
+
+
+def action_of(ticket: Ticket) -> str | None:
+    """The action a ticket was closed with: an ``action: code`` note, else its resolution text."""
+    for note in ticket.notes:
+        m = _ACTION_NOTE.match(note)
+        if m:
+            return m.group(1).lower()
+    text = _SPACE.sub(" ", ticket.resolution.strip().lower())
+    return text[:120] or None
+
+
+def ticket_text(ticket: Ticket) -> str:
+    """What a ticket says about the problem (not how it was fixed)."""
+    return f"{ticket.name} {ticket.description}"
+
+
+def incident_text(incident: Incident, alarms: Sequence[Alarm], graph: TopologyGraph) -> str:
+    """An incident described in the words a ticket would use."""
+    parts = [incident.title]
+    for h in incident.hypotheses[:1]:
+        parts.append(f"{graph.kind(h.entity_id)} {h.fault_type}")
+    for a in alarms[:50]:
+        parts.append(
+            f"{graph.kind(a.managed_object)} {a.probable_cause} {a.specific_problem} "
+            f"{a.additional_text}"
+        )
+    return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class RecommenderConfig:
+    """Neighbourhood size and how many actions to propose."""
+
+    k: int = 15
+    top: int = 3
+    min_similarity: float = 0.05
+
+
+class TicketRecommender:
+    """k-NN over past tickets' text; votes for resolution actions."""
+
+    kind = "tickets"
+
+    def __init__(
+        self,
+        vectorizer: FeatureUnion | None,
+        matrix: object,
+        actions: list[str],
+        ticket_ids: list[str],
+        config: RecommenderConfig,
+    ) -> None:
+        self._vec = vectorizer
+        self._matrix = matrix
+        self._actions = actions
+        self._ids = ticket_ids
+        self.config = config
+
+    @classmethod
+    def fit(
+        cls, tickets: Sequence[Ticket], config: RecommenderConfig | None = None
+    ) -> TicketRecommender:
+        """Learn from resolved or closed tickets that say how they were fixed."""
+        cfg = config or RecommenderConfig()
+        done = {TicketStatus.RESOLVED, TicketStatus.CLOSED}
+        usable = [(t, action_of(t)) for t in tickets if t.status in done]
+        pairs = [(t, a) for t, a in usable if a]
+        if not pairs:
+            return cls(None, None, [], [], cfg)
+        vec = FeatureUnion(
+            [
+                ("words", TfidfVectorizer(sublinear_tf=True, min_df=1, ngram_range=(1, 2))),
+                (
+                    "chars",
+                    TfidfVectorizer(sublinear_tf=True, analyzer="char_wb", ngram_range=(3, 4)),
+                ),
+            ]
+        )
+        matrix = vec.fit_transform([ticket_text(t) for t, _ in pairs])
+        return cls(vec, matrix, [a for _, a in pairs if a], [t.id for t, _ in pairs], cfg)
+
+    @property
+    def size(self) -> int:
+        """Tickets learned from."""
+        return len(self._actions)
+
+    def recommend(
+        self, incident: Incident, alarms: Sequence[Alarm], graph: TopologyGraph
+    ) -> list[Recommendation]:
+        """Up to ``top`` actions, best first, each with the similar tickets as evidence."""
+        if self._vec is None or not self._actions:
+            return []
+        query = self._vec.transform([incident_text(incident, alarms, graph)])
+        sims = np.asarray((self._matrix @ query.T).todense()).ravel() / 2.0
+        k = min(self.config.k, sims.shape[0])
+        nearest = np.argsort(-sims, kind="stable")[:k]
+        votes: dict[str, float] = {}
+        support: dict[str, list[str]] = {}
+        for i in nearest:
+            if sims[i] < self.config.min_similarity:
+                continue
+            action = self._actions[i]
+            votes[action] = votes.get(action, 0.0) + float(sims[i])
+            support.setdefault(action, []).append(self._ids[i])
+        total = sum(votes.values())
+        ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[: self.config.top]
+        return [
+            Recommendation(
+                incident_id=incident.id,
+                action=action,
+                confidence=round(v / total, 4),
+                source=RecommendationSource.TICKETS,
+                evidence=(
+                    Evidence(
+                        "similar_tickets",
+                        f"{len(support[action])} similar past tickets were closed with {action}",
+                        {"tickets": ",".join(support[action][:5]), "weight": round(v, 4)},
+                    ),
+                ),
+            )
+            for action, v in ranked
+        ]

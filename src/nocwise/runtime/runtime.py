@@ -1,0 +1,329 @@
+"""The embedded runtime: stores, bus and the pipeline workers of one nocwise process.
+
+Data path (DESIGN §1): an edge stores records durably, then publishes them on the bus;
+workers consume topics in order:
+
+    alarms ──► correlate ──► incidents ──► diagnose ──► hypotheses ──► remediate
+    metrics ─► detect (metric anomalies) ──► alarms
+    logs ────► detect (log anomalies)   ──► alarms
+
+Every worker is an asyncio task reading one topic; numeric work runs on whole batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from nocwise.bus import BusFullError, MemoryBus
+from nocwise.clock import Clock
+from nocwise.config import Settings
+from nocwise.model import Alarm, Change, Entity, Incident, LogRecord, MetricBatch, Relation, Series
+from nocwise.runtime.stages import Stages, build_stages
+from nocwise.runtime.telemetry_metrics import OwnMetrics
+from nocwise.store.state.db import Database, make_engine
+from nocwise.store.state.migrate import upgrade
+from nocwise.store.state.repositories import (
+    AlarmRepository,
+    AuditLog,
+    BatchRepository,
+    ChangeRepository,
+    IncidentRepository,
+    TokenRepository,
+    TopologyRepository,
+)
+from nocwise.store.telemetry import TelemetryStore
+
+log = logging.getLogger(__name__)
+
+IncidentListener = Callable[[Sequence[str]], None]
+
+
+class Runtime:
+    """Everything one nocwise process holds; built by :func:`open_runtime`."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.metrics = OwnMetrics()
+        self.db = Database(make_engine(settings.state_url()))
+        upgrade(self.db.engine)
+        self.telemetry = TelemetryStore(settings.telemetry_path())
+        self.bus = MemoryBus(settings.bus.max_queue if settings.bus.kind == "memory" else 10_000)
+        with self.db.session() as s:
+            topo = TopologyRepository(s)
+            entities, relations = topo.entities(), topo.relations()
+            if settings.auth.bootstrap_admin_token is not None:
+                TokenRepository(s).ensure(
+                    settings.auth.bootstrap_admin_token.get_secret_value(),
+                    "admin",
+                    "bootstrap",
+                    clock.now(),
+                )
+        self.stages: Stages = build_stages(settings, entities, relations)
+        self.series: dict[int, Series] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._listeners: list[IncidentListener] = []
+        self.events_in = 0
+        self.alarms_in = 0
+        self.last_error: str | None = None
+
+    # ---- edges: store durably, then publish -------------------------------------------------
+
+    def check_capacity(self, topic: str) -> None:
+        """Raise BusFullError before accepting data the pipeline cannot take now."""
+        if self.bus.depth(topic) >= self.bus_capacity() * 0.9:
+            raise BusFullError(topic, retry_after_s=1.0)
+
+    def bus_capacity(self) -> int:
+        """The bound of every queue."""
+        return self.settings.bus.max_queue if self.settings.bus.kind == "memory" else 10_000
+
+    def store_alarms(self, alarms: Sequence[Alarm], batch_id: str | None, source: str) -> bool:
+        """Durably store alarms; False if this batch id was stored before (a retry)."""
+        with self.db.session() as s:
+            if batch_id is not None:
+                batches = BatchRepository(s)
+                if batches.seen(batch_id):
+                    return False
+                batches.remember(batch_id, source, len(alarms), self.clock.now())
+            AlarmRepository(s).upsert_many(alarms)
+        self.metrics.received.labels(source, "alarm").inc(len(alarms))
+        return True
+
+    async def ingest_alarms(
+        self, alarms: Sequence[Alarm], batch_id: str | None = None, source: str = "api"
+    ) -> bool:
+        """Store then publish alarms. Returns False for a repeated batch (nothing new)."""
+        if not alarms:
+            return True
+        fresh = await asyncio.to_thread(self.store_alarms, alarms, batch_id, source)
+        if fresh:
+            self.events_in += len(alarms)
+            await self.bus.publish("alarms", list(alarms))
+        return fresh
+
+    async def ingest_metrics(self, series: Sequence[Series], batch: MetricBatch) -> None:
+        """Store samples, then publish them to detection."""
+        new = [s for s in series if s.id not in self.series]
+        if new:
+            self.series.update({s.id: s for s in new})
+            await asyncio.to_thread(self.telemetry.add_series, new)
+        await asyncio.to_thread(self.telemetry.append, batch)
+        self.events_in += len(batch)
+        self.metrics.received.labels("metrics", "sample").inc(len(batch))
+        if self.settings.pipeline.detection.metrics:
+            await self.bus.publish("metrics", batch)
+
+    async def ingest_logs(self, records: Sequence[LogRecord]) -> None:
+        """Store log records, then publish them to detection."""
+        await asyncio.to_thread(self.telemetry.append_logs, records)
+        self.events_in += len(records)
+        self.metrics.received.labels("logs", "log").inc(len(records))
+        if self.settings.pipeline.detection.logs:
+            await self.bus.publish("logs", list(records))
+
+    async def ingest_changes(self, changes: Sequence[Change]) -> None:
+        """Store changes; correlation opens maintenance windows, diagnosis sees deployments."""
+        await asyncio.to_thread(self._store_changes, changes)
+        await self.bus.publish("changes", list(changes))
+
+    def _store_changes(self, changes: Sequence[Change]) -> None:
+        with self.db.session() as s:
+            ChangeRepository(s).upsert_many(changes)
+
+    async def ingest_topology(
+        self, entities: Sequence[Entity], relations: Sequence[Relation]
+    ) -> None:
+        """Store entities and relations and rebuild the topology every stage uses."""
+        await asyncio.to_thread(self._store_topology, entities, relations)
+        with self.db.session() as s:
+            topo = TopologyRepository(s)
+            all_entities, all_relations = topo.entities(), topo.relations()
+        self.stages.set_topology(all_entities, all_relations)
+
+    def _store_topology(self, entities: Sequence[Entity], relations: Sequence[Relation]) -> None:
+        with self.db.session() as s:
+            TopologyRepository(s).upsert(entities, relations)
+
+    def audit(self, actor: str, role: str, action: str, target: str, detail: str = "") -> None:
+        """Append to the hash-chained audit log."""
+        with self.db.session() as s:
+            AuditLog(s).append(self.clock.now(), actor, role, action, target, detail)
+
+    def on_incidents(self, listener: IncidentListener) -> None:
+        """Call ``listener(incident_ids)`` whenever incidents change (the console listens)."""
+        self._listeners.append(listener)
+
+    # ---- workers ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the pipeline workers (queues exist before the first publish)."""
+        for topic, group in (
+            ("alarms", "correlate"),
+            ("changes", "correlate"),
+            ("incidents", "diagnose"),
+            ("metrics", "detect"),
+            ("logs", "detect"),
+        ):
+            self.bus.queue_for(topic, group)
+        self._tasks = [
+            asyncio.create_task(self._run("correlate", self._correlate_worker())),
+            asyncio.create_task(self._run("changes", self._changes_worker())),
+            asyncio.create_task(self._run("diagnose", self._diagnose_worker())),
+            asyncio.create_task(self._run("detect-metrics", self._metrics_worker())),
+            asyncio.create_task(self._run("detect-logs", self._logs_worker())),
+            asyncio.create_task(self._run("ticker", self._ticker())),
+        ]
+
+    async def stop(self) -> None:
+        """Stop workers and close stores."""
+        await self.bus.close()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        self.telemetry.close()
+        self.db.dispose()
+
+    async def _run(self, name: str, work: object) -> None:
+        """Run a worker; an error is logged and counted, never kills the process silently."""
+        assert asyncio.iscoroutine(work)
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a worker must never take the process down
+            self.last_error = f"{name}: {exc!r}"
+            log.exception("worker %s failed", name)
+
+    async def idle(self, timeout_s: float = 30.0) -> bool:
+        """Wait until every queue is drained (tests and the demo use it)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.bus.idle() and not self.stages.busy:
+                await asyncio.sleep(0.05)
+                if self.bus.idle() and not self.stages.busy:
+                    return True
+            await asyncio.sleep(0.02)
+        return False
+
+    async def _correlate_worker(self) -> None:
+        async for item in self.bus.subscribe("alarms", "correlate"):
+            assert isinstance(item, list)
+            self.stages.busy = True
+            try:
+                with self.metrics.stage_seconds.labels("correlate").time():
+                    changed = self.stages.correlate(item, self.clock.now())
+                self.alarms_in += len(item)
+                self.metrics.alarms_processed.inc(len(item))
+                await self.save_incidents(changed)
+            except Exception as exc:
+                self.last_error = f"correlate: {exc!r}"
+                log.exception("correlation failed on a batch of %d alarms", len(item))
+            finally:
+                self.stages.busy = False
+
+    async def _changes_worker(self) -> None:
+        async for item in self.bus.subscribe("changes", "correlate"):
+            assert isinstance(item, list)
+            self.stages.add_changes(item)
+
+    async def save_incidents(self, incidents: Sequence[Incident]) -> None:
+        if not incidents:
+            return
+        await asyncio.to_thread(self._store_incidents, incidents)
+        ids = [i.id for i in incidents]
+        await self.bus.publish("incidents", ids)
+
+    def _store_incidents(self, incidents: Sequence[Incident]) -> None:
+        with self.db.session() as s:
+            repo = IncidentRepository(s)
+            for inc in incidents:
+                repo.upsert(inc)
+
+    async def _diagnose_worker(self) -> None:
+        async for item in self.bus.subscribe("incidents", "diagnose"):
+            assert isinstance(item, list)
+            self.stages.busy = True
+            try:
+                await asyncio.to_thread(self._diagnose, item)
+                for listener in self._listeners:
+                    listener(item)
+            except Exception as exc:
+                self.last_error = f"diagnose: {exc!r}"
+                log.exception("diagnosis failed")
+            finally:
+                self.stages.busy = False
+
+    def _diagnose(self, incident_ids: Sequence[str]) -> None:
+        """Rank root causes and recommend remediation for changed incidents."""
+        settings = self.settings.pipeline
+        with self.db.session() as s:
+            incidents = IncidentRepository(s)
+            alarms = AlarmRepository(s)
+            changes = ChangeRepository(s)
+            for incident_id in dict.fromkeys(incident_ids):
+                found = incidents.get(incident_id)
+                if found is None:
+                    continue
+                incident = self.stages.current_incident(incident_id) or found[0]
+                members = alarms.get_many(m.alarm_id for m in incident.members)
+                window = (incident.opened - timedelta(hours=2), incident.updated)
+                entities = {a.managed_object for a in members.values()}
+                near = changes.near(self.stages.neighbourhood(entities), *window)
+                if settings.diagnose:
+                    incident = self.stages.diagnose(incident, list(members.values()), near)
+                    incidents.upsert(incident)
+                if settings.remediate:
+                    recs = self.stages.recommend(incident, list(members.values()))
+                    incidents.set_recommendations(incident.id, recs)
+
+    async def _metrics_worker(self) -> None:
+        async for item in self.bus.subscribe("metrics", "detect"):
+            assert isinstance(item, MetricBatch)
+            alarms = self.stages.detect_metrics(item, self.series)
+            if alarms:
+                self.metrics.anomalies.labels("metrics").inc(len(alarms))
+                await self.ingest_alarms(alarms, source="nocwise-detect")
+
+    async def _logs_worker(self) -> None:
+        async for item in self.bus.subscribe("logs", "detect"):
+            assert isinstance(item, list)
+            alarms = self.stages.detect_logs(item)
+            if alarms:
+                self.metrics.anomalies.labels("logs").inc(len(alarms))
+                await self.ingest_alarms(alarms, source="nocwise-logs")
+
+    async def _ticker(self) -> None:
+        """Fire correlation timers on the injected clock once a second."""
+        while True:
+            await asyncio.sleep(1.0)
+            changed = self.stages.tick(self.clock.now())
+            await self.save_incidents(changed)
+            self._refresh_gauges()
+
+    def _refresh_gauges(self) -> None:
+        funnel = self.stages.funnel()
+        self.metrics.funnel.labels("events").set(self.events_in)
+        for key, value in funnel.items():
+            self.metrics.funnel.labels(key).set(value)
+        for topic in ("alarms", "metrics", "logs", "incidents"):
+            self.metrics.queue_depth.labels(topic).set(self.bus.depth(topic))
+
+    def funnel(self) -> dict[str, float]:
+        """events -> alarms -> incidents, with the compression ratio."""
+        out: dict[str, float] = {"events": float(self.events_in)}
+        out.update(self.stages.funnel())
+        return out
+
+
+def utcnow_for(clock: Clock) -> datetime:
+    """The runtime's notion of now (its injected clock)."""
+    return clock.now()

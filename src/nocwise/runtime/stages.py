@@ -1,0 +1,129 @@
+"""The pipeline stages of one process, built from the config in one place that reads top to bottom.
+
+Detection turns metric and log anomalies into alarms; correlation turns alarms into incidents;
+diagnosis ranks root causes; remediation recommends what fixed the same thing before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from nocwise.config import Settings
+from nocwise.correlate.pipeline import CorrelateConfig, Correlator, build_correlator
+from nocwise.diagnose.topology_ranker import TopologyRanker
+from nocwise.model import (
+    Alarm,
+    Change,
+    Entity,
+    Incident,
+    LogRecord,
+    MetricBatch,
+    Recommendation,
+    Relation,
+    Series,
+    Ticket,
+)
+from nocwise.remediate.tickets import TicketRecommender
+from nocwise.runtime.detection import LogDetection, MetricDetection
+from nocwise.topology.graph import TopologyGraph
+
+
+class Stages:
+    """Detect -> correlate -> diagnose -> remediate, holding each stage's model state."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        graph: TopologyGraph,
+        correlator: Correlator,
+        recommender: TicketRecommender,
+    ) -> None:
+        self.settings = settings
+        self.graph = graph
+        self.correlator = correlator
+        self.ranker = TopologyRanker(graph)
+        self.recommender = recommender
+        self.metric_detection = MetricDetection()
+        self.log_detection = LogDetection()
+        self.busy = False
+
+    # -- topology -----------------------------------------------------------------------------
+
+    def set_topology(self, entities: Sequence[Entity], relations: Sequence[Relation]) -> None:
+        """Swap in a new topology (inventory sync): correlation keeps its alarms and incidents."""
+        self.graph = TopologyGraph(entities, relations)
+        self.ranker = TopologyRanker(self.graph)
+        self.correlator.set_topology(self.graph)
+
+    def neighbourhood(self, entity_ids: Iterable[str]) -> set[str]:
+        """The entities and what they depend on: where a causal change would have landed."""
+        out = set(entity_ids)
+        for e in list(out):
+            out.update(x for x, _ in self.graph.dependency_path(e, 4))
+        return out
+
+    # -- correlation ------------------------------------------------------------------------------
+
+    def correlate(self, alarms: Sequence[Alarm], now: datetime) -> list[Incident]:
+        """Feed alarm notifications (event-time order) and return the incidents they changed."""
+        ordered = sorted(alarms, key=lambda a: a.changed_time or a.event_time)
+        return self.correlator.process(ordered, now).incidents
+
+    def add_changes(self, changes: Sequence[Change]) -> None:
+        """Changes open maintenance windows and feed diagnosis."""
+        for change in changes:
+            self.correlator.add_change(change)
+
+    def tick(self, now: datetime) -> list[Incident]:
+        """Fire correlation timers."""
+        return self.correlator.tick(now)
+
+    def current_incident(self, incident_id: str) -> Incident | None:
+        """The correlator's live view of an incident."""
+        return self.correlator.incident(incident_id)
+
+    def funnel(self) -> dict[str, float]:
+        """Alarm and incident counts of the funnel."""
+        return {k: float(v) for k, v in self.correlator.funnel().items()}
+
+    # -- diagnosis and remediation ------------------------------------------------------------
+
+    def diagnose(
+        self, incident: Incident, alarms: Sequence[Alarm], changes: Sequence[Change]
+    ) -> Incident:
+        """Attach ranked hypotheses to an incident."""
+        hypotheses = self.ranker.rank(incident, alarms, changes)
+        if not hypotheses:
+            return incident
+        return replace(incident, hypotheses=tuple(hypotheses))
+
+    def recommend(self, incident: Incident, alarms: Sequence[Alarm]) -> list[Recommendation]:
+        """Remediation learned from how engineers closed past tickets."""
+        return self.recommender.recommend(incident, alarms, self.graph)
+
+    def learn_tickets(self, tickets: Sequence[Ticket]) -> None:
+        """(Re)train the recommender on ticket history."""
+        self.recommender = TicketRecommender.fit(tickets)
+
+    # -- detection ----------------------------------------------------------------------------
+
+    def detect_metrics(self, batch: MetricBatch, series: Mapping[int, Series]) -> list[Alarm]:
+        """Metric anomalies as alarms."""
+        return self.metric_detection.process(batch, series)
+
+    def detect_logs(self, records: Sequence[LogRecord]) -> list[Alarm]:
+        """Log anomalies as alarms."""
+        return self.log_detection.process(records)
+
+
+def build_stages(
+    settings: Settings, entities: Sequence[Entity], relations: Sequence[Relation]
+) -> Stages:
+    """Wire the stages from the config: the whole pipeline, top to bottom."""
+    graph = TopologyGraph(entities, relations)
+    corr_cfg = settings.pipeline.correlation
+    config = CorrelateConfig.model_validate({**corr_cfg.options})
+    correlator = build_correlator(config, graph)
+    return Stages(settings, graph, correlator, TicketRecommender.fit([]))
