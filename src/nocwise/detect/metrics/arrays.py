@@ -1,0 +1,192 @@
+"""Shared machinery for detectors whose state is a few arrays indexed by series id.
+
+Every array's last axis is the series id, so one state holds 10^5–10^6 series contiguously
+and a batch is scored by one compiled loop over its samples (no Python per sample or series).
+Unseen ids grow the arrays with each field's initial value. Bookkeeping that every detector
+reports lives here too: samples learned, last timestamp, typical interval, rejected samples
+(NaN/inf or out of order) and gaps (an interval over ``gap_factor`` typical intervals).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, Generic, Self, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+from pydantic import BaseModel, ConfigDict, Field
+
+from nocwise.model.errors import InvalidRecordError
+from nocwise.model.metrics import MetricBatch
+from nocwise.model.state import ModelState
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Bookkeeping fields, in this order, in every detector's ``book`` array (shape (5, n_series)).
+BOOK_FIELDS = ("count", "last_ts_ms", "dt_ms", "rejected", "gaps")
+COUNT, LAST_TS, DT, REJECTED, GAPS = range(5)
+
+
+class DetectorConfig(BaseModel):
+    """Settings every array detector shares."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    warmup: int = Field(default=24, ge=1, description="samples before a series is scored")
+    gap_factor: float = Field(default=6.0, gt=1.0, description="interval / typical = a gap")
+
+
+@njit(cache=True)
+def book_step(book: FloatArray, s: int, t: float, x: float, gap_factor: float) -> float:
+    """Validate one sample and advance the bookkeeping; returns the step in typical intervals.
+
+    Returns -1.0 for a rejected sample (non-finite value or timestamp before the last one),
+    which the caller must neither score nor learn. The returned step lets EW updates stay
+    time-aware under irregular sampling: a sample after k typical intervals decays k times.
+    """
+    if not math.isfinite(x) or (book[COUNT, s] > 0 and t < book[LAST_TS, s]):
+        book[REJECTED, s] += 1.0
+        return -1.0
+    k = 1.0
+    if book[COUNT, s] > 0:
+        dt = t - book[LAST_TS, s]
+        if book[COUNT, s] == 1:
+            book[DT, s] = dt
+        elif book[DT, s] > 0:
+            k = dt / book[DT, s]
+            if k > gap_factor:
+                book[GAPS, s] += 1.0
+            else:
+                book[DT, s] += 0.05 * (dt - book[DT, s])
+    book[COUNT, s] += 1.0
+    book[LAST_TS, s] = t
+    return min(max(k, 0.0), 50.0)
+
+
+@njit(cache=True)
+def book_check(book: FloatArray, s: int, t: float, x: float) -> bool:
+    """Whether a sample would be accepted, without touching state (for pure scoring)."""
+    return math.isfinite(x) and not (book[COUNT, s] > 0 and t < book[LAST_TS, s])
+
+
+@njit(cache=True)
+def decay(alpha: float, k: float) -> float:
+    """The EW weight of one sample that arrives after ``k`` typical intervals."""
+    if k == 1.0:
+        return alpha
+    return float(1.0 - (1.0 - alpha) ** max(k, 0.1))
+
+
+def z_to_score(z: FloatArray) -> FloatArray:
+    """Map a robust z (≥ 0) to [0, 1] as one minus its two-sided Gaussian tail, erf(z/√2)."""
+    from scipy.special import erf
+
+    return np.asarray(erf(np.asarray(z, dtype=np.float64) / math.sqrt(2.0)), dtype=np.float64)
+
+
+C = TypeVar("C", bound=DetectorConfig)
+
+
+class ArrayDetector(ABC, Generic[C]):
+    """Base of the array detectors: growth, validation, score/learn split and state."""
+
+    kind: ClassVar[str]
+    config_class: ClassVar[type[DetectorConfig]]
+    version: ClassVar[int] = 1
+
+    def __init__(self, config: C | None = None) -> None:
+        self.config: C = config if config is not None else self.config_class()  # type: ignore[assignment]
+        self._arrays: dict[str, FloatArray] = {}
+        self._n = 0
+        self._grow(0)
+
+    # -- what a detector defines ---------------------------------------------------------------
+
+    @abstractmethod
+    def _layout(self) -> dict[str, tuple[tuple[int, ...], float]]:
+        """Array name -> (leading shape, initial value); the series axis is appended."""
+
+    @abstractmethod
+    def _run(self, batch: MetricBatch, out: FloatArray, learn: bool) -> None:
+        """Write a robust z per sample into ``out`` (NaN when cold/rejected); learn if asked."""
+
+    # -- the protocol --------------------------------------------------------------------------
+
+    def raw(self, batch: MetricBatch, *, learn: bool = False) -> FloatArray:
+        """Robust z per sample (≥ 0, NaN while cold or for rejected samples)."""
+        if len(batch) and int(batch.series.min()) < 0:
+            raise InvalidRecordError("series ids must be non-negative")
+        self._grow(batch.n_series_hint)
+        out = np.full(len(batch), np.nan)
+        if len(batch):
+            self._run(batch, out, learn)
+        return out
+
+    def score(self, batch: MetricBatch) -> FloatArray:
+        """Score in [0, 1] per sample against the state before the batch; never writes state."""
+        return z_to_score(self.raw(batch, learn=False))
+
+    def learn(self, batch: MetricBatch) -> None:
+        """Learn the batch in order (the only mutator)."""
+        self.raw(batch, learn=True)
+
+    def score_learn(self, batch: MetricBatch) -> FloatArray:
+        """Score each sample against everything before it, then learn it (streaming order)."""
+        return z_to_score(self.raw(batch, learn=True))
+
+    @property
+    def n_series(self) -> int:
+        """Series the state has room for."""
+        return self._n
+
+    def health(self) -> dict[str, FloatArray]:
+        """Per-series bookkeeping: samples learned, rejected samples, gaps seen."""
+        book = self._arrays["book"]
+        return {name: book[i].copy() for i, name in enumerate(BOOK_FIELDS)}
+
+    def state_bytes(self) -> int:
+        """Memory held by the state arrays."""
+        return sum(a.nbytes for a in self._arrays.values())
+
+    def to_state(self) -> ModelState:
+        """Config as JSON, every array copied."""
+        return ModelState(
+            f"nocwise.detect.metrics.{self.kind}",
+            self.version,
+            self.config.model_dump(mode="json"),
+            {k: v.copy() for k, v in self._arrays.items()},
+        )
+
+    @classmethod
+    def from_state(cls, state: ModelState) -> Self:
+        """Rebuild from :meth:`to_state`; raises on another schema or version."""
+        state.expect(f"nocwise.detect.metrics.{cls.kind}", cls.version)
+        det = cls(cls.config_class.model_validate(state.params))  # type: ignore[arg-type]
+        n = int(state.arrays["book"].shape[-1])
+        det._grow(n)
+        for name, arr in state.arrays.items():
+            if name not in det._arrays or det._arrays[name].shape != arr.shape:
+                raise InvalidRecordError(f"state array {name!r} has an unexpected shape")
+            det._arrays[name] = np.array(arr, dtype=np.float64)
+        return det
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _grow(self, n: int) -> None:
+        if n <= self._n and self._arrays:
+            return
+        n = max(n, self._n)
+        layout: dict[str, tuple[tuple[int, ...], float]] = {"book": ((len(BOOK_FIELDS),), 0.0)}
+        layout.update(self._layout())
+        for name, (lead, init) in layout.items():
+            new = np.full((*lead, n), init, dtype=np.float64)
+            old = self._arrays.get(name)
+            if old is not None:
+                new[..., : old.shape[-1]] = old
+            self._arrays[name] = new
+        self._n = n
+
+    def _params(self) -> dict[str, Any]:
+        return self.config.model_dump()

@@ -1,0 +1,71 @@
+"""Per-series calibration of unlike detectors onto one probability scale.
+
+A robust z of 6 is routine on a bursty counter and unheard of on a smooth gauge. Each
+detector's z is therefore divided by that series' own *record*: the largest z that detector
+has produced on the series, forgetting by ``record_decay`` per sample. A ratio of 1 matches the
+worst of the recent past; the probability is a logistic in the log ratio, 0.5 at the record.
+This is the idea behind Numenta's anomaly likelihood (Ahmad et al. 2017, §4), with an
+extreme-value reference instead of a Gaussian one, and Merlion's calibrator in spirit
+(Bhatnagar et al. 2021): scores of different detectors become comparable before they are
+combined and thresholded.
+
+Weak at: the first samples after warm-up (a small record makes everything look extreme; the
+record starts at ``record_floor``), and series whose anomalies come in ever-growing waves.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+from nocwise.model.metrics import IntArray
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@njit(cache=True)
+def calibrate_kernel(
+    series: IntArray,
+    z: FloatArray,
+    weights: FloatArray,
+    record: FloatArray,
+    seen: FloatArray,
+    record_decay: float,
+    record_floor: float,
+    min_seen: float,
+    sharpness: float,
+    prob: FloatArray,
+    winner: IntArray,
+    learn: bool,
+) -> None:
+    """Calibrate ``z`` (detectors × samples) into ``prob`` and the winning detector per sample.
+
+    ``record`` and ``seen`` are (detectors × series); NaN z (cold detector) is skipped. A sample
+    whose detectors are all cold stays NaN.
+    """
+    n_det = z.shape[0]
+    for i in range(series.shape[0]):
+        s = series[i]
+        best = -1.0
+        arg = -1
+        for d in range(n_det):
+            zd = z[d, i]
+            if math.isnan(zd):
+                continue
+            if seen[d, s] >= min_seen:
+                ratio = weights[d] * min(zd, 1e12) / max(record[d, s], record_floor)
+                if ratio > best:
+                    best = ratio
+                    arg = d
+            if learn:
+                seen[d, s] += 1.0
+                record[d, s] = max(record[d, s] * record_decay, min(zd, 1e12))
+        if arg >= 0:
+            winner[i] = arg
+            if best <= 0.0:
+                prob[i] = 0.0
+            else:
+                prob[i] = 1.0 / (1.0 + best ** (-sharpness))

@@ -1,0 +1,51 @@
+"""Robust exponentially weighted location and scale: the building block of every detector.
+
+A Huber-clipped EW mean and EW mean absolute deviation: a sample further than ``clip`` scales
+from the location moves it only as much as one at ``clip`` scales, so a spike cannot drag the
+baseline or inflate the scale. Until ``warmup`` samples the estimates are plain running means.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+FloatArray = npt.NDArray[np.float64]
+
+#: mean absolute deviation -> standard deviation for Gaussian data (sqrt(pi/2)).
+MAD_TO_SIGMA = 1.2533141373155003
+
+
+@njit(cache=True)
+def scale_floor(loc: float, rel_floor: float) -> float:
+    """The smallest scale believed: quantised or flat series must not give infinite z."""
+    return 1e-9 + rel_floor * abs(loc)
+
+
+@njit(cache=True)
+def robust_z(x: float, loc: float, dev: float, rel_floor: float) -> float:
+    """|x - loc| in robust standard deviations."""
+    return abs(x - loc) / (MAD_TO_SIGMA * dev + scale_floor(loc, rel_floor))
+
+
+@njit(cache=True)
+def robust_update(
+    loc: FloatArray, dev: FloatArray, j: int, s: int, x: float, a: float, n: float, clip: float
+) -> None:
+    """One Huber-clipped EW step of ``loc[j, s]`` and ``dev[j, s]`` (n = samples incl. this)."""
+    r = x - loc[j, s]
+    if n <= 1.0:
+        loc[j, s] = x
+        dev[j, s] = 0.0
+        return
+    w = max(a, 1.0 / n)
+    c = clip * MAD_TO_SIGMA * dev[j, s]
+    rc = min(max(r, -c), c) if n > 8.0 and c > 0.0 else r
+    loc[j, s] += w * rc
+    dev[j, s] += w * (abs(rc) - dev[j, s])
+
+
+def expected_sigma(loc: FloatArray, dev: FloatArray, rel_floor: float) -> FloatArray:
+    """The standard deviation the z of :func:`robust_z` divides by, vectorised."""
+    return np.asarray(MAD_TO_SIGMA * dev + 1e-9 + rel_floor * np.abs(loc), dtype=np.float64)

@@ -1,0 +1,149 @@
+"""Seasonal baseline: daily and weekly profiles learned online, one robust band per bin.
+
+Each series keeps an EW location and deviation for every hour-of-day and hour-of-week bin
+(bin width and periods configurable). A sample is compared with its weekly bin once two
+weeks have been seen, else with its daily bin once two days have been seen, else it is not
+scored (cold start is reported as NaN, not guessed). The profile is robust (Huber-clipped),
+so an incident does not teach the baseline that incidents are normal.
+
+Weak at: series whose season is not a multiple of the bin (e.g. a 90-minute batch job),
+holidays and DST shifts (timestamps are taken as UTC), and the first two periods of a series.
+Bin profiles follow the seasonal-baseline practice of Holt–Winters (Winters 1960) in a
+robust, per-bin form.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import ClassVar, Literal
+
+import numpy as np
+from numba import njit
+from pydantic import Field
+
+from nocwise.detect.metrics.arrays import (
+    ArrayDetector,
+    DetectorConfig,
+    FloatArray,
+    book_check,
+    book_step,
+    decay,
+)
+from nocwise.detect.metrics.robust import expected_sigma, robust_update, robust_z
+from nocwise.model.metrics import IntArray, MetricBatch
+
+__all__ = ["SeasonalConfig", "SeasonalDetector"]
+
+
+class SeasonalConfig(DetectorConfig):
+    """Bin width, the two periods and the EW weight of a sample within its bin."""
+
+    kind: Literal["seasonal"] = "seasonal"
+    bin: timedelta = timedelta(hours=1)
+    day: timedelta = timedelta(days=1)
+    week: timedelta = timedelta(days=7)
+    alpha: float = Field(default=0.1, gt=0, le=1)
+    clip: float = Field(default=3.0, gt=0)
+    rel_floor: float = Field(default=1e-3, ge=0)
+
+
+@njit(cache=True)
+def _kernel(
+    series: IntArray,
+    ts: IntArray,
+    values: FloatArray,
+    book: FloatArray,
+    first: FloatArray,
+    loc: FloatArray,
+    dev: FloatArray,
+    cnt: FloatArray,
+    bin_ms: int,
+    n_day: int,
+    n_week: int,
+    alpha: float,
+    gap_factor: float,
+    clip: float,
+    rel_floor: float,
+    out: FloatArray,
+    learn: bool,
+) -> None:
+    for i in range(series.shape[0]):
+        s, t, x = series[i], float(ts[i]), values[i]
+        if learn:
+            k = book_step(book, s, t, x, gap_factor)
+            if k < 0.0:
+                continue
+        else:
+            if not book_check(book, s, t, x):
+                continue
+        b = ts[i] // bin_ms
+        jd = b % n_day
+        jw = n_day + b % n_week
+        if cnt[jd, s] == 0.0 and cnt[jw, s] == 0.0 and first[0, s] == 0.0 and learn:
+            first[0, s] = t + 1.0  # +1 keeps epoch 0 distinguishable from "unset"
+        seen = t - (first[0, s] - 1.0) if first[0, s] > 0.0 else 0.0
+        if seen >= 2.0 * n_week * bin_ms and cnt[jw, s] >= 2.0:
+            out[i] = robust_z(x, loc[jw, s], dev[jw, s], rel_floor)
+        elif seen >= 2.0 * n_day * bin_ms and cnt[jd, s] >= 2.0:
+            out[i] = robust_z(x, loc[jd, s], dev[jd, s], rel_floor)
+        if learn:
+            for j in (jd, jw):
+                cnt[j, s] += 1.0
+                robust_update(loc, dev, j, s, x, decay(alpha, 1.0), cnt[j, s], clip)
+
+
+class SeasonalDetector(ArrayDetector[SeasonalConfig]):
+    """Daily/weekly robust profile detector; see the module docstring."""
+
+    kind: ClassVar[str] = "seasonal"
+    config_class: ClassVar[type[DetectorConfig]] = SeasonalConfig
+
+    def _bins(self) -> tuple[int, int, int]:
+        c = self.config
+        bin_ms = int(c.bin.total_seconds() * 1000)
+        return bin_ms, max(1, int(c.day / c.bin)), max(1, int(c.week / c.bin))
+
+    def _layout(self) -> dict[str, tuple[tuple[int, ...], float]]:
+        _, n_day, n_week = self._bins()
+        nb = n_day + n_week
+        return {"first": ((1,), 0.0), "loc": ((nb,), 0.0), "dev": ((nb,), 0.0), "cnt": ((nb,), 0.0)}
+
+    def _run(self, batch: MetricBatch, out: FloatArray, learn: bool) -> None:
+        c, a = self.config, self._arrays
+        bin_ms, n_day, n_week = self._bins()
+        _kernel(
+            batch.series,
+            batch.ts_ms,
+            batch.values,
+            a["book"],
+            a["first"],
+            a["loc"],
+            a["dev"],
+            a["cnt"],
+            bin_ms,
+            n_day,
+            n_week,
+            c.alpha,
+            c.gap_factor,
+            c.clip,
+            c.rel_floor,
+            out,
+            learn,
+        )
+
+    def expected(self, batch: MetricBatch) -> tuple[FloatArray, FloatArray]:
+        """Expected value and standard deviation of each sample's weekly (else daily) bin.
+
+        NaN where neither bin has been seen twice; pure.
+        """
+        self._grow(batch.n_series_hint)
+        bin_ms, n_day, n_week = self._bins()
+        b = batch.ts_ms // bin_ms
+        jd, jw = b % n_day, n_day + b % n_week
+        a, s = self._arrays, batch.series
+        use_w = a["cnt"][jw, s] >= 2.0
+        j = np.where(use_w, jw, jd)
+        loc, dev = a["loc"][j, s], a["dev"][j, s]
+        sigma = expected_sigma(loc, dev, self.config.rel_floor)
+        cold = a["cnt"][j, s] < 2.0
+        return np.where(cold, np.nan, loc), np.where(cold, np.nan, sigma)
