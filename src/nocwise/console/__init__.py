@@ -1,0 +1,1 @@
+"""The live web console (NiceGUI) on the same app as the API."""

@@ -1,0 +1,142 @@
+"""Console pages: login with a token, a live incidents list and a live incident page."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import FastAPI
+from nicegui import app as ui_app
+from nicegui import ui
+
+from nocwise.api.deps import authenticate
+from nocwise.console.data import incident_rows, incident_view
+from nocwise.runtime.runtime import Runtime
+
+REFRESH_S = 2.0
+
+_COLUMNS: list[dict[str, object]] = [
+    {"name": "priority", "label": "Prio", "field": "priority", "sortable": True},
+    {"name": "title", "label": "Incident", "field": "title", "align": "left"},
+    {"name": "alarms", "label": "Alarms", "field": "alarms", "sortable": True},
+    {"name": "root_cause", "label": "Root cause", "field": "root_cause", "align": "left"},
+    {"name": "customers", "label": "Customers", "field": "customers", "sortable": True},
+    {"name": "state", "label": "State", "field": "state"},
+    {"name": "updated", "label": "Updated", "field": "updated"},
+]
+
+
+def mount_console(app: FastAPI, runtime: Runtime) -> None:
+    """Define the pages and mount NiceGUI at /console on ``app``."""
+
+    def signed_in() -> bool:
+        token = ui_app.storage.user.get("token")
+        return isinstance(token, str) and authenticate(runtime, token) is not None
+
+    def header() -> None:
+        with ui.header().classes("items-center justify-between bg-slate-800"):
+            ui.link("nocwise", "/console/").classes("text-white text-xl no-underline")
+            ui.label("incidents, live").classes("text-slate-300")
+
+    @ui.page("/login")
+    def login(token: str | None = None) -> None:
+        header()
+        if token and authenticate(runtime, token) is not None:
+            ui_app.storage.user["token"] = token
+            ui.navigate.to("/console/")
+            return
+        with ui.card().classes("mx-auto mt-16 w-96"):
+            ui.label("Sign in with an API token").classes("text-lg")
+            field = ui.input("token", password=True).props("id=token-input").classes("w-full")
+            message = ui.label("").classes("text-red-600")
+
+            def submit() -> None:
+                value = (field.value or "").strip()
+                if authenticate(runtime, value) is None:
+                    message.set_text("unknown or revoked token")
+                    return
+                ui_app.storage.user["token"] = value
+                ui.navigate.to("/console/")
+
+            ui.button("Sign in", on_click=submit).props("id=sign-in")
+
+    @ui.page("/")
+    def incidents() -> None:
+        if not signed_in():
+            ui.navigate.to("/console/login")
+            return
+        header()
+        funnel = ui.label("").classes("text-slate-600")
+        table = ui.table(columns=_COLUMNS, rows=incident_rows(runtime), row_key="id")
+        table.classes("w-full").props("id=incidents-table")
+        table.on("rowClick", lambda e: ui.navigate.to(f"/console/incident/{e.args[1]['id']}"))
+
+        def refresh() -> None:
+            table.rows = incident_rows(runtime)
+            table.update()
+            f = runtime.funnel()
+            funnel.set_text(
+                "funnel: "
+                + " -> ".join(f"{k} {int(v)}" for k, v in f.items() if k != "compression")
+                + (f" (compression {f['compression']:.1%})" if "compression" in f else "")
+            )
+
+        refresh()
+        ui.timer(REFRESH_S, refresh)
+
+    @ui.page("/incident/{incident_id}")
+    def incident(incident_id: str) -> None:
+        if not signed_in():
+            ui.navigate.to("/console/login")
+            return
+        header()
+        body = ui.column().classes("w-full")
+
+        def render() -> None:
+            view = incident_view(runtime, incident_id)
+            body.clear()
+            with body:
+                if view is None:
+                    ui.label(f"no incident {incident_id}")
+                    return
+                ui.label(f"P{view['priority']} · {view['title']}").classes("text-2xl")
+                ui.label(
+                    f"{view['state']} · opened {view['opened']} · {len(view['members'])} alarms"
+                )
+                imp = view["impact"]
+                ui.label(
+                    f"impact: {len(imp['customers'])} customers, {len(imp['services'])} services"
+                    + (" · SLA at risk" if imp["sla_at_risk"] else "")
+                )
+                ui.label("Root-cause hypotheses").classes("text-lg mt-4")
+                for h in view["hypotheses"]:
+                    with ui.card().classes("w-full"):
+                        ui.label(f"{h['entity_id']} · {h['fault_type']} · {h['probability']:.0%}")
+                        for e in h["evidence"]:
+                            ui.label(f"– {e['kind']}: {e['summary']}").classes("text-slate-600")
+                ui.label("Recommended remediation").classes("text-lg mt-4")
+                for r in view["recommendations"]:
+                    ui.label(f"{r['action']} ({r['confidence']:.0%}, from {r['source']})")
+                ui.label("Alarms and why they are here").classes("text-lg mt-4")
+                ui.table(
+                    columns=[
+                        {"name": k, "label": k, "field": k, "align": "left"}
+                        for k in ("time", "entity", "cause", "severity", "reason", "detail")
+                    ],
+                    rows=view["alarm_rows"],
+                    row_key="alarm_id",
+                ).classes("w-full")
+                ui.label("Timeline").classes("text-lg mt-4")
+                for t in view["timeline"][-50:]:
+                    ui.label(f"{t['ts']} {t['kind']}: {t['detail']}")
+
+        render()
+        ui.timer(REFRESH_S * 2, render)
+
+    ui.run_with(
+        app,
+        mount_path="/console",
+        title="nocwise",
+        storage_secret=secrets.token_hex(32),
+        show_welcome_message=False,
+        reconnect_timeout=10.0,
+    )
