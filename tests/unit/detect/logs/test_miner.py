@@ -1,0 +1,156 @@
+"""Online template miner: matching, evolution, state, batch API and fuzzing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nocwise.detect.logs.miner import TemplateMiner, TemplateMinerConfig
+from nocwise.detect.logs.template import template_regex, tokenize
+from nocwise.model.errors import InvalidRecordError
+from nocwise.model.state import ModelState
+
+SSH = [
+    "Failed password for root from 10.0.0.1 port 22 ssh2",
+    "Failed password for admin from 10.0.0.2 port 2222 ssh2",
+    "session opened for user root by (uid=0)",
+    "Failed password for guest from 10.0.0.3 port 22 ssh2",
+    "session closed for user root",
+    "Failed password for test from 10.0.0.4 port 22 ssh2",
+    "Failed password for oracle from 10.0.0.5 port 22 ssh2",
+]
+
+
+def test_learn_masks_values_and_returns_params() -> None:
+    m = TemplateMiner()
+    r = m.learn("Interface GigabitEthernet0/0/1 changed state to down")
+    assert (r.template, r.change, r.params) == (
+        "Interface <*> changed state to down",
+        "created",
+        ["GigabitEthernet0/0/1"],
+    )
+    again = m.learn("Interface xe-0/0/0.0 changed state to down")
+    assert (again.template_id, again.change) == (r.template_id, "none")
+    assert m.count(r.template_id) == 2
+
+
+def test_word_values_become_variables_after_enough_evidence() -> None:
+    m = TemplateMiner()
+    ids = [m.learn(x).template_id for x in SSH]
+    final = m.resolve(ids)
+    failed = {int(final[i]) for i, x in enumerate(SSH) if x.startswith("Failed")}
+    assert len(failed) == 1
+    assert m.template(failed.pop()) == "Failed password for <*> from <*> port <*> ssh2"
+    assert len(set(final.tolist())) == 3
+
+
+def test_few_word_values_stay_apart() -> None:
+    m = TemplateMiner()
+    a = m.learn("VM Started (Lifecycle Event)").template_id
+    b = m.learn("VM Paused (Lifecycle Event)").template_id
+    assert a != b
+
+
+def test_merges_are_recorded_and_old_ids_relabelled() -> None:
+    m = TemplateMiner()
+    ids = [m.learn(x).template_id for x in SSH]
+    merged = [e for e in m.history() if e["kind"] == "merged"]
+    assert merged
+    for e in merged:
+        assert m.resolve([e["id"]])[0] == e["into"]
+        assert e["id"] not in m.templates()
+    assert set(m.resolve(ids).tolist()) <= set(m.templates())
+    versions = [e["version"] for e in m.history()]
+    assert versions == sorted(versions)
+    assert versions[-1] == m.version
+    assert m.history(since=m.version) == []
+
+
+def test_match_is_read_only() -> None:
+    m = TemplateMiner()
+    for x in SSH:
+        m.learn(x)
+    before = m.to_state().to_bytes()
+    assert m.match("Failed password for bob from 10.9.9.9 port 1 ssh2") is not None
+    assert m.match("completely new message") is None
+    assert m.to_state().to_bytes() == before
+
+
+def test_learn_batch_agrees_with_learn() -> None:
+    lines = SSH * 3 + ["a b c", "a b d"]
+    one = TemplateMiner()
+    single = one.resolve([one.learn(x).template_id for x in lines])
+    many = TemplateMiner()
+    batch = many.learn_batch(lines)
+    assert batch.dtype == np.int64
+    assert many.resolve(batch).tolist() == single.tolist()
+    assert many.count(int(batch[0])) == one.count(int(single[0]))
+    assert many.learn_batch([]).shape == (0,)
+
+
+def test_state_round_trip_keeps_behaviour() -> None:
+    m = TemplateMiner(TemplateMinerConfig(evidence_values=3))
+    for x in SSH:
+        m.learn(x)
+    back = TemplateMiner.from_state(ModelState.from_bytes(m.to_state().to_bytes()))
+    assert back.templates() == m.templates()
+    assert back.config == m.config
+    assert back.history() == m.history()
+    probe = "Failed password for zed from 1.1.1.1 port 5 ssh2"
+    assert back.learn(probe).template_id == m.learn(probe).template_id
+
+
+def test_bad_state_is_refused() -> None:
+    with pytest.raises(InvalidRecordError):
+        TemplateMiner.from_state(ModelState("other", 1))
+    state = TemplateMiner().to_state()
+    broken = ModelState(
+        state.schema, state.version, {**state.params, "tokens": [["x"]]}, state.arrays
+    )
+    with pytest.raises(InvalidRecordError):
+        TemplateMiner.from_state(broken)
+
+
+def test_config_is_validated() -> None:
+    with pytest.raises(ValueError, match="evidence_values"):
+        TemplateMinerConfig(evidence_values=1)
+
+
+def test_cache_is_bounded() -> None:
+    m = TemplateMiner(TemplateMinerConfig(cache_size=2))
+    ids = m.learn_batch([f"event {w}" for w in ("a", "b", "c", "d", "a")])
+    assert ids[0] == ids[4]
+
+
+_WORDS = st.sampled_from(["user", "root", "admin", "from", "port", "failed", "ok", "=", ":", "(x)"])
+_VALUES = st.one_of(
+    st.integers(0, 10**6).map(str),
+    st.ip_addresses(v=4).map(str),
+    st.sampled_from(["eth0", "xe-0/0/1.0", "0x1f", "blk_-42", "/a/b/c"]),
+)
+_LINES = st.lists(st.one_of(_WORDS, _VALUES), min_size=1, max_size=8).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_LINES, min_size=1, max_size=30))
+def test_a_template_always_matches_the_lines_it_learned(lines: list[str]) -> None:
+    m = TemplateMiner()
+    ids = m.learn_batch(lines)
+    for line, tid in zip(lines, m.resolve(ids).tolist(), strict=True):
+        assert template_regex(tokenize(m.template(tid))).fullmatch(line) is not None
+        r = m.match(line)
+        assert r is not None
+        assert r.template_id == tid
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=80), st.binary(max_size=80)), max_size=10))
+def test_never_raises_on_arbitrary_input(lines: list[str | bytes]) -> None:
+    m = TemplateMiner()
+    for x in lines:
+        r = m.learn(x)
+        assert r.template_id in m.templates() or r.template_id in m.resolve([r.template_id])
+        m.match(x)
+    m.learn_batch(lines)
