@@ -111,6 +111,7 @@ class SequenceDetector:
         self.in_anomaly = np.zeros(0, dtype=bool)
         self.is_open = np.zeros(0, dtype=bool)
         self.vocab = np.zeros(0, dtype=np.int64)  # every next symbol seen, EOS included
+        self.entity_names: Sequence[str] | None = None  # from the latest batch that had them
         self.counts = CountVectorNovelty()
         self.distance_threshold = float("inf")
         self.had_anomaly = np.zeros(0, dtype=bool)
@@ -187,6 +188,8 @@ class SequenceDetector:
         """
         if not len(events):
             return []
+        if events.entity_names is not None:
+            self.entity_names = events.entity_names
         self._grow(events.n_entities_hint)
         context, order, last = self._contexts(events)
         surprise = -np.log(self.table.probability(context, events.template))
@@ -233,7 +236,8 @@ class SequenceDetector:
         odd_counts = distance > self.distance_threshold
         out: list[LogAnomaly] = []
         for j, e in enumerate(entities):
-            name = entity_names[e] if entity_names is not None else str(int(e))
+            names = entity_names if entity_names is not None else self.entity_names
+            name = names[e] if names is not None and e < len(names) else str(int(e))
             c = context[j]
             if is_anomaly[j] and not self.in_anomaly[e]:
                 evidence: dict[str, Any] = {
