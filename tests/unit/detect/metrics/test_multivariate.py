@@ -1,0 +1,181 @@
+"""The multivariate per-entity detector: detection, evidence, state and determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.metrics import roc_auc_score
+
+from nocwise.detect.metrics.multivariate import (
+    MultivariateDetector,
+    MultivariateScores,
+    trailing_mean,
+)
+from nocwise.model.errors import InvalidRecordError
+from nocwise.model.state import ModelState
+
+BROKEN = 3
+
+
+def correlated(n: int, seed: int) -> np.ndarray:
+    """Six KPIs driven by two latent loads plus noise, as CPU/memory/traffic move together."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    latent = np.column_stack(
+        [np.sin(2 * np.pi * t / 288) + 0.3 * rng.normal(size=n), rng.normal(size=n)]
+    )
+    mixing = np.array([[1.0, 0.2], [0.8, -0.5], [0.5, 1.0], [1.0, 1.0], [-0.7, 0.4], [0.1, -1.0]]).T
+    return latent @ mixing + 0.05 * rng.normal(size=(n, 6))
+
+
+def with_break(seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """KPI 3 decouples from the others for 100 rows while staying inside its usual range."""
+    x = correlated(1200, seed)
+    labels = np.zeros(len(x), dtype=bool)
+    labels[600:700] = True
+    rng = np.random.default_rng(seed + 100)
+    x[600:700, BROKEN] = rng.permutation(x[:, BROKEN])[:100]
+    return x, labels
+
+
+@pytest.fixture(scope="module")
+def fitted() -> MultivariateDetector:
+    return MultivariateDetector().fit(correlated(5000, 0))
+
+
+def test_correlated_kpi_break_is_detected(fitted: MultivariateDetector) -> None:
+    x, labels = with_break()
+    lo, hi = x[:, BROKEN].min(), x[:, BROKEN].max()
+    assert lo <= x[600:700, BROKEN].min()
+    assert x[600:700, BROKEN].max() <= hi
+    out = fitted.score(x)
+    assert roc_auc_score(labels, out.scores) > 0.95
+    assert out.alarms[610:700].mean() > 0.8  # past the smoothing window
+    assert out.alarms[~labels].mean() < 0.05
+
+
+def test_ranking_names_the_broken_kpi(fitted: MultivariateDetector) -> None:
+    x, _ = with_break()
+    out = fitted.score(x)
+    top = out.ranking()[610:700, 0]
+    assert np.mean(top == BROKEN) > 0.9
+
+
+def test_contributions_are_non_negative_and_shaped(fitted: MultivariateDetector) -> None:
+    x, _ = with_break()
+    out = fitted.score(x)
+    assert out.contributions.shape == x.shape
+    assert (out.contributions >= 0).all()
+    assert out.scores.shape == (len(x),)
+
+
+def test_training_alarm_rate_matches_the_quantile() -> None:
+    x = correlated(4000, 3)
+    det = MultivariateDetector(alarm_quantile=0.95).fit(x)
+    assert det.score(x).alarms.mean() == pytest.approx(0.05, abs=0.01)
+
+
+def test_state_round_trips_through_bytes(fitted: MultivariateDetector) -> None:
+    x, _ = with_break()
+    state = ModelState.from_bytes(fitted.to_state().to_bytes())
+    again = MultivariateDetector.from_state(state)
+    assert np.array_equal(again.score(x).scores, fitted.score(x).scores)
+    assert np.array_equal(again.score(x).contributions, fitted.score(x).contributions)
+    assert again.to_state().params == fitted.to_state().params
+
+
+def test_unfitted_state_round_trips_and_refuses_to_score() -> None:
+    det = MultivariateDetector(window=5, variance=0.8)
+    again = MultivariateDetector.from_state(det.to_state())
+    assert again.window == 5
+    assert again.variance == 0.8
+    with pytest.raises(RuntimeError, match="not fitted"):
+        again.score(np.zeros((3, 2)))
+
+
+def test_state_of_another_schema_is_refused(fitted: MultivariateDetector) -> None:
+    state = fitted.to_state()
+    with pytest.raises(InvalidRecordError):
+        MultivariateDetector.from_state(ModelState("other", 1, state.params, state.arrays))
+    partial = dict(state.arrays)
+    partial.pop("precision")
+    with pytest.raises(InvalidRecordError):
+        MultivariateDetector.from_state(ModelState(state.schema, 1, state.params, partial))
+
+
+def test_same_seed_same_scores_when_training_is_subsampled() -> None:
+    train = correlated(3000, 4)
+    x, _ = with_break()
+    a = MultivariateDetector(max_train_rows=500, seed=7).fit(train).score(x)
+    b = MultivariateDetector(max_train_rows=500, seed=7).fit(train).score(x)
+    assert np.array_equal(a.scores, b.scores)
+    assert np.array_equal(a.contributions, b.contributions)
+
+
+def test_fit_and_score_leave_inputs_unchanged(fitted: MultivariateDetector) -> None:
+    train = correlated(1000, 5)
+    train.flags.writeable = False
+    MultivariateDetector().fit(train)
+    x, _ = with_break()
+    x.flags.writeable = False
+    fitted.score(x)
+
+
+def test_constant_kpi_in_training_does_not_blow_up() -> None:
+    train = correlated(2000, 6)
+    train[:, 0] = 0.5
+    det = MultivariateDetector().fit(train)
+    out = det.score(train[:100])
+    assert np.isfinite(out.scores).all()
+    assert np.isfinite(out.contributions).all()
+
+
+def test_empty_rows_give_empty_scores(fitted: MultivariateDetector) -> None:
+    out = fitted.score(np.zeros((0, 6)))
+    assert out.scores.shape == (0,)
+    assert out.contributions.shape == (0, 6)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"variance": 0.0},
+        {"shrinkage": 1.5},
+        {"window": 0},
+        {"scale_floor": 0.0},
+        {"alarm_quantile": 1.0},
+        {"upper_quantile": 0.2},
+    ],
+)
+def test_invalid_settings_are_refused(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        MultivariateDetector(**kwargs)  # type: ignore[arg-type]
+
+
+def test_bad_input_is_refused(fitted: MultivariateDetector) -> None:
+    with pytest.raises(ValueError, match="KPIs"):
+        fitted.score(np.zeros((5, 4)))
+    with pytest.raises(ValueError, match="NaN"):
+        fitted.score(np.full((5, 6), np.nan))
+    with pytest.raises(ValueError, match="2-D"):
+        fitted.score(np.zeros(6))
+    with pytest.raises(ValueError, match="more training rows"):
+        MultivariateDetector().fit(np.zeros((5, 6)))
+
+
+def test_ranking_orders_by_contribution() -> None:
+    out = MultivariateScores(np.array([1.0]), np.array([[0.1, 3.0, 0.5]]))
+    assert out.ranking().tolist() == [[1, 2, 0]]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    x=arrays(np.float64, st.integers(0, 40), elements=st.floats(-1e6, 1e6)),
+    window=st.integers(1, 12),
+)
+def test_trailing_mean_matches_the_definition(x: np.ndarray, window: int) -> None:
+    expected = [x[max(0, i - window + 1) : i + 1].mean() for i in range(len(x))]
+    assert np.allclose(trailing_mean(x, window), expected, rtol=1e-9, atol=1e-6)
