@@ -10,6 +10,7 @@ import pytest
 from nocwise.bench.hdfs import metrics, read_sessions, run, split_normal, take
 from nocwise.bench.options import BenchOptions
 from nocwise.bench.report import NullProgress
+from nocwise.detect.logs.events import LogEvents
 from nocwise.detect.logs.sequence import SequenceDetector
 
 
@@ -61,6 +62,37 @@ def test_sequence_model_on_a_slice_of_hdfs(shared_data: Path) -> None:
     flagged_abnormal = det.score_sessions(*take(abnormal, np.arange(2000))).is_anomaly.mean()
     assert flagged_normal < 0.05
     assert flagged_abnormal > 0.9
+
+
+def test_streaming_interleaved_sessions_flags_the_same_sessions(shared_data: Path) -> None:
+    normal = read_sessions(shared_data / "hdfs" / "hdfs_train")
+    abnormal = read_sessions(shared_data / "hdfs" / "hdfs_test_abnormal")
+    train, test = split_normal(take(normal, np.arange(1000)), seed=1)
+    det = SequenceDetector()
+    det.fit_sessions(*train)
+    flat = np.concatenate([test[0], take(abnormal, np.arange(700))[0]])
+    lengths = np.concatenate([np.diff(test[1]), np.diff(take(abnormal, np.arange(700))[1])])
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    expected = det.score_sessions(flat, offsets).is_anomaly
+
+    # every session is one entity, all open at once, lines interleaved round-robin by position
+    session = np.repeat(np.arange(lengths.size), lengths)
+    position = np.arange(flat.size) - offsets[session]
+    order = np.lexsort((session, position))
+    events = LogEvents.of(np.arange(flat.size), session[order], flat[order], np.full(flat.size, 6))
+    names = [f"blk_{i}" for i in range(lengths.size)]
+    flagged: set[str] = set()
+    for lo in range(0, len(events), 997):
+        part = slice(lo, lo + 997)
+        batch = LogEvents(
+            events.ts_ms[part], events.entity[part], events.template[part],
+            events.severity[part], entity_names=names,
+        )  # fmt: skip
+        flagged |= {a.entity_id for a in det.process(batch, learn=False)}
+    ends = det.end_sessions(np.arange(lengths.size), int(flat.size), learn=False)
+    flagged |= {a.entity_id for a in ends}
+    assert flagged == {names[i] for i in np.flatnonzero(expected)}
+    assert 0 < len(flagged) < lengths.size
 
 
 def test_suite_reports_the_issue_metrics_and_meets_the_target(shared_data: Path) -> None:

@@ -234,62 +234,65 @@ class SequenceDetector:
         surprise = -np.log(self.table.probability(context, target))
         is_anomaly = surprise > self.threshold
         odd_counts = distance > self.distance_threshold
-        out: list[LogAnomaly] = []
-        for j, e in enumerate(entities):
-            names = entity_names if entity_names is not None else self.entity_names
-            name = names[e] if names is not None and e < len(names) else str(int(e))
-            c = context[j]
-            if is_anomaly[j] and not self.in_anomaly[e]:
-                evidence: dict[str, Any] = {
-                    "reason": "unexpected_end",
-                    "context": [int(t) for t in c[::-1] if t >= 0],
-                    "probability": float(np.exp(-surprise[j])),
-                    "threshold": self.threshold,
-                    "expected": self._likely_next(c),
-                }
-                ids = tuple(int(t) for t in c if t >= 0)
-                out.append(
-                    LogAnomaly(
-                        LogAnomalyKind.UNEXPECTED_SEQUENCE,
-                        name,
-                        ts_ms,
-                        float(surprise[j]),
-                        ids,
-                        evidence,
-                    )
-                )
-            elif odd_counts[j] and not self.had_anomaly[e]:
-                diff = self.counts.nearest_difference(vectors[j])
-                evidence = {
-                    "reason": "unusual_counts",
-                    "distance": float(distance[j]),
-                    "threshold": self.distance_threshold,
-                    "observed_minus_nearest_normal": diff,
-                }
-                ids = tuple(int(k) for k in diff if k != "unseen")
-                out.append(
-                    LogAnomaly(
-                        LogAnomalyKind.UNEXPECTED_SEQUENCE,
-                        name,
-                        ts_ms,
-                        float(distance[j]),
-                        ids,
-                        evidence,
-                    )
-                )
+        report_end = is_anomaly & ~self.in_anomaly[entities]
+        report_counts = odd_counts & ~report_end & ~self.had_anomaly[entities]
+        names = entity_names if entity_names is not None else self.entity_names
+        out = [
+            self._end_anomaly(
+                int(entities[j]),
+                names,
+                ts_ms,
+                context[j],
+                float(surprise[j]) if report_end[j] else None,
+                vectors[j],
+                float(distance[j]),
+            )
+            for j in np.flatnonzero(report_end | report_counts)
+        ]
         if learn:
             normal = ~(is_anomaly | odd_counts | self.had_anomaly[entities])
             keep = np.ones_like(is_anomaly) if self.config.learn_on_anomalies else normal
             self._learn(context[keep], target[keep])
-            kept = np.flatnonzero(keep)
-            lengths = np.diff(offsets)[kept]
-            tokens = np.concatenate([flat[offsets[i] : offsets[i + 1]] for i in kept] or [flat[:0]])
-            self.counts.learn(tokens, _offsets(lengths))
+            lengths = np.diff(offsets)
+            self.counts.learn(flat[np.repeat(keep, lengths)], _offsets(lengths[keep]))
         self.history[entities] = BOS
         self.in_anomaly[entities] = False
         self.had_anomaly[entities] = False
         self.is_open[entities] = False
         return out
+
+    def _end_anomaly(
+        self,
+        entity: int,
+        names: Sequence[str] | None,
+        ts_ms: int,
+        context: IntArray,
+        surprise: float | None,
+        vector: IntArray,
+        distance: float,
+    ) -> LogAnomaly:
+        """The anomaly of one ended session: its ending if improbable, else its counts."""
+        name = names[entity] if names is not None and entity < len(names) else str(entity)
+        if surprise is not None:
+            evidence: dict[str, Any] = {
+                "reason": "unexpected_end",
+                "context": [int(t) for t in context[::-1] if t >= 0],
+                "probability": float(np.exp(-surprise)),
+                "threshold": self.threshold,
+                "expected": self._likely_next(context),
+            }
+            ids = tuple(int(t) for t in context if t >= 0)
+            kind = LogAnomalyKind.UNEXPECTED_SEQUENCE
+            return LogAnomaly(kind, name, ts_ms, surprise, ids, evidence)
+        diff = self.counts.nearest_difference(vector)
+        evidence = {
+            "reason": "unusual_counts",
+            "distance": distance,
+            "threshold": self.distance_threshold,
+            "observed_minus_nearest_normal": diff,
+        }
+        ids = tuple(int(k) for k in diff if k != "unseen")
+        return LogAnomaly(LogAnomalyKind.UNEXPECTED_SEQUENCE, name, ts_ms, distance, ids, evidence)
 
     def tick(self, now_ms: int, *, learn: bool = True) -> list[LogAnomaly]:
         """End the sessions idle for ``session_idle`` (nothing to do without that setting)."""
