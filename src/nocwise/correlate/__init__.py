@@ -1,0 +1,1 @@
+"""Alarm correlation: lifecycle, dedup, flapping, mute, suppress, group, noise, impact."""
