@@ -98,6 +98,15 @@ def test_state_round_trip_keeps_graph_and_strengths(cascade: AlarmEvents) -> Non
     assert again.config == model.config
 
 
+def test_strength_by_type_name_for_grouping(cascade: AlarmEvents) -> None:
+    names = ["powerFail", "linkDown", "losAlarm", "fanFail", "tempHigh"]
+    model = AlarmCausalModel().fit(cascade, None, n_types=5, type_names=names)
+    again = AlarmCausalModel.from_state(model.to_state())
+    assert again.strength("powerFail", "linkDown") == model.strength(0, 1) > 0.0
+    assert again.strength("linkDown", "powerFail") == 0.0
+    assert again.strength("unknown", "linkDown") == 0.0
+
+
 def test_state_of_another_model_is_refused() -> None:
     with pytest.raises(InvalidRecordError):
         AlarmCausalModel.from_state(ModelState("nocwise.other", 1))

@@ -15,6 +15,7 @@ expert graphs that also list indirect causes (the likelihood explains them away)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, Self
 
 import numpy as np
@@ -59,6 +60,7 @@ class AlarmCausalModel:
         self.adjacency = np.zeros((0, 0), dtype=bool)
         self.share = np.zeros((0, 0))
         self.gain = np.zeros((0, 0))
+        self.type_names: list[str] = []
 
     @property
     def n_types(self) -> int:
@@ -69,10 +71,16 @@ class AlarmCausalModel:
         events: AlarmEvents,
         topology: npt.NDArray[np.bool_] | None = None,
         n_types: int | None = None,
+        type_names: Sequence[str] | None = None,
     ) -> Self:
-        """Learn the graph from one window of history; ``topology`` is the device adjacency."""
+        """Learn the graph from one window of history; ``topology`` is the device adjacency.
+
+        ``type_names[i]`` names alarm type i (e.g. its probable cause) so that grouping can ask
+        for strengths by name.
+        """
         cfg = self.config
-        k = max(n_types or 0, int(events.alarm_type.max(initial=-1)) + 1)
+        k = max(n_types or 0, len(type_names or ()), int(events.alarm_type.max(initial=-1)) + 1)
+        self.type_names = list(type_names or [])
         n_dev = int(events.device.max(initial=-1)) + 1
         if topology is not None:
             n_dev = max(n_dev, topology.shape[0])
@@ -118,11 +126,20 @@ class AlarmCausalModel:
     ) -> None:
         self.adjacency, self.share, self.gain = adjacency, share, gain
 
-    def strength(self, cause: int, effect: int) -> float:
-        """Share of ``effect`` alarms the model attributes to ``cause`` alarms (0 if no edge)."""
-        if not (0 <= cause < self.n_types and 0 <= effect < self.n_types):
+    def strength(self, cause_type: int | str, effect_type: int | str) -> float:
+        """Share of effect alarms the model attributes to cause alarms, in [0, 1] (0: no edge).
+
+        Types are indices or, when fitted with ``type_names``, names; unknown types give 0.
+        """
+        cause, effect = self._index(cause_type), self._index(effect_type)
+        if cause < 0 or effect < 0:
             return 0.0
         return float(self.share[cause, effect])
+
+    def _index(self, alarm_type: int | str) -> int:
+        if isinstance(alarm_type, str):
+            return self.type_names.index(alarm_type) if alarm_type in self.type_names else -1
+        return alarm_type if 0 <= alarm_type < self.n_types else -1
 
     def edges(self) -> list[tuple[int, int, float]]:
         """Learned edges (cause, effect, strength), strongest first."""
@@ -138,7 +155,7 @@ class AlarmCausalModel:
         return ModelState(
             SCHEMA,
             VERSION,
-            self.config.model_dump(),
+            {"config": self.config.model_dump(), "type_names": self.type_names},
             {"adjacency": self.adjacency, "share": self.share, "gain": self.gain},
         )
 
@@ -146,7 +163,8 @@ class AlarmCausalModel:
     def from_state(cls, state: ModelState) -> Self:
         """Rebuild a model written by :meth:`to_state`."""
         state.expect(SCHEMA, VERSION)
-        model = cls(AlarmCausalConfig.model_validate(state.params))
+        model = cls(AlarmCausalConfig.model_validate(state.params["config"]))
+        model.type_names = [str(n) for n in state.params.get("type_names", [])]
         model._set(
             state.arrays["adjacency"].astype(bool),
             state.arrays["share"].astype(np.float64),
