@@ -1,0 +1,212 @@
+"""Flapping: a problem that raises and clears too often becomes one flapping state, not N alarms.
+
+Transitions (a new raise, or a clear of an active alarm) are counted per key (the fingerprint
+by default) over a sliding ``window``. Past ``max_transitions`` the key is *flapping*: its raises
+are held with a counted reason instead of reaching grouping one by one; its clears still pass.
+After ``quiet`` without transitions, ``tick`` ends the flapping state and, if the last alarm of
+the key is still active, lets it go on once. This is Nagios' flap detection reduced to a count;
+the window is event time, so a replay flaps exactly as the live stream did.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nocwise.correlate.base import Decision, StageOutput, Verdict
+from nocwise.correlate.codec import alarm_from_dict, alarm_to_dict, must_ts, ts
+from nocwise.correlate.keys import key_function
+from nocwise.model import Alarm, Evidence, ModelState
+
+STATE_SCHEMA = "nocwise.correlate.flapping"
+
+
+class FlappingReason(StrEnum):
+    """The flapping state machine's events."""
+
+    FLAPPING_STARTED = "flapping_started"
+    FLAPPING = "flapping"
+    FLAPPING_ENDED = "flapping_ended"
+
+
+class FlappingConfig(BaseModel):
+    """More than ``max_transitions`` raises+clears within ``window`` is flapping."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["flapping"] = "flapping"
+    key: tuple[str, ...] = ("fingerprint",)
+    window: timedelta = timedelta(minutes=10)
+    max_transitions: Annotated[int, Field(ge=2)] = 6
+    quiet: timedelta = timedelta(minutes=15)
+
+
+@dataclass(slots=True)
+class _Flap:
+    since: datetime
+    last: datetime
+    transitions: int
+    held: Alarm | None  # the key's active alarm, held while flapping
+
+
+class FlappingStage:
+    """Per key: recent transition times (bounded deque); flapping keys; active alarm ids."""
+
+    kind: ClassVar[str] = "flapping"
+
+    def __init__(self, config: FlappingConfig | None = None) -> None:
+        self.config = config or FlappingConfig()
+        self._key = key_function(self.config.key)
+        self._times: dict[str, deque[datetime]] = {}
+        self._active: dict[str, str] = {}  # alarm id -> key
+        self._flaps: dict[str, _Flap] = {}
+        self._expiry: deque[tuple[datetime, str]] = deque()
+
+    def is_flapping(self, key: str) -> bool:
+        return key in self._flaps
+
+    def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
+        passed: list[Alarm] = []
+        decisions: list[Decision] = []
+        for a in alarms:
+            aid = a.alarm_id
+            cleared = a.cleared_time is not None
+            key = self._active.get(aid)
+            is_transition = (key is None and not cleared) or (key is not None and cleared)
+            if key is None:
+                key = self._key(a)
+            if not is_transition:
+                flap = self._flaps.get(key)
+                if (
+                    flap is not None
+                    and not cleared
+                    and flap.held is not None
+                    and flap.held.alarm_id == aid
+                ):
+                    flap.held = a
+                    decisions.append(
+                        self._decide(FlappingReason.FLAPPING, aid, key, flap, Verdict.HOLD)
+                    )
+                else:
+                    passed.append(a)
+                continue
+            at = a.cleared_time if cleared and a.cleared_time is not None else a.event_time
+            if cleared:
+                del self._active[aid]
+            else:
+                self._active[aid] = key
+            flap, started = self._count(key, at)
+            if flap is None:
+                passed.append(a)
+                continue
+            reason = FlappingReason.FLAPPING_STARTED if started else FlappingReason.FLAPPING
+            if cleared:
+                if flap.held is not None and flap.held.alarm_id == aid:
+                    flap.held = None
+                decisions.append(self._decide(reason, aid, key, flap, Verdict.NOTE))
+                passed.append(a)
+            else:
+                flap.held = a
+                decisions.append(self._decide(reason, aid, key, flap, Verdict.HOLD))
+        return StageOutput(passed, decisions)
+
+    def _count(self, key: str, at: datetime) -> tuple[_Flap | None, bool]:
+        times = self._times.get(key)
+        if times is None:
+            times = self._times[key] = deque(maxlen=self.config.max_transitions + 1)
+        times.append(at)
+        self._expiry.append((at, key))
+        flap = self._flaps.get(key)
+        if flap is not None:
+            flap.last = max(flap.last, at)
+            flap.transitions += 1
+            return flap, False
+        horizon = at - self.config.window
+        while times and times[0] < horizon:
+            times.popleft()
+        if len(times) > self.config.max_transitions:
+            flap = self._flaps[key] = _Flap(at, at, len(times), None)
+            return flap, True
+        return None, False
+
+    def _decide(
+        self, reason: FlappingReason, aid: str, key: str, flap: _Flap, verdict: Verdict
+    ) -> Decision:
+        ev = Evidence(
+            "flapping",
+            f"{flap.transitions} raises/clears since {flap.since.isoformat()}",
+            {
+                "key": key,
+                "transitions": flap.transitions,
+                "since": ts(flap.since),
+                "window_s": self.config.window.total_seconds(),
+            },
+        )
+        return Decision(self.kind, reason, (ev,), aid, verdict)
+
+    def tick(self, now: datetime) -> StageOutput:
+        """End flapping after ``quiet``; release the key's still-active alarm; forget old keys."""
+        passed: list[Alarm] = []
+        decisions: list[Decision] = []
+        ended = [k for k, f in self._flaps.items() if f.last + self.config.quiet <= now]
+        for key in sorted(ended):
+            flap = self._flaps.pop(key)
+            self._times.pop(key, None)
+            aid = flap.held.alarm_id if flap.held is not None else ""
+            ev = Evidence(
+                "flapping",
+                f"quiet since {flap.last.isoformat()}",
+                {"key": key, "transitions": flap.transitions},
+            )
+            if flap.held is not None:
+                passed.append(flap.held)
+                decisions.append(Decision(self.kind, FlappingReason.FLAPPING_ENDED, (ev,), aid))
+        horizon = now - self.config.window
+        while self._expiry and self._expiry[0][0] < horizon:
+            at, key = self._expiry.popleft()
+            times = self._times.get(key)
+            if times is not None and key not in self._flaps and (not times or times[-1] <= at):
+                del self._times[key]
+        return StageOutput(passed, decisions)
+
+    def to_state(self) -> ModelState:
+        flaps: dict[str, Any] = {
+            k: [
+                ts(f.since),
+                ts(f.last),
+                f.transitions,
+                None if f.held is None else alarm_to_dict(f.held),
+            ]
+            for k, f in self._flaps.items()
+        }
+        return ModelState(
+            STATE_SCHEMA,
+            1,
+            {
+                "config": self.config.model_dump(mode="json"),
+                "times": {k: [ts(t) for t in v] for k, v in self._times.items()},
+                "active": dict(self._active),
+                "flaps": flaps,
+                "expiry": [[ts(t), k] for t, k in self._expiry],
+            },
+        )
+
+    @classmethod
+    def from_state(cls, state: ModelState) -> Self:
+        state.expect(STATE_SCHEMA, 1)
+        p = state.params
+        stage = cls(FlappingConfig.model_validate(p["config"]))
+        n = stage.config.max_transitions + 1
+        stage._times = {k: deque((must_ts(t) for t in v), maxlen=n) for k, v in p["times"].items()}
+        stage._active = dict(p["active"])
+        stage._flaps = {
+            k: _Flap(must_ts(s), must_ts(last), int(c), None if h is None else alarm_from_dict(h))
+            for k, (s, last, c, h) in p["flaps"].items()
+        }
+        stage._expiry = deque((must_ts(t), k) for t, k in p["expiry"])
+        return stage

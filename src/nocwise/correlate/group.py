@@ -1,0 +1,580 @@
+"""Grouping: alarms that belong to one problem become one incident, each with its reason.
+
+An active alarm new to grouping is compared with the incidents still open for grouping (last
+member within ``window``). Candidates come from three indexes, never from a scan:
+
+- topology: every incident is indexed under its members' entities and everything they depend on
+  (``max_hops`` up); an alarm looks up its own entity and dependency path, so a shared upstream
+  entity within ``max_hops`` total hops makes a candidate, with that hop count;
+- template: incidents holding an alarm with the same masked text;
+- region: incidents with a member in the same site or aggregation ring.
+
+Each candidate gets ``score = time * min(1, w_topology*topology + w_causality*causality +
+w_text*text)``, where ``time = 1 - dt / (2*window)``, ``topology = 1 - hops / (2*(max_hops+1))``
+(``region_score`` for a same-region candidate without a path), ``causality`` the learned
+strength between the alarm's type and the incident's types (either direction; 0 below
+``min_causality``) and ``text`` 1 for a shared template, else the Jaccard of tokens. The best
+candidate at or above ``threshold`` wins, and the membership's reason is the largest term;
+otherwise the alarm opens an incident. An incident is published ``group_wait`` after its first
+alarm's *event* time, so a backfill publishes at once (Alertmanager ``dispatch.go``).
+
+Operators merge and split; both are applied at once and kept as ``Feedback`` records.
+
+Weak at: the score weights are set by hand, not learned from the feedback they record; and an
+alarm joins one incident only (no overlapping incidents).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nocwise.correlate.base import Decision, StageOutput
+from nocwise.correlate.causal import CachedCausality, CausalStrength
+from nocwise.correlate.incidents import Feedback, IncidentDraft, incident_id
+from nocwise.correlate.text import TemplateCache, jaccard
+from nocwise.model import AckState, Alarm, Evidence, IncidentState, Member, ModelState
+from nocwise.topology.graph import TopologyGraph
+
+STATE_SCHEMA = "nocwise.correlate.group"
+Weight = Annotated[float, Field(ge=0.0, le=2.0)]
+_ROOT_DEPTH = 16
+_MAX_TEMPLATES = 64
+
+
+class GroupReason(StrEnum):
+    """Why an alarm is in the incident it is in."""
+
+    NEW_INCIDENT = "new_incident"
+    TOPOLOGY = "topology"
+    CAUSALITY = "causality"
+    TEXT_SIMILARITY = "text_similarity"
+    OPERATOR_MERGE = "operator_merge"
+    OPERATOR_SPLIT = "operator_split"
+
+
+class GroupConfig(BaseModel):
+    """Grouping window, topology reach, score weights and publication delay."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["group"] = "group"
+    window: timedelta = timedelta(minutes=10)
+    group_wait: timedelta = timedelta(seconds=30)
+    max_hops: Annotated[int, Field(ge=0, le=8)] = 3
+    w_topology: Weight = 0.6
+    w_causality: Weight = 0.25
+    w_text: Weight = 0.25
+    region_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+    min_causality: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2
+    threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.3
+    type_field: Literal["probable_cause", "specific_problem", "event_type"] = "probable_cause"
+    max_candidates: Annotated[int, Field(ge=1)] = 32
+    retain_resolved: timedelta = timedelta(hours=1)
+
+
+class GroupStage:
+    """Drafts by id, alarm -> incident, and the three candidate indexes."""
+
+    kind: ClassVar[str] = "group"
+
+    def __init__(
+        self,
+        config: GroupConfig | None = None,
+        topology: TopologyGraph | None = None,
+        causality: CausalStrength | None = None,
+    ) -> None:
+        self.config = config or GroupConfig()
+        self._topology = topology or TopologyGraph([], [])
+        self._causal = CachedCausality(causality) if causality is not None else None
+        self._drafts: dict[str, IncidentDraft] = {}
+        self._alarm_inc: dict[str, str] = {}
+        self._anchor: dict[str, dict[str, int]] = {}
+        self._by_template: dict[str, dict[str, None]] = {}
+        self._by_region: dict[str, dict[str, None]] = {}
+        self._pending: list[tuple[datetime, str]] = []
+        self._expiry: list[tuple[datetime, str]] = []
+        self._drop: list[tuple[datetime, str]] = []
+        self._changed: dict[str, None] = {}
+        self._feedback: list[Feedback] = []
+        self._tmpl = TemplateCache()
+        self._window_s = self.config.window.total_seconds()
+        self.opened = 0  # incidents opened (the funnel's "incidents")
+        self.placed = 0  # alarms that reached grouping (the funnel's "grouped")
+
+    # -- queries --------------------------------------------------------------------------
+
+    def incident_of(self, alarm_id: str) -> str | None:
+        return self._alarm_inc.get(alarm_id)
+
+    def draft(self, incident_id: str) -> IncidentDraft | None:
+        return self._drafts.get(incident_id)
+
+    def drafts(self) -> list[IncidentDraft]:
+        return list(self._drafts.values())
+
+    def feedback(self) -> list[Feedback]:
+        return list(self._feedback)
+
+    def take_changed(self) -> list[IncidentDraft]:
+        """Published incidents changed since the last call (unpublished ones wait)."""
+        out = [
+            self._drafts[i]
+            for i in self._changed
+            if i in self._drafts and self._drafts[i].published
+        ]
+        for d in out:
+            del self._changed[d.id]
+        for i in [i for i in self._changed if i not in self._drafts]:
+            del self._changed[i]
+        return out
+
+    def _type(self, a: Alarm) -> str:
+        return str(getattr(a, self.config.type_field))
+
+    # -- processing -----------------------------------------------------------------------
+
+    def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
+        decisions: list[Decision] = []
+        for a in alarms:
+            inc = self._alarm_inc.get(a.alarm_id)
+            if a.cleared_time is not None:
+                if inc is not None:
+                    self._member_cleared(self._drafts[inc], a)
+            elif inc is not None:
+                self._member_changed(self._drafts[inc], a)
+            else:
+                decisions.append(self._place(a))
+        self._publish_due(now)
+        return StageOutput(list(alarms), decisions)
+
+    def _place(self, a: Alarm) -> Decision:
+        self.placed += 1
+        best = self._best(a)
+        if best is None:
+            d = self._open(a)
+            reason, score, detail = GroupReason.NEW_INCIDENT, 1.0, "first alarm of the incident"
+        else:
+            d, reason, score, detail = best
+        self._join(d, a, reason, score, detail)
+        ev = Evidence(
+            "group",
+            f"{reason} -> {d.id}: {detail}",
+            {"incident_id": d.id, "score": round(score, 4)},
+        )
+        return Decision(self.kind, reason, (ev,), a.alarm_id)
+
+    def _candidates(self, a: Alarm, template: str) -> dict[str, int | None]:
+        cfg = self.config
+        entity = a.managed_object
+        cands: dict[str, int | None] = {}
+        path = ((entity, 0), *self._topology.dependency_path(entity, cfg.max_hops))
+        for x, d_alarm in path:
+            hits = self._anchor.get(x)
+            if not hits:
+                continue
+            for inc, d_member in hits.items():
+                h = d_alarm + d_member
+                if h <= cfg.max_hops:
+                    prev = cands.get(inc)
+                    if prev is None or h < prev:
+                        cands[inc] = h
+        for inc in self._by_template.get(template, ()):
+            cands.setdefault(inc, None)
+        for inc in self._by_region.get(self._topology.region(entity), ()):
+            cands.setdefault(inc, None)
+        if len(cands) > cfg.max_candidates:
+            far = cfg.max_hops + 1
+            ranked = sorted(
+                cands.items(),
+                key=lambda kv: (
+                    far if kv[1] is None else kv[1],
+                    -self._drafts[kv[0]].last_event.timestamp(),
+                    kv[0],
+                ),
+            )
+            cands = dict(ranked[: cfg.max_candidates])
+        return cands
+
+    def _best(self, a: Alarm) -> tuple[IncidentDraft, GroupReason, float, str] | None:
+        cfg = self.config
+        template, tokens = self._tmpl(a)
+        cands = self._candidates(a, template)
+        if not cands:
+            return None
+        typ = self._type(a)
+        region = self._topology.region(a.managed_object)
+        best: tuple[tuple[float, datetime, str], GroupReason, str] | None = None
+        for inc, hops in cands.items():
+            d = self._drafts[inc]
+            dt = abs((a.event_time - d.last_event).total_seconds())
+            if dt > self._window_s:
+                continue
+            time_f = 1.0 - 0.5 * dt / self._window_s
+            if hops is not None:
+                topo = 1.0 - hops / (2.0 * (cfg.max_hops + 1))
+            else:
+                topo = cfg.region_score if inc in self._by_region.get(region, ()) else 0.0
+            causal = 0.0
+            if self._causal is not None:
+                causal = max((self._causal.either_way(typ, t) for t in d.types), default=0.0)
+                if causal < cfg.min_causality:
+                    causal = 0.0
+            text = 1.0 if template in d.templates else jaccard(tokens, d.tokens)
+            parts = {
+                GroupReason.TOPOLOGY: cfg.w_topology * topo,
+                GroupReason.CAUSALITY: cfg.w_causality * causal,
+                GroupReason.TEXT_SIMILARITY: cfg.w_text * text,
+            }
+            score = time_f * min(1.0, sum(parts.values()))
+            if score < cfg.threshold:
+                continue
+            reason = max(parts, key=lambda r: parts[r])
+            key = (-score, d.opened, inc)
+            if best is None or key < best[0]:
+                hop_txt = (
+                    f"{hops} hop(s) in topology"
+                    if hops is not None
+                    else ("same region" if topo else "no topology path")
+                )
+                detail = (
+                    f"{hop_txt}; causality {causal:.2f}; text {text:.2f}; {dt:.0f}s from last alarm"
+                )
+                best = (key, reason, detail)
+        if best is None:
+            return None
+        (neg_score, _, inc_id), reason, detail = best
+        return self._drafts[inc_id], reason, -neg_score, detail
+
+    def _open(self, a: Alarm) -> IncidentDraft:
+        salt = 0
+        iid = incident_id(a.alarm_id)
+        while iid in self._drafts:
+            salt += 1
+            iid = incident_id(a.alarm_id, salt)
+        at = a.event_time
+        d = IncidentDraft(iid, at, at, at, at, root=a.managed_object, title_type=self._type(a))
+        d.tokens = self._tmpl(a)[1]
+        d.note(at, "opened", f"opened by alarm {a.alarm_id} on {a.managed_object}")
+        self._drafts[iid] = d
+        self.opened += 1
+        heapq.heappush(self._pending, (at + self.config.group_wait, iid))
+        heapq.heappush(self._expiry, (at + self.config.window, iid))
+        return d
+
+    def _join(
+        self, d: IncidentDraft, a: Alarm, reason: GroupReason, score: float, detail: str
+    ) -> None:
+        aid, entity, at = a.alarm_id, a.managed_object, a.event_time
+        d.members[aid] = Member(aid, str(reason), at, detail, round(score, 4))
+        self._alarm_inc[aid] = d.id
+        d.entity_of[aid] = entity
+        d.severity_of[aid] = a.perceived_severity.rank
+        is_new_entity = entity not in d.member_entities
+        d.member_entities.add(entity)
+        d.entities[entity] = d.entities.get(entity, 0) + 1
+        typ = self._type(a)
+        d.types[typ] = d.types.get(typ, 0) + 1
+        template = self._tmpl(a)[0]
+        if len(d.templates) < _MAX_TEMPLATES and template not in d.templates:
+            d.templates.add(template)
+            if d.indexed:
+                self._by_template.setdefault(template, {})[d.id] = None
+        if at > d.last_event:
+            d.last_event = at
+        if at > d.updated:
+            d.updated = at
+        if d.state is IncidentState.RESOLVED:
+            d.state = IncidentState.OPEN
+            d.note(at, "reopened", f"alarm {aid} on {entity}")
+        if is_new_entity:
+            self._index_entity(d, entity)
+            services, customers = self._topology.impacted(entity)
+            d.services.update(services)
+            d.customers.update(customers)
+            self._update_root(d, entity, typ, at)
+        self._changed[d.id] = None
+
+    def _index_entity(self, d: IncidentDraft, entity: str) -> None:
+        path = ((entity, 0), *self._topology.dependency_path(entity, self.config.max_hops))
+        for x, depth in path:
+            old = d.index_keys.get(x)
+            if old is None or depth < old:
+                d.index_keys[x] = depth
+                if d.indexed:
+                    self._anchor.setdefault(x, {})[d.id] = depth
+        if d.indexed:
+            self._by_region.setdefault(self._topology.region(entity), {})[d.id] = None
+
+    def _update_root(self, d: IncidentDraft, entity: str, typ: str, at: datetime) -> None:
+        root = d.root
+        if entity == root or root in self._topology.upstream(entity, _ROOT_DEPTH):
+            return
+        if entity in self._topology.upstream(root, _ROOT_DEPTH):
+            d.root, d.title_type = entity, typ
+            d.note(at, "root_changed", f"{entity} is upstream of {root}")
+
+    def _member_changed(self, d: IncidentDraft, a: Alarm) -> None:
+        aid = a.alarm_id
+        if aid in d.severity_of:
+            d.severity_of[aid] = a.perceived_severity.rank
+        if a.ack_state is AckState.ACKNOWLEDGED and d.state is IncidentState.OPEN:
+            d.state = IncidentState.ACKNOWLEDGED
+            d.note(
+                a.ack_time or a.event_time,
+                "acknowledged",
+                f"alarm {aid} acknowledged",
+                a.ack_user_id or "unknown",
+            )
+        self._changed[d.id] = None
+
+    def _member_cleared(self, d: IncidentDraft, a: Alarm) -> None:
+        aid = a.alarm_id
+        if d.severity_of.pop(aid, None) is None:
+            return
+        entity = d.entity_of[aid]
+        left = d.entities.get(entity, 1) - 1
+        if left:
+            d.entities[entity] = left
+        else:
+            d.entities.pop(entity, None)
+        at = a.cleared_time or a.event_time
+        if at > d.updated:
+            d.updated = at
+        if not d.severity_of and d.state in (IncidentState.OPEN, IncidentState.ACKNOWLEDGED):
+            d.state = IncidentState.RESOLVED
+            d.note(at, "resolved", f"all {len(d.members)} alarm(s) cleared")
+            if not d.indexed:
+                heapq.heappush(self._drop, (d.updated + self.config.retain_resolved, d.id))
+        self._changed[d.id] = None
+
+    # -- timers ---------------------------------------------------------------------------
+
+    def _publish_due(self, now: datetime) -> None:
+        while self._pending and self._pending[0][0] <= now:
+            _, iid = heapq.heappop(self._pending)
+            d = self._drafts.get(iid)
+            if d is not None and not d.published:
+                d.published = True
+                d.note(
+                    max(now, d.first_event),
+                    "published",
+                    f"{len(d.members)} alarm(s) after group_wait",
+                )
+                self._changed[iid] = None
+
+    def tick(self, now: datetime) -> StageOutput:
+        """Publish incidents whose wait is over; close grouping on quiet ones; forget old ones."""
+        self._publish_due(now)
+        while self._expiry and self._expiry[0][0] <= now:
+            due, iid = heapq.heappop(self._expiry)
+            d = self._drafts.get(iid)
+            if d is None or not d.indexed:
+                continue
+            real = d.last_event + self.config.window
+            if real > due:
+                heapq.heappush(self._expiry, (real, iid))
+                continue
+            self._deindex(d)
+            if d.state in (IncidentState.RESOLVED, IncidentState.CLOSED):
+                heapq.heappush(self._drop, (d.updated + self.config.retain_resolved, iid))
+        while self._drop and self._drop[0][0] <= now:
+            _, iid = heapq.heappop(self._drop)
+            d = self._drafts.get(iid)
+            if (
+                d is not None
+                and not d.indexed
+                and d.state in (IncidentState.RESOLVED, IncidentState.CLOSED)
+            ):
+                del self._drafts[iid]
+                for aid in d.members:
+                    if self._alarm_inc.get(aid) == iid:
+                        del self._alarm_inc[aid]
+        return StageOutput()
+
+    def _deindex(self, d: IncidentDraft) -> None:
+        d.indexed = False
+        for x in d.index_keys:
+            hits = self._anchor.get(x)
+            if hits is not None:
+                hits.pop(d.id, None)
+                if not hits:
+                    del self._anchor[x]
+        for t in d.templates:
+            hits2 = self._by_template.get(t)
+            if hits2 is not None:
+                hits2.pop(d.id, None)
+                if not hits2:
+                    del self._by_template[t]
+        for region in {self._topology.region(e) for e in d.entity_of.values()}:
+            hits3 = self._by_region.get(region)
+            if hits3 is not None:
+                hits3.pop(d.id, None)
+                if not hits3:
+                    del self._by_region[region]
+
+    # -- operator feedback ----------------------------------------------------------------
+
+    def merge(self, into_id: str, from_id: str, actor: str, now: datetime) -> list[IncidentDraft]:
+        """Move every member of ``from_id`` into ``into_id`` and close ``from_id``."""
+        into, src = self._drafts[into_id], self._drafts[from_id]
+        if into is src:
+            return []
+        moved = list(src.members)
+        for aid in moved:
+            self._move(
+                src, into, aid, GroupReason.OPERATOR_MERGE, f"merged from {from_id} by {actor}", now
+            )
+        src.state = IncidentState.CLOSED
+        src.note(now, "merged", f"merged into {into_id}", actor)
+        into.note(now, "merged", f"absorbed {from_id} ({len(moved)} alarm(s))", actor)
+        if into.state is IncidentState.RESOLVED and into.severity_of:
+            into.state = IncidentState.OPEN
+        self._reindex(src)
+        self._feedback.append(Feedback(now, actor, "merge", (into_id, from_id), tuple(moved)))
+        self._changed[into_id] = None
+        self._changed[from_id] = None
+        return [into, src]
+
+    def split(
+        self, incident_id_: str, alarm_ids: Sequence[str], actor: str, now: datetime
+    ) -> list[IncidentDraft]:
+        """Move ``alarm_ids`` out of the incident into a new one (id from its first moved member)."""
+        src = self._drafts[incident_id_]
+        moving = [aid for aid in src.members if aid in set(alarm_ids)]
+        if not moving or len(moving) == len(src.members):
+            return []
+        first = src.members[moving[0]]
+        salt = 0
+        iid = incident_id(first.alarm_id)
+        while iid in self._drafts:
+            salt += 1
+            iid = incident_id(first.alarm_id, salt)
+        entity = src.entity_of[first.alarm_id]
+        new = IncidentDraft(
+            iid, now, first.added, first.added, now, root=entity, title_type=src.title_type
+        )
+        new.published = True
+        new.tokens = src.tokens
+        new.note(now, "split", f"split from {incident_id_}", actor)
+        self._drafts[iid] = new
+        for aid in moving:
+            self._move(
+                src,
+                new,
+                aid,
+                GroupReason.OPERATOR_SPLIT,
+                f"split from {incident_id_} by {actor}",
+                now,
+            )
+        src.note(now, "split", f"{len(moving)} alarm(s) moved to {iid}", actor)
+        self._reindex(src)
+        for d in (src, new):
+            if not d.severity_of and d.state is IncidentState.OPEN:
+                d.state = IncidentState.RESOLVED
+        heapq.heappush(self._expiry, (new.last_event + self.config.window, iid))
+        self._feedback.append(Feedback(now, actor, "split", (incident_id_, iid), tuple(moving)))
+        self._changed[incident_id_] = None
+        self._changed[iid] = None
+        return [src, new]
+
+    def _move(
+        self,
+        src: IncidentDraft,
+        dst: IncidentDraft,
+        aid: str,
+        reason: GroupReason,
+        detail: str,
+        now: datetime,
+    ) -> None:
+        m = src.members.pop(aid)
+        entity = src.entity_of.pop(aid)
+        rank = src.severity_of.pop(aid, None)
+        if rank is not None:
+            left = src.entities.get(entity, 1) - 1
+            if left:
+                src.entities[entity] = left
+            else:
+                src.entities.pop(entity, None)
+        dst.members[aid] = Member(aid, str(reason), now, detail, m.score)
+        dst.entity_of[aid] = entity
+        if rank is not None:
+            dst.severity_of[aid] = rank
+            dst.entities[entity] = dst.entities.get(entity, 0) + 1
+        if m.added > dst.last_event:
+            dst.last_event = m.added
+        dst.updated = max(dst.updated, now)
+        self._alarm_inc[aid] = dst.id
+        if entity not in dst.member_entities:
+            dst.member_entities.add(entity)
+            self._index_entity(dst, entity)
+            services, customers = self._topology.impacted(entity)
+            dst.services.update(services)
+            dst.customers.update(customers)
+            self._update_root(dst, entity, dst.title_type, now)
+
+    def _reindex(self, d: IncidentDraft) -> None:
+        """Rebuild an incident's index entries, root and impact after members left it."""
+        was_indexed = d.indexed
+        self._deindex(d)
+        d.index_keys.clear()
+        d.indexed = was_indexed and d.state is not IncidentState.CLOSED
+        d.services.clear()
+        d.customers.clear()
+        entities = list(dict.fromkeys(d.entity_of.values()))
+        d.member_entities = set(entities)
+        if entities:
+            d.root = entities[0]
+        for e in entities:
+            self._index_entity(d, e)
+            services, customers = self._topology.impacted(e)
+            d.services.update(services)
+            d.customers.update(customers)
+            self._update_root(d, e, d.title_type, d.updated)
+
+    # -- state ----------------------------------------------------------------------------
+
+    def to_state(self) -> ModelState:
+        return ModelState(
+            STATE_SCHEMA,
+            1,
+            {
+                "config": self.config.model_dump(mode="json"),
+                "drafts": [d.to_dict() for d in self._drafts.values()],
+                "changed": list(self._changed),
+                "feedback": [f.to_dict() for f in self._feedback],
+            },
+        )
+
+    @classmethod
+    def from_state(
+        cls,
+        state: ModelState,
+        topology: TopologyGraph | None = None,
+        causality: CausalStrength | None = None,
+    ) -> Self:
+        state.expect(STATE_SCHEMA, 1)
+        p = state.params
+        stage = cls(GroupConfig.model_validate(p["config"]), topology, causality)
+        for dd in p["drafts"]:
+            d = IncidentDraft.from_dict(dd)
+            stage._drafts[d.id] = d
+            for aid in d.members:
+                stage._alarm_inc[aid] = d.id
+            for e in dict.fromkeys(d.entity_of.values()):
+                stage._index_entity(d, e)
+            if d.indexed:
+                for t in d.templates:
+                    stage._by_template.setdefault(t, {})[d.id] = None
+                heapq.heappush(stage._expiry, (d.last_event + stage.config.window, d.id))
+            elif d.state in (IncidentState.RESOLVED, IncidentState.CLOSED):
+                heapq.heappush(stage._drop, (d.updated + stage.config.retain_resolved, d.id))
+            if not d.published:
+                heapq.heappush(stage._pending, (d.first_event + stage.config.group_wait, d.id))
+        stage._changed = dict.fromkeys(p["changed"])
+        stage._feedback = [Feedback.from_dict(f) for f in p["feedback"]]
+        return stage

@@ -1,0 +1,162 @@
+"""The mutable working copy of an incident, frozen into a ``model.Incident`` on output.
+
+Incidents can grow to thousands of members in a storm; rebuilding a frozen tuple on each join
+would be quadratic, so grouping works on this draft and freezes it once per call that changed
+it. Ids come from the first member and never change (DESIGN §9).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from nocwise.correlate.codec import must_ts, ts
+from nocwise.model import Impact, Incident, IncidentState, Member, TimelineEntry
+
+
+def incident_id(first_alarm_id: str, salt: int = 0) -> str:
+    """The stable id an incident takes from its first member."""
+    key = first_alarm_id if salt == 0 else f"{first_alarm_id}#{salt}"
+    return "INC-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """An operator's correction (merge or split), kept as data for retraining the grouping."""
+
+    ts: datetime
+    actor: str
+    action: str  # "merge" | "split"
+    incident_ids: tuple[str, ...]
+    alarm_ids: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ts": ts(self.ts),
+            "actor": self.actor,
+            "action": self.action,
+            "incident_ids": list(self.incident_ids),
+            "alarm_ids": list(self.alarm_ids),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Feedback:
+        return cls(
+            must_ts(d["ts"]),
+            d["actor"],
+            d["action"],
+            tuple(d["incident_ids"]),
+            tuple(d["alarm_ids"]),
+        )
+
+
+@dataclass(slots=True)
+class IncidentDraft:
+    """Everything grouping and ranking need about an incident, kept up to date incrementally."""
+
+    id: str
+    opened: datetime
+    first_event: datetime
+    last_event: datetime
+    updated: datetime
+    state: IncidentState = IncidentState.OPEN
+    members: dict[str, Member] = field(default_factory=dict)
+    entity_of: dict[str, str] = field(default_factory=dict)  # member alarm -> entity
+    severity_of: dict[str, int] = field(default_factory=dict)  # active member -> severity rank
+    entities: dict[str, int] = field(default_factory=dict)  # entity -> active member count
+    member_entities: set[str] = field(default_factory=set)  # every entity a member is on
+    types: dict[str, int] = field(default_factory=dict)  # alarm type -> member count
+    templates: set[str] = field(default_factory=set)
+    tokens: frozenset[str] = frozenset()
+    root: str = ""
+    title_type: str = ""
+    services: set[str] = field(default_factory=set)
+    customers: set[str] = field(default_factory=set)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    index_keys: dict[str, int] = field(default_factory=dict)  # anchor entity -> depth
+    published: bool = False
+    indexed: bool = True
+
+    @property
+    def active(self) -> int:
+        return len(self.severity_of)
+
+    def note(self, at: datetime, kind: str, detail: str, actor: str = "nocwise") -> None:
+        self.timeline.append(TimelineEntry(at, kind, detail, actor))
+
+    def freeze(self, impact: Impact, priority: int) -> Incident:
+        n = len(self.members)
+        title = f"{self.title_type or 'alarms'} on {self.root}" + (
+            f" (+{n - 1} alarms)" if n > 1 else ""
+        )
+        return Incident(
+            id=self.id,
+            state=self.state,
+            opened=self.opened,
+            updated=self.updated,
+            title=title,
+            members=tuple(self.members.values()),
+            impact=impact,
+            priority=priority,
+            timeline=tuple(self.timeline),
+            root_entity_id=self.root or None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "opened": ts(self.opened),
+            "first_event": ts(self.first_event),
+            "last_event": ts(self.last_event),
+            "updated": ts(self.updated),
+            "state": str(self.state),
+            "members": [
+                [m.alarm_id, m.reason, ts(m.added), m.detail, m.score]
+                for m in self.members.values()
+            ],
+            "entity_of": dict(self.entity_of),
+            "severity_of": dict(self.severity_of),
+            "types": dict(self.types),
+            "templates": sorted(self.templates),
+            "tokens": sorted(self.tokens),
+            "root": self.root,
+            "title_type": self.title_type,
+            "services": sorted(self.services),
+            "customers": sorted(self.customers),
+            "timeline": [[ts(e.ts), e.kind, e.detail, e.actor] for e in self.timeline],
+            "published": self.published,
+            "indexed": self.indexed,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> IncidentDraft:
+        draft = cls(
+            id=d["id"],
+            opened=must_ts(d["opened"]),
+            first_event=must_ts(d["first_event"]),
+            last_event=must_ts(d["last_event"]),
+            updated=must_ts(d["updated"]),
+            state=IncidentState(d["state"]),
+        )
+        draft.members = {
+            m[0]: Member(m[0], m[1], must_ts(m[2]), m[3], float(m[4])) for m in d["members"]
+        }
+        draft.entity_of = dict(d["entity_of"])
+        draft.member_entities = set(draft.entity_of.values())
+        draft.severity_of = {k: int(v) for k, v in d["severity_of"].items()}
+        for aid in draft.severity_of:
+            e = draft.entity_of[aid]
+            draft.entities[e] = draft.entities.get(e, 0) + 1
+        draft.types = {k: int(v) for k, v in d["types"].items()}
+        draft.templates = set(d["templates"])
+        draft.tokens = frozenset(d["tokens"])
+        draft.root = d["root"]
+        draft.title_type = d["title_type"]
+        draft.services = set(d["services"])
+        draft.customers = set(d["customers"])
+        draft.timeline = [TimelineEntry(must_ts(t), k, x, a) for t, k, x, a in d["timeline"]]
+        draft.published = bool(d["published"])
+        draft.indexed = bool(d["indexed"])
+        return draft

@@ -1,0 +1,292 @@
+"""The alarm list: raised -> changed* -> cleared, acknowledgement beside it, resync after a gap.
+
+3GPP TS 28.111 §5 / TMF642: a notification is merged into the alarm it names (by ``alarm_id``).
+Clearing is terminal: a later non-clear notification for a cleared alarm is refused with a
+reason, but acknowledgements and comments still apply. An alarm leaves the list once it is both
+cleared and acknowledged; cleared alarms nobody acknowledges are evicted after
+``retain_cleared`` so the list stays bounded. After a gap, :meth:`LifecycleStage.resync` takes a
+source's full active list and synthesises the clears, raises and changes that were missed.
+What passes on is the merged, current state of the alarm.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import ClassVar, Literal, Self
+
+from pydantic import BaseModel, ConfigDict
+
+from nocwise.correlate.base import Decision, StageOutput, Verdict
+from nocwise.correlate.codec import alarm_from_dict, alarm_to_dict, must_ts, ts
+from nocwise.model import AckState, Alarm, Evidence, ModelState
+
+STATE_SCHEMA = "nocwise.correlate.lifecycle"
+
+
+class LifecycleReason(StrEnum):
+    """Why a notification did not simply raise or change an alarm."""
+
+    NO_CHANGE = "no_change"
+    CLEARED_IS_TERMINAL = "cleared_is_terminal"
+    STALE = "stale_notification"
+    CLEAR_OF_UNKNOWN = "clear_of_unknown_alarm"
+    REPEATED_CLEAR = "repeated_clear"
+    RESYNC_CLEARED = "resync_cleared"
+    RESYNC_RAISED = "resync_raised"
+    REMOVED = "removed_cleared_and_acknowledged"
+    EVICTED = "evicted_cleared_unacknowledged"
+
+
+class LifecycleConfig(BaseModel):
+    """How long a cleared, unacknowledged alarm stays in the list."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["lifecycle"] = "lifecycle"
+    retain_cleared: timedelta = timedelta(hours=1)
+
+
+def _ev(summary: str, **data: str | int | float | bool | None) -> tuple[Evidence, ...]:
+    return (Evidence("lifecycle", summary, data),)
+
+
+class LifecycleStage:
+    """The alarm list as a dict by ``alarm_id``, plus an index of active alarms by source."""
+
+    kind: ClassVar[str] = "lifecycle"
+
+    def __init__(self, config: LifecycleConfig | None = None) -> None:
+        self.config = config or LifecycleConfig()
+        self._alarms: dict[str, Alarm] = {}
+        self._active_by_source: dict[str, set[str]] = {}
+        self._cleared: deque[tuple[datetime, str]] = deque()
+        self.raised = 0  # distinct alarms raised (the funnel's "alarms")
+
+    # -- queries --------------------------------------------------------------------------
+
+    def get(self, alarm_id: str) -> Alarm | None:
+        """The current state of an alarm still in the list."""
+        return self._alarms.get(alarm_id)
+
+    def active(self) -> list[Alarm]:
+        """Alarms not yet cleared."""
+        return [a for a in self._alarms.values() if a.cleared_time is None]
+
+    def __len__(self) -> int:
+        return len(self._alarms)
+
+    # -- the state machine ----------------------------------------------------------------
+
+    def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
+        passed: list[Alarm] = []
+        decisions: list[Decision] = []
+        for n in alarms:
+            self._merge(n, passed, decisions)
+        return StageOutput(passed, decisions)
+
+    def _merge(self, n: Alarm, passed: list[Alarm], decisions: list[Decision]) -> None:
+        aid = n.alarm_id
+        cur = self._alarms.get(aid)
+        if cur is None:
+            if n.cleared_time is not None:
+                decisions.append(
+                    Decision(
+                        self.kind,
+                        LifecycleReason.CLEAR_OF_UNKNOWN,
+                        _ev("clear for an alarm never raised here"),
+                        aid,
+                    )
+                )
+                self._store(n)
+                passed.append(n)
+                return
+            self.raised += 1
+            self._store(n)
+            passed.append(n)
+            return
+        if cur.cleared_time is not None:
+            new = self._annotate(cur, n)
+            if n.cleared_time is not None:
+                decisions.append(
+                    Decision(
+                        self.kind,
+                        LifecycleReason.REPEATED_CLEAR,
+                        _ev("alarm was already cleared", cleared=ts(cur.cleared_time)),
+                        aid,
+                    )
+                )
+                self._store(new)
+                passed.append(new)
+                return
+            if new is cur:
+                decisions.append(
+                    Decision(
+                        self.kind,
+                        LifecycleReason.CLEARED_IS_TERMINAL,
+                        _ev("a cleared alarm cannot change", cleared=ts(cur.cleared_time)),
+                        aid,
+                        Verdict.ABSORB,
+                    )
+                )
+                return
+            self._store(new)
+            passed.append(new)
+            return
+        if n.cleared_time is not None:
+            new = self._annotate(cur, n).clear(n.cleared_time)
+            self._store(new)
+            passed.append(new)
+            return
+        last = cur.changed_time or cur.raised_time or cur.event_time
+        if n.event_time < last:
+            decisions.append(
+                Decision(
+                    self.kind,
+                    LifecycleReason.STALE,
+                    _ev("older than the last change", last=ts(last)),
+                    aid,
+                    Verdict.ABSORB,
+                )
+            )
+            return
+        new = self._annotate(cur, n)
+        if n.perceived_severity is not cur.perceived_severity:
+            new = replace(
+                new.change_severity(n.perceived_severity, n.event_time),
+                additional_text=n.additional_text or new.additional_text,
+            )
+        if new is cur:
+            decisions.append(
+                Decision(
+                    self.kind,
+                    LifecycleReason.NO_CHANGE,
+                    _ev("repeat of the current state"),
+                    aid,
+                    Verdict.ABSORB,
+                )
+            )
+            return
+        self._store(new)
+        passed.append(new)
+
+    @staticmethod
+    def _annotate(cur: Alarm, n: Alarm) -> Alarm:
+        """Acknowledgement and comments apply whether or not the alarm is cleared."""
+        new = cur
+        if n.ack_state is not cur.ack_state:
+            if n.ack_state is AckState.ACKNOWLEDGED:
+                new = new.ack(n.ack_user_id or "unknown", n.ack_time or n.event_time)
+            else:
+                new = new.unack()
+        if n.comments and n.comments != cur.comments:
+            known = set(cur.comments)
+            fresh = tuple(c for c in n.comments if c not in known)
+            if fresh:
+                new = replace(new, comments=(*new.comments, *fresh))
+        return new
+
+    def _store(self, a: Alarm) -> None:
+        aid = a.alarm_id
+        old = self._alarms.get(aid)
+        self._alarms[aid] = a
+        if a.cleared_time is None:
+            self._active_by_source.setdefault(a.source, set()).add(aid)
+            return
+        if old is None or old.cleared_time is None:
+            self._active_by_source.get(a.source, set()).discard(aid)
+            self._cleared.append((a.cleared_time, aid))
+
+    # -- resync ---------------------------------------------------------------------------
+
+    def resync(self, source: str, current: Sequence[Alarm], now: datetime) -> StageOutput:
+        """Align with a source's full list of active alarms after a gap.
+
+        Alarms we hold as active that the source no longer lists were cleared while we were not
+        listening: they are cleared at ``now``. Listed alarms are merged as notifications.
+        """
+        passed: list[Alarm] = []
+        decisions: list[Decision] = []
+        listed = {a.alarm_id for a in current}
+        for aid in sorted(self._active_by_source.get(source, set()) - listed):
+            cleared = self._alarms[aid].clear(now)
+            self._store(cleared)
+            passed.append(cleared)
+            decisions.append(
+                Decision(
+                    self.kind,
+                    LifecycleReason.RESYNC_CLEARED,
+                    _ev("absent from the source's list at resync", source=source),
+                    aid,
+                )
+            )
+        for a in current:
+            if a.alarm_id not in self._alarms:
+                decisions.append(
+                    Decision(
+                        self.kind,
+                        LifecycleReason.RESYNC_RAISED,
+                        _ev("first seen at resync", source=source),
+                        a.alarm_id,
+                    )
+                )
+            self._merge(a, passed, decisions)
+        return StageOutput(passed, decisions)
+
+    # -- timers ---------------------------------------------------------------------------
+
+    def tick(self, now: datetime) -> StageOutput:
+        """Drop alarms that are cleared and acknowledged, or cleared longer than the retention."""
+        decisions: list[Decision] = []
+        horizon = now - self.config.retain_cleared
+        while self._cleared:
+            at, aid = self._cleared[0]
+            a = self._alarms.get(aid)
+            if a is None or a.cleared_time is None:
+                self._cleared.popleft()
+                continue
+            if a.ack_state is AckState.ACKNOWLEDGED:
+                reason = LifecycleReason.REMOVED
+            elif at <= horizon:
+                reason = LifecycleReason.EVICTED
+            else:
+                break
+            self._cleared.popleft()
+            del self._alarms[aid]
+            decisions.append(
+                Decision(
+                    self.kind,
+                    reason,
+                    _ev("left the alarm list", cleared=ts(at)),
+                    aid,
+                    Verdict.ABSORB,
+                )
+            )
+        return StageOutput([], decisions)
+
+    # -- state ----------------------------------------------------------------------------
+
+    def to_state(self) -> ModelState:
+        return ModelState(
+            STATE_SCHEMA,
+            1,
+            {
+                "config": self.config.model_dump(mode="json"),
+                "alarms": [alarm_to_dict(a) for a in self._alarms.values()],
+                "cleared": [[ts(t), aid] for t, aid in self._cleared],
+            },
+        )
+
+    @classmethod
+    def from_state(cls, state: ModelState) -> Self:
+        state.expect(STATE_SCHEMA, 1)
+        stage = cls(LifecycleConfig.model_validate(state.params["config"]))
+        for d in state.params["alarms"]:
+            a = alarm_from_dict(d)
+            stage._alarms[a.alarm_id] = a
+            if a.cleared_time is None:
+                stage._active_by_source.setdefault(a.source, set()).add(a.alarm_id)
+        stage._cleared = deque((must_ts(t), aid) for t, aid in state.params["cleared"])
+        return stage

@@ -1,0 +1,277 @@
+"""The correlation chain, built in one function that reads top to bottom.
+
+    notifications -> lifecycle -> dedup -> flapping -> mute -> suppress -> noise -> group
+                  -> impact ranking of the incidents that changed
+
+Each stage hands what it let through to the next and stops the chain when nothing is left
+(Alertmanager's ``MultiStage``). Stages never call each other; the correlator only wires them,
+records their decisions per alarm, and turns changed incident drafts into ranked ``Incident``s.
+Time comes in as ``now``; timers fire in ``tick(now)`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from nocwise.correlate.base import Decision, Stage, StageOutput
+from nocwise.correlate.causal import CausalStrength
+from nocwise.correlate.config import CorrelateConfig
+from nocwise.correlate.dedup import DedupStage
+from nocwise.correlate.flapping import FlappingStage
+from nocwise.correlate.funnel import Funnel
+from nocwise.correlate.group import GroupStage
+from nocwise.correlate.impact import ImpactRanker
+from nocwise.correlate.incidents import Feedback, IncidentDraft
+from nocwise.correlate.lifecycle import LifecycleReason, LifecycleStage
+from nocwise.correlate.maintenance import MaintenanceWindow
+from nocwise.correlate.mute import MuteStage
+from nocwise.correlate.noise import NoiseModel, NoiseStage, noise_score
+from nocwise.correlate.silence import Silence
+from nocwise.correlate.suppress import SuppressStage
+from nocwise.correlate.view import AlarmView, ProcessResult
+from nocwise.model import AckState, Alarm, Change, Incident
+from nocwise.topology.graph import TopologyGraph
+
+__all__ = ["CorrelateConfig", "Correlator", "ProcessResult", "build_correlator"]
+
+_GONE = (LifecycleReason.REMOVED, LifecycleReason.EVICTED)
+
+
+def build_correlator(
+    config: CorrelateConfig,
+    topology: TopologyGraph,
+    causality: CausalStrength | None = None,
+    noise_model: NoiseModel | None = None,
+) -> Correlator:
+    """The whole chain, in order."""
+    lifecycle = LifecycleStage(config.lifecycle)
+    dedup = DedupStage(config.dedup)
+    flapping = FlappingStage(config.flapping)
+    mute = MuteStage(config.mute, topology)
+    suppress = SuppressStage(config.suppress, topology)
+    noise = NoiseStage(config.noise, noise_model)
+    group = GroupStage(config.group, topology, causality)
+    ranker = ImpactRanker(config.impact, topology)
+    stages: list[Stage] = [lifecycle, dedup, flapping, mute, suppress, noise, group]
+    return Correlator(config, stages, lifecycle, mute, noise, group, ranker)
+
+
+class Correlator:
+    """Runs the stages and keeps what callers ask about: alarm views, ranked incidents, funnel."""
+
+    def __init__(
+        self,
+        config: CorrelateConfig,
+        stages: list[Stage],
+        lifecycle: LifecycleStage,
+        mute: MuteStage,
+        noise: NoiseStage,
+        group: GroupStage,
+        ranker: ImpactRanker,
+    ) -> None:
+        self.config = config
+        self._stages = stages
+        self._lifecycle = lifecycle
+        self._mute = mute
+        self._noise_stage = noise
+        self._group = group
+        self._ranker = ranker
+        self._decisions: dict[str, list[Decision]] = {}
+        self._noise: dict[str, float] = {}
+        self._incidents: dict[str, Incident] = {}
+        self._funnel = Funnel()
+        self._now: datetime | None = None
+
+    # -- the chain ------------------------------------------------------------------------
+
+    def process(self, alarms: Sequence[Alarm], now: datetime) -> ProcessResult:
+        """Run notifications (raised / changed / cleared, in event-time order) through the chain."""
+        self._advance(now)
+        self._funnel.events += len(alarms)
+        touched: dict[str, None] = dict.fromkeys(a.alarm_id for a in alarms)
+        self._run(0, list(alarms), now, touched)
+        return ProcessResult(self._views(touched), self._flush())
+
+    def resync(self, source: str, current: Sequence[Alarm], now: datetime) -> ProcessResult:
+        """Align with a source's full active-alarm list after a gap (clears what it no longer lists)."""
+        self._advance(now)
+        self._funnel.events += len(current)
+        out = self._lifecycle.resync(source, current, now)
+        touched: dict[str, None] = dict.fromkeys(a.alarm_id for a in current)
+        self._record(out, touched)
+        self._run(1, out.passed, now, touched)
+        return ProcessResult(self._views(touched), self._flush())
+
+    def tick(self, now: datetime) -> list[Incident]:
+        """Fire every stage's timers at ``now``; what a timer releases runs through the rest."""
+        self._advance(now)
+        touched: dict[str, None] = {}
+        for i, stage in enumerate(self._stages):
+            out = stage.tick(now)
+            self._record(out, touched)
+            if out.passed:
+                self._run(i + 1, out.passed, now, touched)
+        return self._flush()
+
+    def _run(self, start: int, batch: list[Alarm], now: datetime, touched: dict[str, None]) -> None:
+        for stage in self._stages[start:]:
+            if not batch:
+                break
+            out = stage.process(batch, now)
+            self._record(out, touched)
+            batch = out.passed
+
+    def _record(self, out: StageOutput, touched: dict[str, None]) -> None:
+        if not out.decisions:
+            return
+        cap = self.config.max_decisions_per_alarm
+        store, noise = self._decisions, self._noise
+        self._funnel.count_decisions(out.decisions)
+        for d in out.decisions:
+            aid = d.alarm_id
+            if not aid:
+                continue
+            touched[aid] = None
+            if d.reason in _GONE:
+                store.pop(aid, None)
+                noise.pop(aid, None)
+                continue
+            lst = store.get(aid)
+            if lst is None:
+                store[aid] = [d]
+            else:
+                lst.append(d)
+                if len(lst) > cap:
+                    del lst[0]
+            if d.stage == "noise":
+                s = noise_score(d)
+                if s is not None:
+                    noise[aid] = s
+
+    def _advance(self, now: datetime) -> None:
+        if self._now is None or now > self._now:
+            self._now = now
+
+    def _flush(self) -> list[Incident]:
+        out = [self._freeze(d) for d in self._group.take_changed()]
+        return out
+
+    def _freeze(self, d: IncidentDraft) -> Incident:
+        least = min((self._noise.get(aid, 0.0) for aid in d.severity_of), default=0.0)
+        impact, priority = self._ranker.assess(d, least)
+        inc = d.freeze(impact, priority)
+        self._incidents[inc.id] = inc
+        return inc
+
+    def _views(self, ids: dict[str, None]) -> list[AlarmView]:
+        out = []
+        for aid in ids:
+            v = self.alarm(aid)
+            if v is not None:
+                out.append(v)
+        return out
+
+    # -- queries --------------------------------------------------------------------------
+
+    def alarm(self, alarm_id: str) -> AlarmView | None:
+        """The alarm's current state, its decisions and its incident; None once it left the list."""
+        a = self._lifecycle.get(alarm_id)
+        if a is None:
+            return None
+        return AlarmView(
+            a, tuple(self._decisions.get(alarm_id, ())), self._group.incident_of(alarm_id)
+        )
+
+    def open_alarms(self) -> list[AlarmView]:
+        """Every active alarm, held or not."""
+        return [self.alarm(a.alarm_id) or AlarmView(a) for a in self._lifecycle.active()]
+
+    def incident(self, incident_id: str) -> Incident | None:
+        d = self._group.draft(incident_id)
+        if d is None:
+            return None
+        inc = self._incidents.get(incident_id)
+        return (
+            inc
+            if inc is not None and inc.updated == d.updated and len(inc.members) == len(d.members)
+            else self._freeze(d)
+        )
+
+    def incidents(self) -> list[Incident]:
+        """Published incidents, most urgent first (priority, then impact score, then age)."""
+        live = [self.incident(d.id) for d in self._group.drafts() if d.published]
+        found = [i for i in live if i is not None]
+        self._incidents = {i.id: i for i in found}
+        return sorted(found, key=lambda i: (i.priority, -i.impact.score, i.opened, i.id))
+
+    def funnel(self) -> dict[str, float | int | str]:
+        f = self._funnel
+        f.alarms, f.grouped, f.incidents = (
+            self._lifecycle.raised,
+            self._group.placed,
+            self._group.opened,
+        )
+        return f.as_dict()
+
+    def feedback(self) -> list[Feedback]:
+        """Operators' merges and splits, as data for retraining the grouping."""
+        return self._group.feedback()
+
+    # -- operator actions -----------------------------------------------------------------
+
+    def _at(self) -> datetime:
+        if self._now is None:
+            raise ValueError("no time seen yet: process or tick first")
+        return self._now
+
+    def merge(self, a: str, b: str, actor: str) -> list[Incident]:
+        """Merge incident ``b`` into ``a`` (``b`` is closed); recorded as feedback."""
+        return [self._freeze(d) for d in self._group.merge(a, b, actor, self._at())] + self._drain()
+
+    def split(self, incident_id: str, alarm_ids: Sequence[str], actor: str) -> list[Incident]:
+        """Move ``alarm_ids`` into a new incident; recorded as feedback."""
+        return [
+            self._freeze(d) for d in self._group.split(incident_id, alarm_ids, actor, self._at())
+        ] + self._drain()
+
+    def _drain(self) -> list[Incident]:
+        self._group.take_changed()
+        return []
+
+    def add_change(self, change: Change) -> MaintenanceWindow | None:
+        """Register a change; a maintenance change opens a window that mutes its entities."""
+        return self._mute.add_change(change)
+
+    def add_silence(self, silence: Silence) -> None:
+        self._mute.add_silence(silence)
+
+    def expire_silence(self, silence_id: str) -> None:
+        """Withdraw a silence; alarms it held are released on the next tick."""
+        self._mute.silences.expire(silence_id)
+
+    def add_window(self, window: MaintenanceWindow) -> None:
+        self._mute.add_window(window)
+
+    def acknowledge(self, alarm_id: str, user_id: str, at: datetime) -> ProcessResult:
+        """An operator acknowledges an alarm (goes through the chain like any notification)."""
+        a = self._lifecycle.get(alarm_id)
+        if a is None:
+            return ProcessResult([], [])
+        return self.process(
+            [
+                replace(
+                    a,
+                    ack_state=AckState.ACKNOWLEDGED,
+                    ack_user_id=user_id,
+                    ack_time=at,
+                    event_time=max(at, a.event_time),
+                )
+            ],
+            at,
+        )
+
+    def learn_noise(self, alarm: Alarm, actionable: bool) -> None:
+        """Feedback for the noise model (an alarm turned out actionable or not)."""
+        self._noise_stage.learn(alarm, actionable)

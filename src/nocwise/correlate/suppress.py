@@ -1,0 +1,188 @@
+"""Topology-aware suppression: alarms downstream of a failed parent are symptoms, not causes.
+
+Alertmanager's inhibition with "equal labels" replaced by "the source lies on the target's
+dependency path" (``inhibit/inhibit.go``). An active alarm of at least ``min_severity`` on an
+entity makes it a *suppressor*; an alarm on anything that depends on it (``max_depth`` hops
+up the dependency path, never down) is marked "suppressed by X" with the depth as evidence.
+Symptoms stay visible and still pass, so grouping can put them under their cause; only their
+weight in ranking drops. Order does not matter: a parent alarm that arrives after its children
+marks the children already open. When the parent clears, its symptoms are re-examined.
+A clear is never suppressed.
+
+Weak at: redundancy (a dual-homed node is marked when either uplink fails) and lateral
+failures that do not follow dependency edges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nocwise.correlate.base import EMPTY, Decision, StageOutput
+from nocwise.model import Alarm, Evidence, ModelState, Severity
+from nocwise.topology.graph import TopologyGraph
+
+STATE_SCHEMA = "nocwise.correlate.suppress"
+
+
+class SuppressReason(StrEnum):
+    """Why an alarm is (or no longer is) a symptom."""
+
+    UPSTREAM_FAULT = "upstream_fault"
+    UPSTREAM_CLEARED = "upstream_cleared"
+
+
+class SuppressConfig(BaseModel):
+    """Which alarms suppress, and how far down the dependency path."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["suppress"] = "suppress"
+    max_depth: Annotated[int, Field(ge=1, le=16)] = 3
+    min_severity: Severity = Severity.MAJOR
+    suppressor_kinds: frozenset[str] | None = None  # None: any entity kind
+
+
+class SuppressStage:
+    """Indexes: entity -> active alarm ids; entity -> active suppressor ids; alarm -> its mark."""
+
+    kind: ClassVar[str] = "suppress"
+
+    def __init__(
+        self, config: SuppressConfig | None = None, topology: TopologyGraph | None = None
+    ) -> None:
+        self.config = config or SuppressConfig()
+        self._topology = topology or TopologyGraph([], [])
+        self._entity_of: dict[str, str] = {}  # active alarm -> entity
+        self._by_entity: dict[str, set[str]] = {}  # entity -> active alarm ids
+        self._suppressors: dict[str, set[str]] = {}  # entity -> active suppressor alarm ids
+        self._marks: dict[str, tuple[str, str, int]] = {}  # alarm -> (by alarm, by entity, depth)
+        self._min_rank = self.config.min_severity.rank
+
+    def suppressed_by(self, alarm_id: str) -> tuple[str, str, int] | None:
+        """(suppressing alarm, its entity, depth) for a current symptom."""
+        return self._marks.get(alarm_id)
+
+    def _is_suppressor(self, a: Alarm) -> bool:
+        if a.perceived_severity.rank < self._min_rank:
+            return False
+        kinds = self.config.suppressor_kinds
+        return kinds is None or self._topology.kind(a.managed_object) in kinds
+
+    def _decision(self, aid: str, by: str, entity: str, depth: int) -> Decision:
+        ev = Evidence(
+            "suppress",
+            f"suppressed by {by} on {entity}, {depth} hop(s) upstream",
+            {"source_alarm_id": by, "source_entity": entity, "depth": depth},
+        )
+        return Decision(self.kind, SuppressReason.UPSTREAM_FAULT, (ev,), aid)
+
+    def _find(self, entity: str, aid: str) -> tuple[str, str, int] | None:
+        for anc, depth in self._topology.dependency_path(entity, self.config.max_depth):
+            ids = self._suppressors.get(anc)
+            if ids:
+                others = ids - {aid}
+                if others:
+                    return min(others), anc, depth
+        return None
+
+    def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
+        decisions: list[Decision] = []
+        for a in alarms:
+            if a.cleared_time is not None:
+                self._clear(a, decisions)
+            else:
+                self._raise(a, decisions)
+        return StageOutput(list(alarms), decisions)
+
+    def _raise(self, a: Alarm, decisions: list[Decision]) -> None:
+        aid, entity = a.alarm_id, a.managed_object
+        if aid not in self._entity_of:
+            self._entity_of[aid] = entity
+            self._by_entity.setdefault(entity, set()).add(aid)
+            mark = self._find(entity, aid)
+            if mark is not None:
+                self._marks[aid] = mark
+                decisions.append(self._decision(aid, *mark))
+        if not self._is_suppressor(a):
+            return
+        sup = self._suppressors.setdefault(entity, set())
+        if aid in sup:
+            return
+        first = not sup
+        sup.add(aid)
+        if not first:
+            return
+        for dep, depth in self._topology.dependents(entity, self.config.max_depth):
+            for child in sorted(self._by_entity.get(dep, ())):
+                if child not in self._marks:
+                    self._marks[child] = (aid, entity, depth)
+                    decisions.append(self._decision(child, aid, entity, depth))
+
+    def _clear(self, a: Alarm, decisions: list[Decision]) -> None:
+        aid = a.alarm_id
+        entity = self._entity_of.pop(aid, None)
+        if entity is None:
+            return
+        ids = self._by_entity.get(entity)
+        if ids is not None:
+            ids.discard(aid)
+            if not ids:
+                del self._by_entity[entity]
+        self._marks.pop(aid, None)
+        sup = self._suppressors.get(entity)
+        if sup is None or aid not in sup:
+            return
+        sup.discard(aid)
+        if sup:
+            return
+        del self._suppressors[entity]
+        for dep, _ in self._topology.dependents(entity, self.config.max_depth):
+            for child in sorted(self._by_entity.get(dep, ())):
+                mark = self._marks.get(child)
+                if mark is None or mark[1] != entity:
+                    continue
+                new = self._find(dep, child)
+                if new is None:
+                    del self._marks[child]
+                    ev = Evidence(
+                        "suppress",
+                        f"{entity} cleared",
+                        {"source_alarm_id": aid, "source_entity": entity},
+                    )
+                    decisions.append(
+                        Decision(self.kind, SuppressReason.UPSTREAM_CLEARED, (ev,), child)
+                    )
+                else:
+                    self._marks[child] = new
+                    decisions.append(self._decision(child, *new))
+
+    def tick(self, now: datetime) -> StageOutput:
+        return EMPTY
+
+    def to_state(self) -> ModelState:
+        return ModelState(
+            STATE_SCHEMA,
+            1,
+            {
+                "config": self.config.model_dump(mode="json"),
+                "entity_of": dict(self._entity_of),
+                "suppressors": {k: sorted(v) for k, v in self._suppressors.items()},
+                "marks": {k: list(v) for k, v in self._marks.items()},
+            },
+        )
+
+    @classmethod
+    def from_state(cls, state: ModelState, topology: TopologyGraph | None = None) -> Self:
+        state.expect(STATE_SCHEMA, 1)
+        p = state.params
+        stage = cls(SuppressConfig.model_validate(p["config"]), topology)
+        stage._entity_of = dict(p["entity_of"])
+        for aid, e in stage._entity_of.items():
+            stage._by_entity.setdefault(e, set()).add(aid)
+        stage._suppressors = {k: set(v) for k, v in p["suppressors"].items()}
+        stage._marks = {k: (v[0], v[1], int(v[2])) for k, v in p["marks"].items()}
+        return stage

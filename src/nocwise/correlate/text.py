@@ -1,0 +1,61 @@
+"""Alarm text reduced to a template: numbers, addresses and ids masked, tokens kept as a set.
+
+Drain-style masking (``drain3/masking.py``) without the tree: two alarms with the same template
+are the same kind of message; otherwise their token sets are compared with Jaccard.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nocwise.model import Alarm
+
+_MASKS = (
+    re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"),  # IPv4[:port]
+    re.compile(r"\b(?:[0-9a-f]{2}[:-]){5}[0-9a-f]{2}\b"),  # MAC
+    re.compile(r"\b0x[0-9a-f]+\b|\b[0-9a-f]{8,}\b"),  # hex ids
+    re.compile(r"\d+"),
+)
+_SPLIT = re.compile(r"[^\w<>*]+")
+
+
+def template_of(text: str) -> str:
+    """The masked, lower-cased text.
+
+    >>> template_of("Link eth0/1 down on 10.0.0.7, errors=42")
+    'link eth<*>/<*> down on <*>, errors=<*>'
+    """
+    t = text.lower()
+    for m in _MASKS:
+        t = m.sub("<*>", t)
+    return t
+
+
+def tokens_of(template: str) -> frozenset[str]:
+    """The template's words (masks dropped)."""
+    return frozenset(w for w in _SPLIT.split(template) if w and w != "<*>")
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    """|a ∩ b| / |a ∪ b|, 0 for two empty sets."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+class TemplateCache:
+    """Template and tokens per distinct alarm text; bounded by clearing when full."""
+
+    def __init__(self, max_size: int = 200_000) -> None:
+        self._cache: dict[tuple[str, str, str], tuple[str, frozenset[str]]] = {}
+        self._max = max_size
+
+    def __call__(self, a: Alarm) -> tuple[str, frozenset[str]]:
+        key = (a.probable_cause, a.specific_problem, a.additional_text)
+        hit = self._cache.get(key)
+        if hit is None:
+            if len(self._cache) >= self._max:
+                self._cache.clear()
+            t = template_of(" ".join(key))
+            hit = self._cache[key] = (t, tokens_of(t))
+        return hit
