@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any, cast
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from nocwise import __version__
 from nocwise.api import errors
-from nocwise.api.deps import Viewer, get_runtime
+from nocwise.api.deps import Viewer, get_runtime, require_role
 from nocwise.api.errors import problem
 from nocwise.api.routers import alarms, incidents, system
 from nocwise.clock import Clock, SystemClock
 from nocwise.config import Settings
+from nocwise.ingest.health import HealthBoard
+from nocwise.ingest.http import make_router
 from nocwise.runtime.runtime import Runtime
+from nocwise.runtime.sink import RuntimeSink
 
 
 def create_app(
@@ -56,6 +60,19 @@ def create_app(
             return problem(413, "Payload too large", f"the body exceeds {max_body} bytes")
         return await call_next(request)
 
+    health = HealthBoard()
+    health.register(rt.metrics.registry)
+    app.state.ingest_health = health
+    http_kinds = {s.kind for s in settings.sources if s.enabled}
+    app.include_router(
+        make_router(
+            RuntimeSink(rt),
+            health,
+            clock,
+            dependencies=[cast(Any, require_role("operator"))],
+            kinds=http_kinds,
+        )
+    )
     app.include_router(system.router)
     app.include_router(alarms.router)
     app.include_router(incidents.router)
@@ -66,6 +83,13 @@ def create_app(
         del principal
         registry = get_runtime(request).metrics.registry
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/api/v1/sources", tags=["system"])
+    def sources(request: Request, principal: Viewer) -> list[dict[str, Any]]:
+        """Every ingest source's health: last received, counts, rejects by reason."""
+        del principal
+        board: HealthBoard = request.app.state.ingest_health
+        return board.snapshot(get_runtime(request).clock.now())
 
     if console:
         from nocwise.console.pages import mount_console

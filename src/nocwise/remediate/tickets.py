@@ -32,18 +32,27 @@ from nocwise.model import (
 )
 from nocwise.topology.graph import TopologyGraph
 
-_ACTION_NOTE = re.compile(r"^\s*action\s*[:=]\s*(\S+)", re.IGNORECASE)
-_SPACE = re.compile(r"\s+")
+_CLOSE_CODE = re.compile(
+    r"(?:closure|close|resolution)[ _-]?code\s*[:=]\s*([\w.-]+)", re.IGNORECASE
+)
 
 
 def action_of(ticket: Ticket) -> str | None:
-    """The action a ticket was closed with: an ``action: code`` note, else its resolution text."""
-    for note in ticket.notes:
-        m = _ACTION_NOTE.match(note)
+    r"""The action a ticket was closed with: its close code (ServiceNow ``close_code``, written
+    "Closure code: X" in exports) in the resolution or a note; None when it has none, since free
+    text alone names no reusable action.
+
+    >>> from datetime import UTC, datetime
+    >>> t = Ticket("1", "x", "y", "Major", TicketStatus.CLOSED, datetime(2026, 1, 1, tzinfo=UTC),
+    ...            resolution="replaced SFP\nClosure code: HW_REPLACED")
+    >>> action_of(t)
+    'HW_REPLACED'
+    """
+    for text in (ticket.resolution, *ticket.notes):
+        m = _CLOSE_CODE.search(text)
         if m:
-            return m.group(1).lower()
-    text = _SPACE.sub(" ", ticket.resolution.strip().lower())
-    return text[:120] or None
+            return m.group(1)
+    return None
 
 
 def ticket_text(ticket: Ticket) -> str:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from nocwise.api.app import create_app
 from nocwise.clock import ManualClock
 from nocwise.config import Settings
 from nocwise.config.schema import AuthConfig, ServerConfig
+from nocwise.runtime.replay import replay, settle
 from nocwise.runtime.runtime import Runtime
 from nocwise.sim import Twin, load_scenario
 from nocwise.store.state.repositories import IncidentRepository, TokenRepository
@@ -59,7 +60,7 @@ async def _demo(
 ) -> dict[str, Any]:
     if data_dir.exists():
         shutil.rmtree(data_dir)
-    scenario = load_scenario(scenario_name, seed=seed)
+    scenario = replace(load_scenario(scenario_name), seed=seed)
     twin = Twin(scenario)
     clock = ManualClock(scenario.start)
     settings = Settings(
@@ -87,15 +88,9 @@ async def _demo(
     say(f"  API:     {base}/docs   (Authorization: Bearer {token})")
     await runtime.ingest_topology(twin.entities, twin.relations)
     runtime.stages.learn_tickets(twin.ticket_history(n=2000))
-    started = time.monotonic()
     try:
-        await _feed(twin, runtime, clock, speed, headless, seconds, started)
-        await runtime.idle(timeout_s=30)
-        for _ in range(3):  # let group timers fire on the final simulated time
-            clock.advance(scenario.step)
-            changed = runtime.stages.tick(clock.now())
-            await runtime.save_incidents(changed)
-            await runtime.idle(timeout_s=30)
+        await replay(twin, runtime, clock, speed=speed, max_seconds=seconds if headless else None)
+        await settle(runtime, clock)
         if not headless:
             say("the scenario has finished; the console stays up until Ctrl-C")
             with contextlib.suppress(asyncio.CancelledError):
@@ -106,42 +101,6 @@ async def _demo(
         with contextlib.suppress(asyncio.CancelledError):
             await serving
     return summary
-
-
-async def _feed(
-    twin: Twin,
-    runtime: Runtime,
-    clock: ManualClock,
-    speed: float,
-    headless: bool,
-    seconds: float,
-    started: float,
-) -> None:
-    """Play the twin into the runtime at ``speed`` simulated seconds per real second."""
-    t0 = None
-    first_incident_reported = False
-    for step in twin.run():
-        if headless and time.monotonic() - started > seconds:
-            break
-        if t0 is None:
-            t0 = step.ts
-        due = started + (step.ts - t0).total_seconds() / speed
-        delay = due - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        clock.set(step.ts)
-        if step.changes:
-            await runtime.ingest_changes(step.changes)
-        if len(step.metrics):
-            await runtime.ingest_metrics(twin.series, step.metrics)
-        if step.logs:
-            await runtime.ingest_logs(step.logs)
-        if step.alarms:
-            await runtime.ingest_alarms(step.alarms, source="twin")
-        changed = runtime.stages.tick(clock.now())
-        await runtime.save_incidents(changed)
-        if not first_incident_reported and runtime.stages.funnel().get("incidents", 0) > 0:
-            first_incident_reported = True
 
 
 def summarise(twin: Twin, runtime: Runtime, clock: ManualClock) -> dict[str, Any]:

@@ -22,7 +22,17 @@ from datetime import datetime, timedelta
 from nocwise.bus import BusFullError, MemoryBus
 from nocwise.clock import Clock
 from nocwise.config import Settings
-from nocwise.model import Alarm, Change, Entity, Incident, LogRecord, MetricBatch, Relation, Series
+from nocwise.model import (
+    Alarm,
+    Change,
+    Entity,
+    Incident,
+    LogRecord,
+    MetricBatch,
+    Relation,
+    Series,
+    Ticket,
+)
 from nocwise.runtime.stages import Stages, build_stages
 from nocwise.runtime.telemetry_metrics import OwnMetrics
 from nocwise.store.state.db import Database, make_engine
@@ -33,6 +43,7 @@ from nocwise.store.state.repositories import (
     BatchRepository,
     ChangeRepository,
     IncidentRepository,
+    TicketRepository,
     TokenRepository,
     TopologyRepository,
 )
@@ -149,6 +160,17 @@ class Runtime:
     def _store_topology(self, entities: Sequence[Entity], relations: Sequence[Relation]) -> None:
         with self.db.session() as s:
             TopologyRepository(s).upsert(entities, relations)
+
+    async def ingest_tickets(self, tickets: Sequence[Ticket]) -> None:
+        """Store tickets; resolved ones retrain the remediation recommender."""
+        await asyncio.to_thread(self._store_tickets, tickets)
+        with self.db.session() as s:
+            history = TicketRepository(s).all()
+        self.stages.learn_tickets(history)
+
+    def _store_tickets(self, tickets: Sequence[Ticket]) -> None:
+        with self.db.session() as s:
+            TicketRepository(s).upsert_many(tickets)
 
     def audit(self, actor: str, role: str, action: str, target: str, detail: str = "") -> None:
         """Append to the hash-chained audit log."""

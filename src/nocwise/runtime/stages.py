@@ -6,6 +6,7 @@ diagnosis ranks root causes; remediation recommends what fixed the same thing be
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -28,6 +29,8 @@ from nocwise.model import (
 from nocwise.remediate.tickets import TicketRecommender
 from nocwise.runtime.detection import LogDetection, MetricDetection
 from nocwise.topology.graph import TopologyGraph
+
+log = logging.getLogger(__name__)
 
 
 class Stages:
@@ -55,7 +58,10 @@ class Stages:
         """Swap in a new topology (inventory sync): correlation keeps its alarms and incidents."""
         self.graph = TopologyGraph(entities, relations)
         self.ranker = TopologyRanker(self.graph)
-        self.correlator.set_topology(self.graph)
+        if not self.correlator.open_alarms():
+            self.correlator = _correlator(self.settings, self.graph)
+        else:  # the chain's indexes are built on the graph: swapping it mid-storm is not supported
+            log.warning("topology updated while alarms are open: correlation keeps the old graph")
 
     def neighbourhood(self, entity_ids: Iterable[str]) -> set[str]:
         """The entities and what they depend on: where a causal change would have landed."""
@@ -69,7 +75,8 @@ class Stages:
     def correlate(self, alarms: Sequence[Alarm], now: datetime) -> list[Incident]:
         """Feed alarm notifications (event-time order) and return the incidents they changed."""
         ordered = sorted(alarms, key=lambda a: a.changed_time or a.event_time)
-        return self.correlator.process(ordered, now).incidents
+        result: list[Incident] = self.correlator.process(ordered, now).incidents
+        return result
 
     def add_changes(self, changes: Sequence[Change]) -> None:
         """Changes open maintenance windows and feed diagnosis."""
@@ -78,15 +85,19 @@ class Stages:
 
     def tick(self, now: datetime) -> list[Incident]:
         """Fire correlation timers."""
-        return self.correlator.tick(now)
+        fired: list[Incident] = self.correlator.tick(now)
+        return fired
 
     def current_incident(self, incident_id: str) -> Incident | None:
         """The correlator's live view of an incident."""
-        return self.correlator.incident(incident_id)
+        found: Incident | None = self.correlator.incident(incident_id)
+        return found
 
     def funnel(self) -> dict[str, float]:
         """Alarm and incident counts of the funnel."""
-        return {k: float(v) for k, v in self.correlator.funnel().items()}
+        return {
+            k: float(v) for k, v in self.correlator.funnel().items() if isinstance(v, int | float)
+        }
 
     # -- diagnosis and remediation ------------------------------------------------------------
 
@@ -123,7 +134,9 @@ def build_stages(
 ) -> Stages:
     """Wire the stages from the config: the whole pipeline, top to bottom."""
     graph = TopologyGraph(entities, relations)
-    corr_cfg = settings.pipeline.correlation
-    config = CorrelateConfig.model_validate({**corr_cfg.options})
-    correlator = build_correlator(config, graph)
-    return Stages(settings, graph, correlator, TicketRecommender.fit([]))
+    return Stages(settings, graph, _correlator(settings, graph), TicketRecommender.fit([]))
+
+
+def _correlator(settings: Settings, graph: TopologyGraph) -> Correlator:
+    config = CorrelateConfig.model_validate(dict(settings.pipeline.correlation.options))
+    return build_correlator(config, graph)

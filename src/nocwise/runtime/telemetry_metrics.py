@@ -18,7 +18,7 @@ class OwnMetrics:
             registry=r,
         )
         self.rejected = Counter(
-            "nocwise_ingest_rejected_total",
+            "nocwise_api_rejected_total",
             "Records rejected at the edge",
             ["source", "reason"],
             registry=r,

@@ -26,6 +26,8 @@ from nocwise.model import (
     Relation,
     RelationKind,
     Severity,
+    Ticket,
+    TicketStatus,
     TimelineEntry,
     Trend,
 )
@@ -303,4 +305,46 @@ def change_from_dict(d: Mapping[str, Any]) -> Change:
         d.get("description", ""),
         d.get("source", "api"),
         _dt(d.get("end")),
+    )
+
+
+def ticket_to_dict(t: Ticket) -> dict[str, Any]:
+    """A ticket as JSON (TMF621 fields in snake case)."""
+    return {
+        "id": t.id,
+        "name": t.name,
+        "description": t.description,
+        "severity": t.severity,
+        "status": t.status.value,
+        "created": _ts(t.created),
+        "external_id": t.external_id,
+        "priority": t.priority,
+        "ticket_type": t.ticket_type,
+        "related_entities": list(t.related_entities),
+        "related_alarms": list(t.related_alarms),
+        "notes": list(t.notes),
+        "resolution": t.resolution,
+        "resolved": _ts(t.resolved),
+    }
+
+
+def ticket_from_dict(d: Mapping[str, Any]) -> Ticket:
+    """Inverse of :func:`ticket_to_dict`."""
+    created = _dt(d["created"])
+    assert created is not None
+    return Ticket(
+        id=d["id"],
+        name=d["name"],
+        description=d.get("description", ""),
+        severity=d.get("severity", ""),
+        status=TicketStatus(d["status"]),
+        created=created,
+        external_id=d.get("external_id", ""),
+        priority=int(d.get("priority", 3)),
+        ticket_type=d.get("ticket_type", "incident"),
+        related_entities=tuple(d.get("related_entities") or ()),
+        related_alarms=tuple(d.get("related_alarms") or ()),
+        notes=tuple(d.get("notes") or ()),
+        resolution=d.get("resolution", ""),
+        resolved=_dt(d.get("resolved")),
     )

@@ -22,6 +22,7 @@ from nocwise.model import (
     Recommendation,
     Relation,
     Severity,
+    Ticket,
 )
 from nocwise.store.state import codec
 from nocwise.store.state.db import upsert
@@ -33,6 +34,7 @@ from nocwise.store.state.tables import (
     EntityRow,
     IncidentRow,
     RelationRow,
+    TicketRow,
     TokenRow,
 )
 
@@ -295,6 +297,32 @@ class ChangeRepository:
             ChangeRow.entity_id.in_(ids), ChangeRow.ts >= since, ChangeRow.ts <= until
         )
         return [codec.change_from_dict(json.loads(r.doc)) for r in self.s.scalars(q)]
+
+
+class TicketRepository:
+    """Trouble tickets (TMF621 shape): the history remediation learns from."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def upsert_many(self, tickets: Sequence[Ticket]) -> None:
+        """Store tickets (idempotent by id)."""
+        rows = [
+            {
+                "id": t.id,
+                "created": t.created,
+                "status": t.status.value,
+                "doc": _dumps(codec.ticket_to_dict(t)),
+            }
+            for t in {t.id: t for t in tickets}.values()
+        ]
+        for i in range(0, len(rows), 500):
+            upsert(self.s, _table(TicketRow), rows[i : i + 500], ["id"])
+
+    def all(self, limit: int = 100_000) -> list[Ticket]:
+        """The most recent tickets."""
+        q = select(TicketRow).order_by(TicketRow.created.desc()).limit(limit)
+        return [codec.ticket_from_dict(json.loads(r.doc)) for r in self.s.scalars(q)]
 
 
 @dataclass(frozen=True, slots=True)
