@@ -17,17 +17,27 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, Request, Response
 from fastapi.params import Depends
 from fastapi.responses import JSONResponse
 
 from nocwise.clock import Clock
-from nocwise.ingest import alertmanager, remote_write, tmf642
+from nocwise.ingest import (
+    alertmanager,
+    changes,
+    inventory,
+    otlp,
+    remote_write,
+    tickets,
+    tmf642,
+    ves,
+)
 from nocwise.ingest.base import TOO_LARGE, ParseResult, Rejection
 from nocwise.ingest.health import HealthBoard, SourceHealth
 from nocwise.ingest.series_index import SeriesIndex
 from nocwise.ingest.sink import Overloaded, Sink
-from nocwise.model import Alarm, Series
+from nocwise.model import Alarm, Entity, MetricBatch, Relation, Series
 
 PROBLEM = "application/problem+json"
 MAX_LISTED_REJECTIONS = 100
@@ -80,13 +90,17 @@ def make_router(
     kinds: Collection[str] | None = None,
     series_index: SeriesIndex | None = None,
 ) -> APIRouter:
-    """The ingest endpoints; ``kinds`` limits them to the configured sources (default: all)."""
+    """The ingest endpoints; ``kinds`` limits them to the configured sources (default: all).
+
+    Kinds: remote_write, alertmanager, tmf642, ves, otlp (traces, logs and metrics), changes,
+    tickets, topology.
+    """
     lim = limits or Limits()
     gate = Gate(lim.max_inflight)
     router = APIRouter(dependencies=list(dependencies or []), tags=["ingest"])
     handlers = _handlers(sink, health, clock, series_index or SeriesIndex())
     for kind, (path, source, handler) in handlers.items():
-        if kinds is not None and kind not in kinds:
+        if kinds is not None and kind.split("_")[0] not in kinds and kind not in kinds:
             continue
         router.add_api_route(
             path,
@@ -228,6 +242,94 @@ def _remote_write_handler(sink: Sink, h: SourceHealth, clock: Clock, index: Seri
     return handle
 
 
+def _records_handler(
+    parse: Callable[[bytes, Request], ParseResult[Any]],
+    store: Callable[[list[Any], str | None], Awaitable[int]],
+    h: SourceHealth,
+    clock: Clock,
+) -> Handler:
+    async def handle(body: bytes, request: Request) -> Response:
+        result = parse(body, request)
+        if result.fatal:
+            return fatal_response(h, result, clock.now())
+        stored = await store(result.records, batch_key(request)) if result.records else 0
+        h.record(result.accepted, result.rejections, clock.now())
+        return JSONResponse(
+            {"accepted": result.accepted, "stored": stored, "rejected": listed(result.rejections)}
+        )
+
+    return handle
+
+
+def _otlp_handler(
+    kind: str, sink: Sink, h: SourceHealth, clock: Clock, index: SeriesIndex
+) -> Handler:
+    """OTLP answers in its own encoding, with partial success instead of a rejection list."""
+    unsaved: list[Series] = []
+
+    async def handle(body: bytes, request: Request) -> Response:
+        ctype = request.headers.get("content-type")
+        key = batch_key(request) or hashlib.sha256(body).hexdigest()
+        result: ParseResult[Any]
+        if kind == "traces":
+            result = otlp.parse_traces(body, ctype)
+        elif kind == "logs":
+            result = otlp.parse_logs(body, ctype, now=clock.now())
+        else:
+            result = otlp.parse_metrics(body, ctype)
+        if result.fatal:
+            return fatal_response(h, result, clock.now())
+        records: list[Any] = result.records
+        if records:
+            if kind == "traces":
+                await sink.spans(records, key)
+            elif kind == "logs":
+                await sink.logs(records, key)
+            else:
+                batch = _points_batch(records, index, unsaved)
+                pending = list(unsaved)
+                await sink.metrics(pending, batch, key)
+                del unsaved[: len(pending)]
+        h.record(result.accepted, result.rejections, clock.now())
+        message = "; ".join(f"{r.reason}: {r.detail}" for r in result.rejections[:5])
+        content, media = otlp.response(kind, result.rejected, message, ctype)
+        return Response(content, status_code=200, media_type=media)
+
+    return handle
+
+
+def _points_batch(
+    points: Sequence[otlp.Point], index: SeriesIndex, unsaved: list[Series]
+) -> MetricBatch:
+    ids = []
+    for p in points:
+        sid, new = index.resolve(p.labels)
+        if new:
+            unsaved.append(index.series(sid))
+        ids.append(sid)
+    batch = MetricBatch.of(ids, [p.ts_ms for p in points], [p.value for p in points])
+    order = _time_order(batch)
+    return (
+        batch
+        if order is None
+        else MetricBatch(batch.series[order], batch.ts_ms[order], batch.values[order])
+    )
+
+
+def _time_order(batch: MetricBatch) -> Any:
+    order = np.lexsort((batch.ts_ms, batch.series))
+    return None if (np.diff(order) > 0).all() else order
+
+
+def _split_topology(sink: Sink) -> Callable[[list[Any], str | None], Awaitable[int]]:
+    async def store(items: list[Any], key: str | None) -> int:
+        ents = [x for x in items if isinstance(x, Entity)]
+        rels = [x for x in items if isinstance(x, Relation)]
+        return await sink.topology(ents, rels, key)
+
+    return store
+
+
 def _handlers(
     sink: Sink, health: HealthBoard, clock: Clock, index: SeriesIndex
 ) -> dict[str, tuple[str, str, Handler]]:
@@ -249,5 +351,56 @@ def _handlers(
             "/api/v1/ingest/tmf642/alarm",
             "tmf642",
             _alarm_handler(tmf642.parse, sink, src("tmf642"), clock),
+        ),
+        "ves": ("/api/v1/ingest/ves", "ves", _alarm_handler(ves.parse, sink, src("ves"), clock)),
+        "otlp_traces": (
+            "/api/v1/ingest/otlp/v1/traces",
+            "otlp",
+            _otlp_handler("traces", sink, src("otlp"), clock, index),
+        ),
+        "otlp_logs": (
+            "/api/v1/ingest/otlp/v1/logs",
+            "otlp",
+            _otlp_handler("logs", sink, src("otlp"), clock, index),
+        ),
+        "otlp_metrics": (
+            "/api/v1/ingest/otlp/v1/metrics",
+            "otlp",
+            _otlp_handler("metrics", sink, src("otlp"), clock, index),
+        ),
+        "changes": (
+            "/api/v1/ingest/changes",
+            "changes",
+            _records_handler(
+                lambda b, r: changes.parse(
+                    b,
+                    r.headers.get("content-type"),
+                    now=clock.now(),
+                    event=r.headers.get("x-github-event") or r.headers.get("x-gitlab-event"),
+                ),
+                sink.changes,
+                src("changes"),
+                clock,
+            ),
+        ),
+        "tickets": (
+            "/api/v1/ingest/tickets",
+            "tickets",
+            _records_handler(
+                lambda b, r: tickets.parse(b, r.headers.get("content-type")),
+                sink.tickets,
+                src("tickets"),
+                clock,
+            ),
+        ),
+        "topology": (
+            "/api/v1/ingest/topology",
+            "topology",
+            _records_handler(
+                lambda b, r: inventory.parse(b, r.headers.get("content-type")),
+                _split_topology(sink),
+                src("topology"),
+                clock,
+            ),
         ),
     }
