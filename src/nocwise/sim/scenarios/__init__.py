@@ -1,0 +1,1 @@
+"""Packaged scenario files (YAML)."""

@@ -1,0 +1,161 @@
+"""Scores of a pipeline's output against the twin's ground truth.
+
+- incident membership: adjusted Rand index of predicted vs true groups (every noise alarm is its
+  own class; an alarm in no predicted incident is its own predicted class);
+- compression: ``1 - incidents / alarms``;
+- root cause: hit@k (the primary root in the top k) and AC@k (share of the fault's root entities
+  found in the top k, out of ``min(k, #roots)``), and Avg@k (mean of AC@1..k);
+- detection: per fault type, the share of faults matched by an incident and the delay from onset;
+- false incidents per simulated day: incidents whose alarms are mostly not from any fault.
+
+>>> round(compression(100, 7), 2)
+0.93
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sklearn.metrics import adjusted_rand_score
+
+from nocwise.sim.truth import GroundTruth
+
+
+@dataclass(frozen=True, slots=True)
+class PredictedIncident:
+    """What a pipeline said: an incident's alarms, when it opened, its ranked root candidates."""
+
+    id: str
+    alarm_ids: frozenset[str]
+    opened: datetime
+    root_candidates: Sequence[str] = field(default_factory=tuple)
+
+
+def incident_ari(
+    predicted: Iterable[PredictedIncident],
+    truth: GroundTruth,
+    alarm_ids: Iterable[str] | None = None,
+) -> float:
+    """Adjusted Rand index over ``alarm_ids`` (default: every alarm the truth knows)."""
+    true_of = dict(truth.incident_of())
+    universe = (
+        list(alarm_ids)
+        if alarm_ids is not None
+        else sorted(set(true_of) | set(truth.noise_alarm_ids))
+    )
+    pred_of: dict[str, str] = {}
+    for inc in predicted:
+        for a in inc.alarm_ids:
+            pred_of.setdefault(a, inc.id)
+    if len(universe) < 2:
+        return 1.0
+    t = [true_of.get(a, f"noise:{a}") for a in universe]
+    p = [pred_of.get(a, f"alone:{a}") for a in universe]
+    return float(adjusted_rand_score(t, p))
+
+
+def compression(n_alarms: int, n_incidents: int) -> float:
+    """``1 - incidents / alarms`` (0 when there were no alarms)."""
+    return 0.0 if n_alarms <= 0 else 1.0 - n_incidents / n_alarms
+
+
+def match_faults(
+    predicted: Iterable[PredictedIncident], truth: GroundTruth
+) -> dict[str, list[PredictedIncident]]:
+    """fault_id -> the incidents whose largest share of alarms comes from that fault."""
+    of = truth.incident_of()
+    out: dict[str, list[PredictedIncident]] = {}
+    for inc in predicted:
+        c = Counter(of[a] for a in inc.alarm_ids if a in of)
+        if c:
+            out.setdefault(c.most_common(1)[0][0], []).append(inc)
+    return out
+
+
+def hit_at_k(predicted: Iterable[PredictedIncident], truth: GroundTruth, k: int) -> float:
+    """Share of faults whose primary root entity is in the top ``k`` of a matched incident."""
+    return _rank_score(predicted, truth, k, primary=True)
+
+
+def ac_at_k(predicted: Iterable[PredictedIncident], truth: GroundTruth, k: int) -> float:
+    """AC@k: per fault, root entities found in the top ``k`` over ``min(k, #roots)``; averaged."""
+    return _rank_score(predicted, truth, k, primary=False)
+
+
+def avg_at_k(predicted: Iterable[PredictedIncident], truth: GroundTruth, k: int) -> float:
+    """Avg@k: the mean of AC@1 .. AC@k."""
+    preds = list(predicted)
+    return sum(ac_at_k(preds, truth, j) for j in range(1, k + 1)) / k
+
+
+def _rank_score(
+    predicted: Iterable[PredictedIncident], truth: GroundTruth, k: int, *, primary: bool
+) -> float:
+    matched = match_faults(predicted, truth)
+    faults = [f for f in truth.faults if f.alarm_ids]
+    if not faults:
+        return 0.0
+    total = 0.0
+    for f in faults:
+        best = 0.0
+        roots = {f.root_entity_id} if primary else (set(f.root_entity_ids) or {f.root_entity_id})
+        for inc in matched.get(f.fault_id, []):
+            top = set(inc.root_candidates[:k])
+            best = max(best, len(top & roots) / min(k, len(roots)))
+        total += best
+    return total / len(faults)
+
+
+def detection(
+    predicted: Iterable[PredictedIncident], truth: GroundTruth
+) -> dict[str, dict[str, float]]:
+    """Per fault type: ``rate`` (share detected) and ``delay_s`` (mean onset -> first incident)."""
+    matched = match_faults(predicted, truth)
+    per: dict[str, list[float | None]] = {}
+    for f in truth.faults:
+        if not f.alarm_ids:
+            continue
+        incs = matched.get(f.fault_id, [])
+        delay = min((i.opened - f.start) / timedelta(seconds=1) for i in incs) if incs else None
+        per.setdefault(f.fault_type, []).append(delay)
+    out = {}
+    for ft, ds in sorted(per.items()):
+        hits = [d for d in ds if d is not None]
+        out[ft] = {
+            "rate": len(hits) / len(ds),
+            "delay_s": sum(hits) / len(hits) if hits else float("nan"),
+        }
+    return out
+
+
+def false_incidents_per_day(
+    predicted: Iterable[PredictedIncident], truth: GroundTruth, duration: timedelta
+) -> float:
+    """Incidents where fault alarms are not the majority, per simulated day."""
+    of = truth.incident_of()
+    n = sum(1 for inc in predicted if sum(a in of for a in inc.alarm_ids) * 2 <= len(inc.alarm_ids))
+    return n / max(duration / timedelta(days=1), 1e-9)
+
+
+def summary(
+    predicted: Sequence[PredictedIncident], truth: GroundTruth, n_alarms: int, duration: timedelta
+) -> Mapping[str, float]:
+    """All headline figures, flat (for a bench report)."""
+    det = detection(predicted, truth)
+    out = {
+        "ari": incident_ari(predicted, truth),
+        "compression": compression(n_alarms, len(predicted)),
+        "hit@1": hit_at_k(predicted, truth, 1),
+        "hit@3": hit_at_k(predicted, truth, 3),
+        "ac@1": ac_at_k(predicted, truth, 1),
+        "ac@3": ac_at_k(predicted, truth, 3),
+        "avg@5": avg_at_k(predicted, truth, 5),
+        "false_incidents_per_day": false_incidents_per_day(predicted, truth, duration),
+    }
+    for ft, d in det.items():
+        out[f"detection_rate.{ft}"] = d["rate"]
+        out[f"detection_delay_s.{ft}"] = d["delay_s"]
+    return out

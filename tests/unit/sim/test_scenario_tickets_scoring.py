@@ -1,0 +1,99 @@
+"""Scenario loading, ticket history and scoring helpers."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nocwise.sim import ScenarioError, load_scenario, scenario_names
+from nocwise.sim.scenario import parse_duration, scenario_from_dict
+from nocwise.sim.scoring import (
+    PredictedIncident,
+    ac_at_k,
+    compression,
+    detection,
+    hit_at_k,
+    incident_ari,
+)
+from nocwise.sim.tickets import generate_history
+from nocwise.sim.topology import build_topology
+from nocwise.sim.truth import FaultTruth, GroundTruth
+
+
+def test_packaged_scenarios_load() -> None:
+    assert "demo" in scenario_names()
+    sc = load_scenario("demo")
+    assert sc.size == "small"
+    assert len(sc.faults) == 3
+
+
+@pytest.mark.parametrize(
+    ("raw", "where"),
+    [
+        ({"size": "huge"}, "scenario.size"),
+        ({"faults": [{"type": "meteor", "at": "1m"}]}, "scenario.faults[0].type"),
+        ({"faults": [{"type": "fibre_cut", "at": "soon"}]}, "scenario.faults[0].at"),
+        ({"colour": 1}, "unknown keys"),
+    ],
+)
+def test_bad_scenarios_name_the_offending_path(raw: dict, where: str) -> None:
+    with pytest.raises(ScenarioError, match=where.replace("[", r"\[").replace("]", r"\]")):
+        scenario_from_dict(raw)
+
+
+@given(st.integers(0, 10**6), st.sampled_from(["s", "m", "h", "d"]))
+def test_parse_duration_units(n: int, unit: str) -> None:
+    mult = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    assert parse_duration(f"{n}{unit}") == timedelta(seconds=n * mult)
+
+
+@given(st.text(max_size=12))
+def test_parse_duration_never_crashes_otherwise(text: str) -> None:
+    with contextlib.suppress(ScenarioError):
+        parse_duration(text)
+
+
+def test_ticket_history_is_varied_and_noisy() -> None:
+    tickets, labels = generate_history(build_topology(14, 0), 5000, seed=2)
+    assert len(tickets) == 5000
+    assert len({t.id for t in tickets}) == 5000
+    assert len({t.description for t in tickets}) > 2000
+    assert len(Counter(lab.fault_type for lab in labels)) == 14
+    wrong = sum(not lab.closure_code_correct for lab in labels) / len(labels)
+    assert 0.05 < wrong < 0.2
+    assert all(
+        t.resolved is not None and t.resolved > t.created and t.related_entities for t in tickets
+    )
+
+
+def _truth() -> GroundTruth:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    f1 = FaultTruth("F1", "fibre_cut", "lnk-1", t0, None, frozenset({"a1", "a2", "a3"}), "dispatch_fibre_repair",
+                    frozenset({"lnk-1", "lnk-2"}))  # fmt: skip
+    f2 = FaultTruth(
+        "F2", "bad_deployment", "svc-x", t0, None, frozenset({"b1", "b2"}), "rollback_deployment"
+    )
+    return GroundTruth([f1, f2], frozenset({"n1", "n2"}))
+
+
+def test_scoring_perfect_and_lumped() -> None:
+    t0 = datetime(2026, 1, 1, 0, 1, tzinfo=UTC)
+    truth = _truth()
+    perfect = [
+        PredictedIncident("I1", frozenset({"a1", "a2", "a3"}), t0, ["lnk-1", "csr-1"]),
+        PredictedIncident("I2", frozenset({"b1", "b2"}), t0, ["svc-y", "svc-x"]),
+    ]
+    assert incident_ari(perfect, truth) == pytest.approx(1.0)
+    lumped = [PredictedIncident("I", frozenset({"a1", "a2", "a3", "b1", "b2", "n1", "n2"}), t0)]
+    assert incident_ari(lumped, truth) < 0.5
+    assert hit_at_k(perfect, truth, 1) == 0.5
+    assert hit_at_k(perfect, truth, 2) == 1.0
+    assert ac_at_k(perfect, truth, 2) == pytest.approx((0.5 + 1.0) / 2)
+    assert compression(7, 2) == pytest.approx(1 - 2 / 7)
+    det = detection(perfect, truth)
+    assert det["fibre_cut"] == {"rate": 1.0, "delay_s": 60.0}
