@@ -28,11 +28,12 @@ BAD_TIME = "bad_time"
 BAD_FRAME = "bad_frame"
 UNSUPPORTED = "unsupported"  # valid for the protocol, not something nocwise maps
 TOO_LARGE = "too_large"
+STORE_FAILED = "store_failed"  # read fine, but the store refused it (logged with the error)
 
 REASONS: frozenset[str] = frozenset(
     {
         BAD_ENCODING, BAD_JSON, BAD_SHAPE, MISSING_FIELD, BAD_VALUE, BAD_TIME, BAD_FRAME,
-        UNSUPPORTED, TOO_LARGE,
+        UNSUPPORTED, TOO_LARGE, STORE_FAILED,
     }
 )  # fmt: skip
 

@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS metric_batches (
   vals BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS logs (
   seq INTEGER PRIMARY KEY, ts REAL NOT NULL, source TEXT, host TEXT, app TEXT,
-  severity INTEGER, message TEXT, doc TEXT NOT NULL);
+  severity INTEGER, message TEXT, entity_id TEXT, trace_id TEXT, span_id TEXT,
+  attributes TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS spans (
   trace_id TEXT NOT NULL, span_id TEXT NOT NULL, doc TEXT NOT NULL,
   PRIMARY KEY (trace_id, span_id)) WITHOUT ROWID;
@@ -148,15 +149,19 @@ class SqliteSink:
         return await self._submit("metrics", batch_id, work)
 
     async def logs(self, logs: Sequence[LogRecord], batch_id: str | None = None) -> int:
+        enc = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
         rows = [
-            (r.ts.timestamp(), r.source, r.host, r.app, r.severity, r.message, dumps(r))
+            (
+                r.ts.timestamp(), r.source, r.host, r.app, r.severity, r.message, r.entity_id,
+                r.trace_id, r.span_id, enc(dict(r.attributes)),
+            )
             for r in logs
-        ]
+        ]  # fmt: skip
 
         def work(c: sqlite3.Connection) -> int:
             c.executemany(
-                "INSERT INTO logs (ts, source, host, app, severity, message, doc)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO logs (ts, source, host, app, severity, message, entity_id, trace_id,"
+                " span_id, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             return len(rows)
@@ -221,8 +226,28 @@ class SqliteSink:
     def alarm_docs(self) -> list[dict[str, Any]]:
         return [json.loads(d) for (d,) in self.read("SELECT doc FROM alarms ORDER BY alarm_id")]
 
+    def log_rows(self) -> list[dict[str, Any]]:
+        """Stored log records as plain dicts, in arrival order."""
+        cols = (
+            "ts",
+            "source",
+            "host",
+            "app",
+            "severity",
+            "message",
+            "entity_id",
+            "trace_id",
+            "span_id",
+        )
+        out = []
+        for row in self.read(f"SELECT {', '.join(cols)}, attributes FROM logs ORDER BY seq"):
+            d = dict(zip(cols, row[:-1], strict=True))
+            d["attributes"] = json.loads(row[-1])
+            out.append(d)
+        return out
+
     def docs(self, table: str) -> list[dict[str, Any]]:
-        if table not in {"logs", "spans", "changes", "tickets", "entities"}:
+        if table not in {"spans", "changes", "tickets", "entities"}:
             raise ValueError(f"unknown table {table!r}")
         return [json.loads(d) for (d,) in self.read(f"SELECT doc FROM {table}")]
 
