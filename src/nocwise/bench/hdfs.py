@@ -188,6 +188,7 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
             "flagged": int(s.is_anomaly.sum()),
             "by_sequence": int((s.surprise > surprise_threshold).sum()),
             "by_counts": int((s.distance > distance_threshold).sum()),
+            "with_unseen_templates": int((s.unseen > 0).sum()),
         }
         for name, s in (("test_normal", scores_normal), ("test_abnormal", scores_abnormal))
     ]
@@ -215,7 +216,9 @@ def _write_scores(path: Path, *sets: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["set", "session", "label", "surprise", "position", "distance", "flagged"])
+        w.writerow(
+            ["set", "session", "label", "surprise", "position", "distance", "unseen", "flagged"]
+        )
         for name, label, s in zip(("test_normal", "test_abnormal"), (0, 1), sets, strict=True):
             for i in range(s.is_anomaly.size):
                 w.writerow(
@@ -226,6 +229,7 @@ def _write_scores(path: Path, *sets: Any) -> None:
                         s.surprise[i],
                         s.position[i],
                         s.distance[i],
+                        s.unseen[i],
                         int(s.is_anomaly[i]),
                     ]
                 )

@@ -6,7 +6,8 @@ Witten-Bell interpolation (see :mod:`nocwise.detect.logs.ngram`) knows which tem
 next; a line whose template is improbable after the previous ``order - 1`` ones, or a session that
 ends where normal ones do not, is anomalous. The score is the surprise ``-ln P`` in nats. When a
 session ends, its template count vector is also checked against those of normal sessions
-(:mod:`nocwise.detect.logs.counts`), which catches what a short context cannot see.
+(:mod:`nocwise.detect.logs.counts`), which catches what a short context cannot see; a session
+holding a template never seen in a normal session is always anomalous.
 
 This is the model DeepLog's LSTM approximates (Du et al., "DeepLog: Anomaly Detection and
 Diagnosis from System Logs through Deep Learning", CCS 2017), with counts instead of weights, so
@@ -88,11 +89,13 @@ def session_transitions(
 
 @dataclass(frozen=True, slots=True)
 class SessionScores:
-    """Per session: the worst surprise and where (its length = the end), the count distance."""
+    """Per session: the worst surprise and where (its length = the end), the count distance,
+    and how many lines have a template never seen in a normal session."""
 
     surprise: FloatArray
     position: IntArray
     distance: FloatArray
+    unseen: IntArray
     is_anomaly: npt.NDArray[np.bool_]
 
 
@@ -170,9 +173,11 @@ class SequenceDetector:
         at = order[first[first < session.shape[0]]] - first[first < session.shape[0]]
         pos = np.zeros(n, dtype=np.int64)
         pos[first < session.shape[0]] = at
-        distance = self.counts.score(flat, offsets)
-        is_anomaly = (worst > self.threshold) | (distance > self.distance_threshold)
-        return SessionScores(worst, pos, distance, is_anomaly)
+        vectors = self.counts.vectorise(flat, offsets)
+        distance = self.counts.score_vectors(vectors)
+        odd_counts = (distance > self.distance_threshold) | (vectors[:, -1] > 0)
+        is_anomaly = (worst > self.threshold) | odd_counts
+        return SessionScores(worst, pos, distance, vectors[:, -1].copy(), is_anomaly)
 
     # -- streaming over entities ----------------------------------------------------------
 
@@ -233,7 +238,7 @@ class SequenceDetector:
         target = np.full(entities.shape[0], EOS, dtype=np.int64)
         surprise = -np.log(self.table.probability(context, target))
         is_anomaly = surprise > self.threshold
-        odd_counts = distance > self.distance_threshold
+        odd_counts = (distance > self.distance_threshold) | (vectors[:, -1] > 0)
         report_end = is_anomaly & ~self.in_anomaly[entities]
         report_counts = odd_counts & ~report_end & ~self.had_anomaly[entities]
         names = entity_names if entity_names is not None else self.entity_names
@@ -290,6 +295,7 @@ class SequenceDetector:
             "distance": distance,
             "threshold": self.distance_threshold,
             "observed_minus_nearest_normal": diff,
+            "unseen_template_lines": int(vector[-1]),
         }
         ids = tuple(int(k) for k in diff if k != "unseen")
         return LogAnomaly(LogAnomalyKind.UNEXPECTED_SEQUENCE, name, ts_ms, distance, ids, evidence)

@@ -65,6 +65,7 @@ def test_normal_sessions_pass_and_an_unseen_transition_is_flagged(fitted: Sequen
     scores = fitted.score_sessions(*pack([WORKFLOWS[0], WORKFLOWS[1], [1, 2, 9, 3, 4, 4, 5]]))
     assert scores.is_anomaly.tolist() == [False, False, True]
     assert scores.position[2] == 2  # the unseen 9 after 2 is where it went wrong
+    assert scores.unseen.tolist() == [0, 0, 1]
 
 
 def test_a_session_cut_short_is_flagged_at_its_end(fitted: SequenceDetector) -> None:
