@@ -109,20 +109,29 @@ class ArrayDetector(ABC, Generic[C]):
         """Array name -> (leading shape, initial value); the series axis is appended."""
 
     @abstractmethod
-    def _run(self, batch: MetricBatch, out: FloatArray, learn: bool) -> None:
-        """Write a robust z per sample into ``out`` (NaN when cold/rejected); learn if asked."""
+    def _run(self, batch: MetricBatch, out: FloatArray, band: FloatArray, learn: bool) -> None:
+        """Write a robust z per sample into ``out`` (NaN when cold/rejected); learn if asked.
+
+        ``band`` (2 × samples) receives the expected value and its standard deviation for
+        each scored sample, from the state before that sample (NaN where not applicable).
+        """
 
     # -- the protocol --------------------------------------------------------------------------
 
     def raw(self, batch: MetricBatch, *, learn: bool = False) -> FloatArray:
         """Robust z per sample (≥ 0, NaN while cold or for rejected samples)."""
+        return self.raw_band(batch, learn=learn)[0]
+
+    def raw_band(self, batch: MetricBatch, *, learn: bool = False) -> tuple[FloatArray, FloatArray]:
+        """Robust z per sample and the expected (value, sigma) band, shape (2, samples)."""
         if len(batch) and int(batch.series.min()) < 0:
             raise InvalidRecordError("series ids must be non-negative")
         self._grow(batch.n_series_hint)
         out = np.full(len(batch), np.nan)
+        band = np.full((2, len(batch)), np.nan)
         if len(batch):
-            self._run(batch, out, learn)
-        return out
+            self._run(batch, out, band, learn)
+        return out, band
 
     def score(self, batch: MetricBatch) -> FloatArray:
         """Score in [0, 1] per sample against the state before the batch; never writes state."""

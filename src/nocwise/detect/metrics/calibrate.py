@@ -31,6 +31,7 @@ def calibrate_kernel(
     series: IntArray,
     z: FloatArray,
     weights: FloatArray,
+    self_calibrated: npt.NDArray[np.bool_],
     record: FloatArray,
     seen: FloatArray,
     record_decay: float,
@@ -44,7 +45,8 @@ def calibrate_kernel(
     """Calibrate ``z`` (detectors × samples) into ``prob`` and the winning detector per sample.
 
     ``record`` and ``seen`` are (detectors × series); NaN z (cold detector) is skipped. A sample
-    whose detectors are all cold stays NaN.
+    whose detectors are all cold stays NaN. A ``self_calibrated`` detector's z is already a
+    ratio to the series' own history (novelty) and is used as is.
     """
     n_det = z.shape[0]
     for i in range(series.shape[0]):
@@ -56,7 +58,8 @@ def calibrate_kernel(
             if math.isnan(zd):
                 continue
             if seen[d, s] >= min_seen:
-                ratio = weights[d] * min(zd, 1e12) / max(record[d, s], record_floor)
+                ref = 1.0 if self_calibrated[d] else max(record[d, s], record_floor)
+                ratio = weights[d] * min(zd, 1e12) / ref
                 if ratio > best:
                     best = ratio
                     arg = d

@@ -49,7 +49,7 @@ class EnsembleConfig(BaseModel):
     novelty: NoveltyConfig = NoveltyConfig()
     weights: tuple[float, float, float, float, float] = (1.0, 1.0, 1.0, 0.6, 1.0)
     record_decay: float = Field(default=0.9999, gt=0, le=1)
-    record_floor: float = Field(default=1.0, gt=0)
+    record_floor: float = Field(default=1e-6, gt=0)
     min_seen: int = Field(default=100, ge=0)
     sharpness: float = Field(default=4.0, gt=0)
     band_z: float = Field(default=3.0, gt=0)
@@ -75,12 +75,10 @@ class EnsembleDetector:
     def __init__(self, config: EnsembleConfig | None = None) -> None:
         self.config = config if config is not None else EnsembleConfig()
         c = self.config
-        self.spike = SpikeDetector(c.spike)
-        self.seasonal = SeasonalDetector(c.seasonal)
         self.members: tuple[ArrayDetector[Any], ...] = (
-            self.spike,
+            SpikeDetector(c.spike),
             LevelShiftDetector(c.level_shift),
-            self.seasonal,
+            SeasonalDetector(c.seasonal),
             TrendDetector(c.trend),
             NoveltyDetector(c.novelty),
         )
@@ -96,8 +94,9 @@ class EnsembleDetector:
     def detect(self, batch: MetricBatch, *, learn: bool) -> EnsembleOutput:
         """Probability, winner and band per sample; learns the batch when ``learn``."""
         self._grow(batch.n_series_hint)
-        lower, upper = self._band(batch)
-        z = np.stack([m.raw(batch, learn=learn) for m in self.members]) if len(batch) else None
+        raws = [m.raw_band(batch, learn=learn) for m in self.members]
+        lower, upper = self._band(raws[0][1], raws[2][1])
+        z = np.stack([r[0] for r in raws]) if len(batch) else None
         prob = np.full(len(batch), np.nan)
         winner = np.full(len(batch), -1, dtype=np.int64)
         if z is not None:
@@ -106,6 +105,7 @@ class EnsembleDetector:
                 batch.series,
                 z,
                 np.asarray(c.weights, dtype=np.float64),
+                np.array([m == "novelty" for m in MEMBERS]),
                 self._record,
                 self._seen,
                 c.record_decay,
@@ -118,11 +118,11 @@ class EnsembleDetector:
             )
         return EnsembleOutput(prob, winner, lower, upper)
 
-    def _band(self, batch: MetricBatch) -> tuple[FloatArray, FloatArray]:
-        loc, sigma = self.seasonal.expected(batch)
-        loc_s, sigma_s = self.spike.expected(batch)
-        cold = np.isnan(loc)
-        loc, sigma = np.where(cold, loc_s, loc), np.where(cold, sigma_s, sigma)
+    def _band(self, spike: FloatArray, seasonal: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Seasonal band where its bin is warm, else the long spike baseline."""
+        cold = np.isnan(seasonal[0])
+        loc = np.where(cold, spike[0], seasonal[0])
+        sigma = np.where(cold, spike[1], seasonal[1])
         k = self.config.band_z
         return loc - k * sigma, loc + k * sigma
 
@@ -182,5 +182,4 @@ class EnsembleDetector:
             )
             members.append(type(m).from_state(snap))
         det.members = tuple(members)
-        det.spike, det.seasonal = members[0], members[2]  # type: ignore[assignment]
         return det

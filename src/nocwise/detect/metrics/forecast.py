@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -90,12 +91,13 @@ def forecast_breach(
     *,
     horizon: timedelta = timedelta(days=7),
     period: timedelta | None = timedelta(days=1),
+    direction: Literal["up", "down"] | None = None,
 ) -> float | None:
     """Seconds from the last sample until the forecast mean first crosses ``threshold``.
 
-    The direction is the side the threshold lies on from the last forecastable level: a disk
-    at 70 % with a threshold of 90 % is watched upwards. None when no breach is forecast
-    within ``horizon``; 0.0 when the latest fitted level is already past it.
+    ``direction`` says which crossing matters ("up": a disk filling towards 90 %); by default
+    it is the sign of the fitted trend. Returns 0.0 when the recent level is already past the
+    threshold in that direction, None when no breach is forecast within ``horizon``.
     """
     t = np.asarray(ts_ms, dtype=np.int64)
     v = np.asarray(values, dtype=np.float64)
@@ -104,12 +106,11 @@ def forecast_breach(
     step_ms = float(np.median(np.diff(t)))
     steps = max(1, int(horizon.total_seconds() * 1000.0 // max(step_ms, 1.0)))
     fc = forecast(t, v, steps, period=period)
-    last = float(np.nanmedian(v[-5:]))
-    above = threshold >= last
-    crossed = fc.mean >= threshold if above else fc.mean <= threshold
-    if (above and last >= threshold) or (not above and last <= threshold):
+    up = fc.slope_per_s >= 0.0 if direction is None else direction == "up"
+    recent = float(np.nanmedian(v[-5:]))
+    if (recent >= threshold) if up else (recent <= threshold):
         return 0.0
-    hits = np.flatnonzero(crossed)
+    hits = np.flatnonzero(fc.mean >= threshold if up else fc.mean <= threshold)
     if hits.size == 0:
         return None
     return float((fc.ts_ms[hits[0]] - t[-1]) / 1000.0)

@@ -58,6 +58,7 @@ def _kernel(
     clip: float,
     rel_floor: float,
     out: FloatArray,
+    band: FloatArray,
     learn: bool,
 ) -> None:
     se = math.sqrt(fast / (2.0 - fast))
@@ -78,6 +79,8 @@ def _kernel(
         if n > warmup:
             sigma = MAD_TO_SIGMA * dev[0, s] + scale_floor(loc[0, s], rel_floor)
             out[i] = abs(m - loc[0, s]) / (sigma * se)
+            band[0, i] = loc[0, s]
+            band[1, i] = sigma
         if learn:
             short[0, s] = m
             robust_update(loc, dev, 0, s, x, decay(slow, k), n, clip)
@@ -92,7 +95,7 @@ class LevelShiftDetector(ArrayDetector[LevelShiftConfig]):
     def _layout(self) -> dict[str, tuple[tuple[int, ...], float]]:
         return {"short": ((1,), 0.0), "loc": ((1,), 0.0), "dev": ((1,), 0.0)}
 
-    def _run(self, batch: MetricBatch, out: FloatArray, learn: bool) -> None:
+    def _run(self, batch: MetricBatch, out: FloatArray, band: FloatArray, learn: bool) -> None:
         c, a = self.config, self._arrays
         _kernel(
             batch.series,
@@ -109,5 +112,6 @@ class LevelShiftDetector(ArrayDetector[LevelShiftConfig]):
             c.clip,
             c.rel_floor,
             out,
+            band,
             learn,
         )

@@ -53,6 +53,7 @@ def _kernel(
     gap_factor: float,
     rel_floor: float,
     out: FloatArray,
+    band: FloatArray,
     learn: bool,
 ) -> None:
     for i in range(series.shape[0]):
@@ -69,8 +70,10 @@ def _kernel(
             n = book[COUNT, s] + 1.0
         lo, hi = env[0, s], env[1, s]
         if n > warmup:
-            width = hi - lo + scale_floor(0.5 * (hi + lo), rel_floor)
-            out[i] = max(0.0, x - hi, lo - x) / width
+            mid = 0.5 * (hi + lo)
+            out[i] = abs(x - mid) / (0.5 * (hi - lo) + scale_floor(mid, rel_floor))
+            band[0, i] = mid
+            band[1, i] = 0.5 * (hi - lo) + scale_floor(mid, rel_floor)
         if learn:
             if n <= 1.0:
                 env[0, s], env[1, s] = x, x
@@ -89,7 +92,7 @@ class NoveltyDetector(ArrayDetector[NoveltyConfig]):
     def _layout(self) -> dict[str, tuple[tuple[int, ...], float]]:
         return {"env": ((2,), 0.0)}
 
-    def _run(self, batch: MetricBatch, out: FloatArray, learn: bool) -> None:
+    def _run(self, batch: MetricBatch, out: FloatArray, band: FloatArray, learn: bool) -> None:
         c, a = self.config, self._arrays
         _kernel(
             batch.series,
@@ -102,5 +105,6 @@ class NoveltyDetector(ArrayDetector[NoveltyConfig]):
             c.gap_factor,
             c.rel_floor,
             out,
+            band,
             learn,
         )

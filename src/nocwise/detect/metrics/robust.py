@@ -44,8 +44,3 @@ def robust_update(
     rc = min(max(r, -c), c) if n > 8.0 and c > 0.0 else r
     loc[j, s] += w * rc
     dev[j, s] += w * (abs(rc) - dev[j, s])
-
-
-def expected_sigma(loc: FloatArray, dev: FloatArray, rel_floor: float) -> FloatArray:
-    """The standard deviation the z of :func:`robust_z` divides by, vectorised."""
-    return np.asarray(MAD_TO_SIGMA * dev + 1e-9 + rel_floor * np.abs(loc), dtype=np.float64)

@@ -17,7 +17,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import ClassVar, Literal
 
-import numpy as np
 from numba import njit
 from pydantic import Field
 
@@ -29,7 +28,7 @@ from nocwise.detect.metrics.arrays import (
     book_step,
     decay,
 )
-from nocwise.detect.metrics.robust import expected_sigma, robust_update, robust_z
+from nocwise.detect.metrics.robust import MAD_TO_SIGMA, robust_update, robust_z, scale_floor
 from nocwise.model.metrics import IntArray, MetricBatch
 
 __all__ = ["SeasonalConfig", "SeasonalDetector"]
@@ -65,6 +64,7 @@ def _kernel(
     clip: float,
     rel_floor: float,
     out: FloatArray,
+    band: FloatArray,
     learn: bool,
 ) -> None:
     for i in range(series.shape[0]):
@@ -82,10 +82,15 @@ def _kernel(
         if cnt[jd, s] == 0.0 and cnt[jw, s] == 0.0 and first[0, s] == 0.0 and learn:
             first[0, s] = t + 1.0  # +1 keeps epoch 0 distinguishable from "unset"
         seen = t - (first[0, s] - 1.0) if first[0, s] > 0.0 else 0.0
+        j = -1
         if seen >= 2.0 * n_week * bin_ms and cnt[jw, s] >= 2.0:
-            out[i] = robust_z(x, loc[jw, s], dev[jw, s], rel_floor)
+            j = jw
         elif seen >= 2.0 * n_day * bin_ms and cnt[jd, s] >= 2.0:
-            out[i] = robust_z(x, loc[jd, s], dev[jd, s], rel_floor)
+            j = jd
+        if j >= 0:
+            out[i] = robust_z(x, loc[j, s], dev[j, s], rel_floor)
+            band[0, i] = loc[j, s]
+            band[1, i] = MAD_TO_SIGMA * dev[j, s] + scale_floor(loc[j, s], rel_floor)
         if learn:
             for j in (jd, jw):
                 cnt[j, s] += 1.0
@@ -108,7 +113,7 @@ class SeasonalDetector(ArrayDetector[SeasonalConfig]):
         nb = n_day + n_week
         return {"first": ((1,), 0.0), "loc": ((nb,), 0.0), "dev": ((nb,), 0.0), "cnt": ((nb,), 0.0)}
 
-    def _run(self, batch: MetricBatch, out: FloatArray, learn: bool) -> None:
+    def _run(self, batch: MetricBatch, out: FloatArray, band: FloatArray, learn: bool) -> None:
         c, a = self.config, self._arrays
         bin_ms, n_day, n_week = self._bins()
         _kernel(
@@ -128,22 +133,6 @@ class SeasonalDetector(ArrayDetector[SeasonalConfig]):
             c.clip,
             c.rel_floor,
             out,
+            band,
             learn,
         )
-
-    def expected(self, batch: MetricBatch) -> tuple[FloatArray, FloatArray]:
-        """Expected value and standard deviation of each sample's weekly (else daily) bin.
-
-        NaN where neither bin has been seen twice; pure.
-        """
-        self._grow(batch.n_series_hint)
-        bin_ms, n_day, n_week = self._bins()
-        b = batch.ts_ms // bin_ms
-        jd, jw = b % n_day, n_day + b % n_week
-        a, s = self._arrays, batch.series
-        use_w = a["cnt"][jw, s] >= 2.0
-        j = np.where(use_w, jw, jd)
-        loc, dev = a["loc"][j, s], a["dev"][j, s]
-        sigma = expected_sigma(loc, dev, self.config.rel_floor)
-        cold = a["cnt"][j, s] < 2.0
-        return np.where(cold, np.nan, loc), np.where(cold, np.nan, sigma)

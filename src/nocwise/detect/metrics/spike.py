@@ -26,7 +26,7 @@ from nocwise.detect.metrics.arrays import (
     book_step,
     decay,
 )
-from nocwise.detect.metrics.robust import expected_sigma, robust_update, robust_z
+from nocwise.detect.metrics.robust import MAD_TO_SIGMA, robust_update, robust_z, scale_floor
 from nocwise.model.metrics import IntArray, MetricBatch
 
 __all__ = ["SpikeConfig", "SpikeDetector"]
@@ -55,6 +55,7 @@ def _kernel(
     clip: float,
     rel_floor: float,
     out: FloatArray,
+    band: FloatArray,
     learn: bool,
 ) -> None:
     for i in range(series.shape[0]):
@@ -70,10 +71,13 @@ def _kernel(
             k = 1.0
             n = book[COUNT, s] + 1.0
         if n > warmup:
+            last = alphas.shape[0] - 1
             z = np.inf
             for j in range(alphas.shape[0]):
                 z = min(z, robust_z(x, loc[j, s], dev[j, s], rel_floor))
             out[i] = z
+            band[0, i] = loc[last, s]
+            band[1, i] = MAD_TO_SIGMA * dev[last, s] + scale_floor(loc[last, s], rel_floor)
         if learn:
             for j in range(alphas.shape[0]):
                 robust_update(loc, dev, j, s, x, decay(alphas[j], k), n, clip)
@@ -89,7 +93,7 @@ class SpikeDetector(ArrayDetector[SpikeConfig]):
         j = len(self.config.alphas)
         return {"loc": ((j,), 0.0), "dev": ((j,), 0.0)}
 
-    def _run(self, batch: MetricBatch, out: FloatArray, learn: bool) -> None:
+    def _run(self, batch: MetricBatch, out: FloatArray, band: FloatArray, learn: bool) -> None:
         c, a = self.config, self._arrays
         _kernel(
             batch.series,
@@ -104,12 +108,6 @@ class SpikeDetector(ArrayDetector[SpikeConfig]):
             c.clip,
             c.rel_floor,
             out,
+            band,
             learn,
         )
-
-    def expected(self, batch: MetricBatch) -> tuple[FloatArray, FloatArray]:
-        """Expected value and standard deviation per sample from the slowest scale (pure)."""
-        self._grow(batch.n_series_hint)
-        j = len(self.config.alphas) - 1
-        loc, dev = self._arrays["loc"][j, batch.series], self._arrays["dev"][j, batch.series]
-        return loc, expected_sigma(loc, dev, self.config.rel_floor)

@@ -61,6 +61,7 @@ def _kernel(
     clip: float,
     rel_floor: float,
     out: FloatArray,
+    band: FloatArray,
     learn: bool,
 ) -> None:
     for i in range(series.shape[0]):
@@ -85,6 +86,8 @@ def _kernel(
         if n > warmup:
             sigma = MAD_TO_SIGMA * dev[0, s] + scale_floor(loc[0, s], rel_floor)
             out[i] = abs(new_slope) * horizon / sigma
+            band[0, i] = level + slope * k
+            band[1, i] = sigma
         if learn:
             holt[0, s], holt[1, s] = new_level, new_slope
             # noise is measured around the Holt level so that the drift itself is not noise
@@ -100,7 +103,7 @@ class TrendDetector(ArrayDetector[TrendConfig]):
     def _layout(self) -> dict[str, tuple[tuple[int, ...], float]]:
         return {"holt": ((2,), 0.0), "loc": ((1,), 0.0), "dev": ((1,), 0.0)}
 
-    def _run(self, batch: MetricBatch, out: FloatArray, learn: bool) -> None:
+    def _run(self, batch: MetricBatch, out: FloatArray, band: FloatArray, learn: bool) -> None:
         c, a = self.config, self._arrays
         _kernel(
             batch.series,
@@ -119,5 +122,6 @@ class TrendDetector(ArrayDetector[TrendConfig]):
             c.clip,
             c.rel_floor,
             out,
+            band,
             learn,
         )

@@ -1,0 +1,57 @@
+"""Bookkeeping every array detector shares: gaps, rejects, irregular sampling, growth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nocwise.detect.metrics.spike import SpikeConfig, SpikeDetector
+from nocwise.model.errors import InvalidRecordError
+from nocwise.model.metrics import MetricBatch
+
+
+def test_gaps_are_counted_and_reported() -> None:
+    ts = np.concatenate([np.arange(50), np.arange(100, 150)]) * 60_000
+    det = SpikeDetector()
+    det.learn(MetricBatch.of(np.zeros(100), ts, np.ones(100)))
+    health = det.health()
+    assert health["gaps"][0] == 1
+    assert health["count"][0] == 100
+    assert health["dt_ms"][0] == pytest.approx(60_000)
+
+
+def test_out_of_order_and_non_finite_samples_are_rejected_and_counted() -> None:
+    det = SpikeDetector()
+    batch = MetricBatch.of([0, 0, 0, 0], [1000, 2000, 1500, 3000], [1.0, 2.0, 3.0, np.inf])
+    out = det.score_learn(batch)
+    assert np.all(np.isnan(out))  # cold, and rejected
+    assert det.health()["rejected"][0] == 2
+    assert det.health()["count"][0] == 2
+
+
+def test_negative_series_ids_raise() -> None:
+    with pytest.raises(InvalidRecordError):
+        SpikeDetector().learn(MetricBatch.of([-1], [0], [1.0]))
+
+
+def test_irregular_sampling_decays_by_elapsed_time() -> None:
+    """A sample after 5 typical intervals moves a fast baseline more than one after 1."""
+    cfg = SpikeConfig(alphas=(0.1,), warmup=1)
+
+    def level_after(last_step: int) -> float:
+        det = SpikeDetector(cfg)
+        ts = np.append(np.arange(30), last_step) * 60_000
+        values = np.append(np.zeros(30), 1.0)
+        det.learn(MetricBatch.of(np.zeros(31), ts, values))
+        return float(det.to_state().arrays["loc"][0, 0])
+
+    assert level_after(34) > level_after(30)
+
+
+def test_unseen_ids_grow_state_without_touching_known_series() -> None:
+    det = SpikeDetector()
+    det.learn(MetricBatch.of(np.zeros(40), np.arange(40) * 1000, np.arange(40.0)))
+    before = det.to_state().arrays["loc"][:, 0].copy()
+    det.learn(MetricBatch.of([7], [0], [5.0]))
+    assert det.n_series == 8
+    assert np.array_equal(det.to_state().arrays["loc"][:, 0], before)

@@ -1,0 +1,78 @@
+"""The ensemble: calibrated probability, evidence band, winner, cold start."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nocwise.detect.metrics.anomaly import MetricAnomaly
+from nocwise.detect.metrics.ensemble import MEMBERS, EnsembleConfig, EnsembleDetector
+from nocwise.detect.metrics.episodes import EpisodeTracker
+from nocwise.model.metrics import MetricBatch
+
+STEP_MS = 5 * 60_000
+
+
+def noisy(n: int = 3000, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return 100 + 10 * np.sin(2 * np.pi * np.arange(n) / 288) + rng.normal(0, 1, n)
+
+
+def test_cold_series_are_nan_not_guessed() -> None:
+    det = EnsembleDetector()
+    out = det.detect(MetricBatch.of([0] * 10, np.arange(10) * STEP_MS, np.ones(10)), learn=True)
+    assert np.all(np.isnan(out.prob))
+    assert np.all(out.winner == -1)
+
+
+def test_a_spike_scores_above_everything_before_it_and_is_explained() -> None:
+    values = noisy()
+    values[2500] += 60
+    batch = MetricBatch.of(np.zeros(3000), np.arange(3000) * STEP_MS, values)
+    out = EnsembleDetector().detect(batch, learn=True)
+    assert out.prob[2500] > np.nanmax(out.prob[1000:2500])
+    assert out.prob[2500] > 0.9
+    assert MEMBERS[out.winner[2500]] in {"spike", "novelty", "seasonal"}
+    assert out.upper[2500] < values[2500]
+    normal = slice(2000, 2400)
+    inside = (values[normal] >= out.lower[normal]) & (values[normal] <= out.upper[normal])
+    assert inside.mean() > 0.95
+
+
+def test_episode_tracker_turns_the_spike_into_one_anomaly_with_evidence() -> None:
+    values = noisy()
+    values[2500:2505] += 60
+    batch = MetricBatch.of(np.zeros(3000), np.arange(3000) * STEP_MS, values)
+    det = EnsembleDetector()
+    out = det.detect(batch, learn=True)
+    events = EpisodeTracker().update(
+        batch.select(np.arange(3000) >= 2000),
+        out.prob[2000:],
+        out.lower[2000:],
+        out.upper[2000:],
+        [MEMBERS[w] if w >= 0 else "" for w in out.winner[2000:]],
+        det.config.model_version,
+    )
+    spikes = [a for a in events.opened if 2500 * STEP_MS <= a.ts_ms < 2505 * STEP_MS]
+    assert len(spikes) == 1
+    anomaly = spikes[0]
+    assert isinstance(anomaly, MetricAnomaly)
+    assert anomaly.direction == "above"
+    assert anomaly.model_version == "1"
+
+
+def test_weights_of_zero_silence_a_member() -> None:
+    cfg = EnsembleConfig(weights=(0.0, 0.0, 0.0, 0.0, 1.0))
+    values = noisy()
+    batch = MetricBatch.of(np.zeros(3000), np.arange(3000) * STEP_MS, values)
+    out = EnsembleDetector(cfg).detect(batch, learn=True)
+    won = out.winner[out.winner >= 0]
+    assert set(np.unique(won).tolist()) <= {0, 1, 2, 3, 4}
+    assert np.all(out.prob[out.winner == 4] >= 0.0)
+
+
+def test_state_bytes_grow_with_series() -> None:
+    det = EnsembleDetector()
+    det.learn(MetricBatch.of([0], [0], [1.0]))
+    small = det.state_bytes()
+    det.learn(MetricBatch.of([99], [0], [1.0]))
+    assert det.state_bytes() > small

@@ -1,0 +1,12 @@
+"""The throughput microbenchmark reports what a later suite reads."""
+
+from __future__ import annotations
+
+from nocwise.detect.metrics.throughput import measure_throughput
+
+
+def test_measure_throughput_reports_rate_and_state_size() -> None:
+    out = measure_throughput(n_series=1000, steps=5)
+    assert out["samples_per_s"] > 0
+    assert out["state_bytes"] > 0
+    assert out["state_bytes_per_series"] == out["state_bytes"] / 1000
