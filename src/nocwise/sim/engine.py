@@ -259,8 +259,9 @@ class Engine:
         """Schedule a vendor-formatted syslog line on a router."""
         ent = self.topo.entities[router]
         self._n_log += 1
+        kw.setdefault("seq", self._n_log)
         msg, app, sev = router_line(ent.attributes.get("vendor", "cisco-iosxr"), ent.name,
-                                    from_ms(at_ms), event, seq=self._n_log, **kw)  # fmt: skip
+                                    from_ms(at_ms), event,  **kw)  # fmt: skip
         self.log(owner, at_ms, router, msg, app=app, severity=sev, final=final,
                  attributes={"vendor": ent.attributes.get("vendor", "")})  # fmt: skip
 
