@@ -73,7 +73,8 @@ class NoveltyDetector:
         warm_until = self.first_ts_ms + self.config.warmup // timedelta(milliseconds=1)
         new_rows = np.flatnonzero(~self.is_known(events.template))
         new_ids, first = np.unique(events.template[new_rows], return_index=True)
-        first_rows = new_rows[first]
+        by_time = np.argsort(first, kind="stable")  # report in the order they appeared
+        new_ids, first_rows = new_ids[by_time], new_rows[first[by_time]]
         singletons = int((self.count == 1).sum())
         total = int(self.count.sum())
         surprise = float(-np.log((singletons + 1) / (total + 1)))

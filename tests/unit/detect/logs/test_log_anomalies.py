@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nocwise.detect.logs.anomalies import LogAnomaly, LogAnomalyKind
 from nocwise.detect.logs.bursts import BurstConfig, BurstDetector
@@ -256,3 +258,42 @@ def test_a_burst_closed_by_tick_keeps_its_entity_name_and_evidence() -> None:
     out = run(BurstDetector(), 29, dict(NORMAL) | {(0, 3, ERROR): 40})
     assert [(a.entity_id, a.ts_ms) for a in out] == [("ran-du-1", 30 * MINUTE)]
     assert len(out[0].evidence["examples"]) == 3
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 20_000), st.integers(0, 2), st.integers(0, 3)),
+        min_size=1,
+        max_size=80,
+    ),
+    st.integers(0, 80),
+)
+def test_splitting_a_stream_into_batches_changes_nothing(
+    rows: list[tuple[int, int, int]], cut: int
+) -> None:
+    rows = sorted(rows)
+    ts, ent, tpl = (list(c) for c in zip(*rows, strict=True))
+    sev = [3 if t == 0 else 6 for t in tpl]
+    events = LogEvents.of(ts, ent, tpl, sev)
+    parts = [LogEvents.of(ts[:cut], ent[:cut], tpl[:cut], sev[:cut]),
+             LogEvents.of(ts[cut:], ent[cut:], tpl[cut:], sev[cut:])]  # fmt: skip
+    window = timedelta(seconds=1)
+    for make in (
+        lambda: FrequencyShiftDetector(
+            FrequencyConfig(window=window, min_windows=1, z_threshold=0.5, min_change=0)
+        ),
+        lambda: BurstDetector(
+            BurstConfig(window=window, min_windows=1, z_threshold=0.5, min_count=1)
+        ),
+        NoveltyDetector,
+    ):
+        whole, split = make(), make()
+        a = whole.process(events) + whole.tick(30_000)
+        b = [x for p in parts for x in split.process(p)] + split.tick(30_000)
+        assert [(x.kind, x.entity_id, x.ts_ms, x.template_ids) for x in a] == [
+            (x.kind, x.entity_id, x.ts_ms, x.template_ids) for x in b
+        ]
+        sa, sb = whole.to_state(), split.to_state()
+        for name in sa.arrays:
+            assert np.allclose(sa.arrays[name], sb.arrays[name])
