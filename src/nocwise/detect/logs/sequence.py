@@ -14,7 +14,9 @@ Diagnosis from System Logs through Deep Learning", CCS 2017), with counts instea
 it trains in milliseconds, explains itself (the context, the probability, the likely templates)
 and updates online. Instead of DeepLog's fixed top-g rule, the alarm threshold is the
 ``1 - target_fpr`` quantile of session scores on normal data, measured by cross-fitting on the
-training sessions alone; the two checks share the budget equally.
+training sessions alone; the two checks share the budget equally. Streaming ``process`` keeps
+learning counts from normal lines, but only ``fit_sessions`` sets the thresholds: a detector
+that was never fitted learns and stays silent.
 
 Weak at: anomalies that only change timing or parameter values (the sequence is normal);
 interleaved sessions that share one entity id (give each its own entity index);

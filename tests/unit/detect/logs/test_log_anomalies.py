@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from nocwise.detect.logs.anomalies import LogAnomaly, LogAnomalyKind
 from nocwise.detect.logs.bursts import BurstConfig, BurstDetector
 from nocwise.detect.logs.events import EntityIndex, LogEvents
 from nocwise.detect.logs.frequency import FrequencyConfig, FrequencyShiftDetector
 from nocwise.detect.logs.novelty import NoveltyConfig, NoveltyDetector
+from nocwise.detect.logs.registry import LOG_DETECTORS, LogDetectorConfig, build
 from nocwise.model.errors import InvalidRecordError
 from nocwise.model.logs import LogRecord
 from nocwise.model.state import ModelState
@@ -297,3 +300,30 @@ def test_splitting_a_stream_into_batches_changes_nothing(
         sa, sb = whole.to_state(), split.to_state()
         for name in sa.arrays:
             assert np.allclose(sa.arrays[name], sb.arrays[name])
+
+
+# -- every registered detector ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(LOG_DETECTORS))
+def test_registered_detector_builds_from_its_kind_and_documents_its_weaknesses(kind: str) -> None:
+    config = TypeAdapter(LogDetectorConfig).validate_python({"kind": kind})
+    det = build(config)
+    assert type(det) is LOG_DETECTORS[kind]
+    assert det.kind == kind
+    assert "Weak at:" in (sys.modules[type(det).__module__].__doc__ or "")
+
+
+@pytest.mark.parametrize("kind", sorted(LOG_DETECTORS))
+def test_registered_detector_leaves_its_input_alone_and_round_trips(kind: str) -> None:
+    det = LOG_DETECTORS[kind]()
+    rng = np.random.default_rng(0)
+    events = window_events(0, NORMAL, rng)
+    for arr in (events.ts_ms, events.entity, events.template, events.severity):
+        arr.flags.writeable = False
+    det.process(events)
+    copy = LOG_DETECTORS[kind].from_state(ModelState.from_bytes(det.to_state().to_bytes()))
+    later = window_events(1, NORMAL | {(0, 7, ERROR): 50}, rng)
+    assert copy.process(later) == det.process(later)
+    assert copy.tick(5 * MINUTE) == det.tick(5 * MINUTE)
+    assert copy.to_state().params == det.to_state().params
