@@ -30,6 +30,7 @@ import heapq
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from itertools import islice
 from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -93,7 +94,7 @@ class GroupStage:
         self._causal = CachedCausality(causality) if causality is not None else None
         self._drafts: dict[str, IncidentDraft] = {}
         self._alarm_inc: dict[str, str] = {}
-        self._anchor: dict[str, dict[str, int]] = {}
+        self._anchor: dict[str, list[dict[str, None]]] = {}  # entity -> per depth: incidents
         self._by_template: dict[str, dict[str, None]] = {}
         self._by_region: dict[str, dict[str, None]] = {}
         self._pending: list[tuple[datetime, str]] = []
@@ -103,6 +104,11 @@ class GroupStage:
         self._feedback: list[Feedback] = []
         self._tmpl = TemplateCache()
         self._window_s = self.config.window.total_seconds()
+        c = self.config
+        # without a topology path, can text (and causality) alone reach the threshold?
+        self._text_alone_can_group = (
+            c.w_text + (c.w_causality if causality is not None else 0.0) >= c.threshold
+        )
         self.opened = 0  # incidents opened (the funnel's "incidents")
         self.placed = 0  # alarms that reached grouping (the funnel's "grouped")
 
@@ -169,35 +175,38 @@ class GroupStage:
         return Decision(self.kind, reason, (ev,), a.alarm_id)
 
     def _candidates(self, a: Alarm, template: str) -> dict[str, int | None]:
+        """Incident id -> hops (None: no path within ``max_hops``) from the three indexes.
+
+        Each index bucket is read newest first and at most ``max_candidates`` deep, so a hub
+        (a core router every incident hangs under) costs a bounded amount per alarm.
+        """
         cfg = self.config
+        cap = cfg.max_candidates
         entity = a.managed_object
         cands: dict[str, int | None] = {}
         path = ((entity, 0), *self._topology.dependency_path(entity, cfg.max_hops))
         for x, d_alarm in path:
-            hits = self._anchor.get(x)
-            if not hits:
+            levels = self._anchor.get(x)
+            if levels is None:
                 continue
-            for inc, d_member in hits.items():
+            for d_member in range(cfg.max_hops - d_alarm + 1):
                 h = d_alarm + d_member
-                if h <= cfg.max_hops:
+                for n, inc in enumerate(reversed(levels[d_member])):
+                    if n >= cap:
+                        break
                     prev = cands.get(inc)
                     if prev is None or h < prev:
                         cands[inc] = h
-        for inc in self._by_template.get(template, ()):
+        for inc in islice(reversed(self._by_region.get(self._topology.region(entity), {})), cap):
             cands.setdefault(inc, None)
-        for inc in self._by_region.get(self._topology.region(entity), ()):
-            cands.setdefault(inc, None)
-        if len(cands) > cfg.max_candidates:
+        if self._text_alone_can_group:
+            for inc in islice(reversed(self._by_template.get(template, {})), cap):
+                cands.setdefault(inc, None)
+        if len(cands) > cap:
             far = cfg.max_hops + 1
-            ranked = sorted(
-                cands.items(),
-                key=lambda kv: (
-                    far if kv[1] is None else kv[1],
-                    -self._drafts[kv[0]].last_event.timestamp(),
-                    kv[0],
-                ),
+            cands = dict(
+                heapq.nsmallest(cap, cands.items(), key=lambda kv: far if kv[1] is None else kv[1])
             )
-            cands = dict(ranked[: cfg.max_candidates])
         return cands
 
     def _best(self, a: Alarm) -> tuple[IncidentDraft, GroupReason, float, str] | None:
@@ -225,15 +234,20 @@ class GroupStage:
                 if causal < cfg.min_causality:
                     causal = 0.0
             text = 1.0 if template in d.templates else jaccard(tokens, d.tokens)
-            parts = {
-                GroupReason.TOPOLOGY: cfg.w_topology * topo,
-                GroupReason.CAUSALITY: cfg.w_causality * causal,
-                GroupReason.TEXT_SIMILARITY: cfg.w_text * text,
-            }
-            score = time_f * min(1.0, sum(parts.values()))
+            p_topo, p_causal, p_text = (
+                cfg.w_topology * topo,
+                cfg.w_causality * causal,
+                cfg.w_text * text,
+            )
+            score = time_f * min(1.0, p_topo + p_causal + p_text)
             if score < cfg.threshold:
                 continue
-            reason = max(parts, key=lambda r: parts[r])
+            if p_topo >= p_causal and p_topo >= p_text:
+                reason = GroupReason.TOPOLOGY
+            elif p_causal >= p_text:
+                reason = GroupReason.CAUSALITY
+            else:
+                reason = GroupReason.TEXT_SIMILARITY
             key = (-score, d.opened, inc)
             if best is None or key < best[0]:
                 hop_txt = (
@@ -306,7 +320,12 @@ class GroupStage:
             if old is None or depth < old:
                 d.index_keys[x] = depth
                 if d.indexed:
-                    self._anchor.setdefault(x, {})[d.id] = depth
+                    levels = self._anchor.get(x)
+                    if levels is None:
+                        levels = self._anchor[x] = [{} for _ in range(self.config.max_hops + 1)]
+                    if old is not None:
+                        levels[old].pop(d.id, None)
+                    levels[depth][d.id] = None
         if d.indexed:
             self._by_region.setdefault(self._topology.region(entity), {})[d.id] = None
 
@@ -398,11 +417,11 @@ class GroupStage:
 
     def _deindex(self, d: IncidentDraft) -> None:
         d.indexed = False
-        for x in d.index_keys:
-            hits = self._anchor.get(x)
-            if hits is not None:
-                hits.pop(d.id, None)
-                if not hits:
+        for x, depth in d.index_keys.items():
+            levels = self._anchor.get(x)
+            if levels is not None:
+                levels[depth].pop(d.id, None)
+                if not any(levels):
                     del self._anchor[x]
         for t in d.templates:
             hits2 = self._by_template.get(t)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from nocwise.correlate.base import Decision, StageOutput, Verdict
 from nocwise.correlate.codec import alarm_from_dict, alarm_to_dict, must_ts, ts
-from nocwise.model import AckState, Alarm, Evidence, ModelState
+from nocwise.model import AckState, Alarm, Evidence, ModelState, Trend
 
 STATE_SCHEMA = "nocwise.correlate.lifecycle"
 
@@ -63,6 +63,7 @@ class LifecycleStage:
         self._alarms: dict[str, Alarm] = {}
         self._active_by_source: dict[str, set[str]] = {}
         self._cleared: deque[tuple[datetime, str]] = deque()
+        self._done: dict[str, None] = {}  # cleared and acknowledged: removed on the next tick
         self.raised = 0  # distinct alarms raised (the funnel's "alarms")
 
     # -- queries --------------------------------------------------------------------------
@@ -154,8 +155,19 @@ class LifecycleStage:
             return
         new = self._annotate(cur, n)
         if n.perceived_severity is not cur.perceived_severity:
+            old, rank = cur.perceived_severity.rank, n.perceived_severity.rank
+            trend = (
+                Trend.MORE_SEVERE
+                if rank > old
+                else Trend.LESS_SEVERE
+                if rank < old
+                else Trend.NO_CHANGE
+            )
             new = replace(
-                new.change_severity(n.perceived_severity, n.event_time),
+                new,
+                perceived_severity=n.perceived_severity,
+                changed_time=n.event_time,
+                trend_indication=trend,
                 additional_text=n.additional_text or new.additional_text,
             )
         if new is cur:
@@ -195,6 +207,10 @@ class LifecycleStage:
         if a.cleared_time is None:
             self._active_by_source.setdefault(a.source, set()).add(aid)
             return
+        if a.ack_state is AckState.ACKNOWLEDGED:
+            self._done[aid] = None
+        else:
+            self._done.pop(aid, None)
         if old is None or old.cleared_time is None:
             self._active_by_source.get(a.source, set()).discard(aid)
             self._cleared.append((a.cleared_time, aid))
@@ -240,30 +256,20 @@ class LifecycleStage:
     def tick(self, now: datetime) -> StageOutput:
         """Drop alarms that are cleared and acknowledged, or cleared longer than the retention."""
         decisions: list[Decision] = []
+        for aid in self._done:
+            a = self._alarms.pop(aid)
+            ev = _ev("cleared and acknowledged", cleared=ts(a.cleared_time))
+            decisions.append(Decision(self.kind, LifecycleReason.REMOVED, ev, aid, Verdict.ABSORB))
+        self._done.clear()
         horizon = now - self.config.retain_cleared
-        while self._cleared:
-            at, aid = self._cleared[0]
+        while self._cleared and self._cleared[0][0] <= horizon:
+            at, aid = self._cleared.popleft()
             a = self._alarms.get(aid)
-            if a is None or a.cleared_time is None:
-                self._cleared.popleft()
+            if a is None or a.cleared_time != at:
                 continue
-            if a.ack_state is AckState.ACKNOWLEDGED:
-                reason = LifecycleReason.REMOVED
-            elif at <= horizon:
-                reason = LifecycleReason.EVICTED
-            else:
-                break
-            self._cleared.popleft()
             del self._alarms[aid]
-            decisions.append(
-                Decision(
-                    self.kind,
-                    reason,
-                    _ev("left the alarm list", cleared=ts(at)),
-                    aid,
-                    Verdict.ABSORB,
-                )
-            )
+            ev = _ev("cleared and never acknowledged", cleared=ts(at))
+            decisions.append(Decision(self.kind, LifecycleReason.EVICTED, ev, aid, Verdict.ABSORB))
         return StageOutput([], decisions)
 
     # -- state ----------------------------------------------------------------------------
@@ -276,6 +282,8 @@ class LifecycleStage:
                 "config": self.config.model_dump(mode="json"),
                 "alarms": [alarm_to_dict(a) for a in self._alarms.values()],
                 "cleared": [[ts(t), aid] for t, aid in self._cleared],
+                "done": list(self._done),
+                "raised": self.raised,
             },
         )
 
@@ -289,4 +297,6 @@ class LifecycleStage:
             if a.cleared_time is None:
                 stage._active_by_source.setdefault(a.source, set()).add(a.alarm_id)
         stage._cleared = deque((must_ts(t), aid) for t, aid in state.params["cleared"])
+        stage._done = dict.fromkeys(state.params["done"])
+        stage.raised = int(state.params["raised"])
         return stage

@@ -108,6 +108,10 @@ class NoiseModel:
         self._seen[i] += 1.0
         self._actionable[i] += 1.0 if actionable else 0.0
 
+    def rate(self, fingerprint: str) -> float:
+        """Raises per day of this fingerprint in the history (0 when never seen)."""
+        return self._rate.get(fingerprint, 0.0)
+
     def score(self, alarm: Alarm) -> tuple[float, NoiseReason, Evidence]:
         """(noise score in [0, 1], the main reason, evidence with the counts behind it)."""
         c = self.config
@@ -173,20 +177,30 @@ class NoiseStage:
     def __init__(self, config: NoiseConfig | None = None, model: NoiseModel | None = None) -> None:
         self.config = config or NoiseConfig()
         self.model = model or NoiseModel(self.config)
-        self._cache: dict[str, Decision] = {}
+        self._cache: dict[
+            tuple[str, str, str, str, float], tuple[NoiseReason, tuple[Evidence, ...]]
+        ] = {}
 
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
         decisions: list[Decision] = []
         cache = self._cache
+        rate = self.model.rate
+        kind = self.kind
         for a in alarms:
             if a.cleared_time is not None:
                 continue
-            key = type_key(a) + "\x1f" + a.fingerprint
-            d = cache.get(key)
-            if d is None:
+            key = (
+                a.source,
+                a.event_type,
+                a.probable_cause,
+                a.specific_problem,
+                rate(a.fingerprint),
+            )
+            hit = cache.get(key)
+            if hit is None:
                 _score, reason, ev = self.model.score(a)
-                d = cache[key] = Decision(self.kind, reason, (ev,), "")
-            decisions.append(Decision(self.kind, d.reason, d.evidence, a.alarm_id))
+                hit = cache[key] = (reason, (ev,))
+            decisions.append(Decision(kind, hit[0], hit[1], a.alarm_id))
         return StageOutput(list(alarms), decisions)
 
     def learn(self, alarm: Alarm, actionable: bool) -> None:

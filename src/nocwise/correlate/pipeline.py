@@ -80,6 +80,7 @@ class Correlator:
         self._ranker = ranker
         self._decisions: dict[str, list[Decision]] = {}
         self._noise: dict[str, float] = {}
+        self._inc_noise: dict[str, float] = {}  # incident -> least noise score of its members
         self._incidents: dict[str, Incident] = {}
         self._funnel = Funnel()
         self._now: datetime | None = None
@@ -149,6 +150,11 @@ class Correlator:
                 s = noise_score(d)
                 if s is not None:
                     noise[aid] = s
+            elif d.stage == "group" and d.evidence:
+                inc = str(d.evidence[0].data.get("incident_id"))
+                score = noise.get(aid, 0.0)
+                if score < self._inc_noise.get(inc, 1.0):
+                    self._inc_noise[inc] = score
 
     def _advance(self, now: datetime) -> None:
         if self._now is None or now > self._now:
@@ -159,7 +165,11 @@ class Correlator:
         return out
 
     def _freeze(self, d: IncidentDraft) -> Incident:
-        least = min((self._noise.get(aid, 0.0) for aid in d.severity_of), default=0.0)
+        least = self._inc_noise.get(d.id)
+        if least is None:  # after a merge or split: recompute from the members
+            least = self._inc_noise[d.id] = min(
+                (self._noise.get(a, 0.0) for a in d.members), default=0.0
+            )
         impact, priority = self._ranker.assess(d, least)
         inc = d.freeze(impact, priority)
         self._incidents[inc.id] = inc
@@ -228,10 +238,13 @@ class Correlator:
 
     def merge(self, a: str, b: str, actor: str) -> list[Incident]:
         """Merge incident ``b`` into ``a`` (``b`` is closed); recorded as feedback."""
+        self._inc_noise.pop(a, None)
+        self._inc_noise.pop(b, None)
         return [self._freeze(d) for d in self._group.merge(a, b, actor, self._at())] + self._drain()
 
     def split(self, incident_id: str, alarm_ids: Sequence[str], actor: str) -> list[Incident]:
         """Move ``alarm_ids`` into a new incident; recorded as feedback."""
+        self._inc_noise.pop(incident_id, None)
         return [
             self._freeze(d) for d in self._group.split(incident_id, alarm_ids, actor, self._at())
         ] + self._drain()

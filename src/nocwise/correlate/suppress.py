@@ -83,18 +83,17 @@ class SuppressStage:
     def _find(self, entity: str, aid: str) -> tuple[str, str, int] | None:
         for anc, depth in self._topology.dependency_path(entity, self.config.max_depth):
             ids = self._suppressors.get(anc)
-            if ids:
-                others = ids - {aid}
-                if others:
-                    return min(others), anc, depth
+            if ids and (len(ids) > 1 or aid not in ids):
+                return min(i for i in ids if i != aid), anc, depth
         return None
 
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
         decisions: list[Decision] = []
+        seen = self._entity_of
         for a in alarms:
             if a.cleared_time is not None:
                 self._clear(a, decisions)
-            else:
+            elif a.alarm_id not in seen or a.perceived_severity.rank >= self._min_rank:
                 self._raise(a, decisions)
         return StageOutput(list(alarms), decisions)
 

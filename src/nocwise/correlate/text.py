@@ -10,11 +10,12 @@ import re
 
 from nocwise.model import Alarm
 
-_MASKS = (
-    re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"),  # IPv4[:port]
-    re.compile(r"\b(?:[0-9a-f]{2}[:-]){5}[0-9a-f]{2}\b"),  # MAC
-    re.compile(r"\b0x[0-9a-f]+\b|\b[0-9a-f]{8,}\b"),  # hex ids
-    re.compile(r"\d+"),
+# one pass: IPv4[:port] | MAC | hex ids | any run of digits (alternatives tried in this order)
+_MASK = re.compile(
+    r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"
+    r"|\b(?:[0-9a-f]{2}[:-]){5}[0-9a-f]{2}\b"
+    r"|\b0x[0-9a-f]+\b|\b[0-9a-f]{8,}\b"
+    r"|\d+"
 )
 _SPLIT = re.compile(r"[^\w<>*]+")
 
@@ -25,10 +26,7 @@ def template_of(text: str) -> str:
     >>> template_of("Link eth0/1 down on 10.0.0.7, errors=42")
     'link eth<*>/<*> down on <*>, errors=<*>'
     """
-    t = text.lower()
-    for m in _MASKS:
-        t = m.sub("<*>", t)
-    return t
+    return _MASK.sub("<*>", text.lower())
 
 
 def tokens_of(template: str) -> frozenset[str]:

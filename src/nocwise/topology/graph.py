@@ -117,9 +117,9 @@ class TopologyGraph:
         und_b = np.concatenate((dst[resource_edge], src[resource_edge]))
         self._undirected = _csr(und_a, und_b, n)
         self._up_cache: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
-        self._down_cache: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
         self._region_cache: dict[str, str] = {}
         self._path_cache: dict[tuple[str, int], tuple[tuple[str, int], ...]] = {}
+        self._dependents_cache: dict[tuple[str, int], tuple[tuple[str, int], ...]] = {}
         self._upstream_cache: dict[tuple[str, int], dict[str, int]] = {}
         self._rfs_of = self._index_rfs()
 
@@ -201,12 +201,17 @@ class TopologyGraph:
 
     def dependents(self, entity_id: str, max_depth: int) -> tuple[tuple[str, int], ...]:
         """Everything that depends on the entity within ``max_depth`` hops, nearest first."""
+        key = (entity_id, max_depth)
+        hit = self._dependents_cache.get(key)
+        if hit is not None:
+            return hit
         i = self._index.get(entity_id)
-        if i is None:
-            return ()
-        return tuple(
-            (self._ids[j], d) for j, d in self._walk(i, max_depth, self._down, self._down_cache)
-        )
+        out: tuple[tuple[str, int], ...] = ()
+        if i is not None:
+            ids = self._ids
+            out = tuple((ids[j], d) for j, d in self._walk(i, max_depth, self._down, {}))
+        self._dependents_cache[key] = out
+        return out
 
     def _walk(
         self,
