@@ -95,8 +95,11 @@ def test_streaming_interleaved_sessions_flags_the_same_sessions(shared_data: Pat
     assert 0 < len(flagged) < lengths.size
 
 
-def test_suite_reports_the_issue_metrics_and_meets_the_target(shared_data: Path) -> None:
-    report = run(BenchOptions(data=shared_data / "hdfs", seed=0), NullProgress())
+def test_suite_reports_the_issue_metrics_and_meets_the_target(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    options = BenchOptions(data=shared_data / "hdfs", seed=0, scores_out=tmp_path)
+    report = run(options, NullProgress())
     for name in (
         "precision",
         "recall",
@@ -112,6 +115,8 @@ def test_suite_reports_the_issue_metrics_and_meets_the_target(shared_data: Path)
     assert report.summary["f1"] >= 0.95
     assert set(report.peers) == {"deeplog_ngram", "pca"}
     assert [i["set"] for i in report.items] == ["test_normal", "test_abnormal"]
+    scores = (tmp_path / "hdfs_scores.csv").read_text().splitlines()
+    assert len(scores) == 1 + 2428 + 16838
 
 
 def test_suite_needs_data() -> None:

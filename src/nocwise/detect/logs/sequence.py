@@ -140,6 +140,8 @@ class SequenceDetector:
         cfg = self.config
         context, target, session = session_transitions(flat, offsets, cfg.order)
         n = offsets.shape[0] - 1
+        if n < cfg.folds:
+            raise ValueError(f"fit_sessions needs at least {cfg.folds} sessions, got {n}")
         fold_of = np.random.default_rng(cfg.seed).permutation(n) % cfg.folds
         held_out = np.empty(n, dtype=np.float64)
         distance = np.empty(n, dtype=np.float64)

@@ -195,3 +195,8 @@ def test_learning_in_two_parts_equals_learning_at_once(rows: list[list[int]], or
     assert np.all(
         (once.probability(context, target) > 0) & (once.probability(context, target) <= 1)
     )
+
+
+def test_fitting_needs_a_session_per_fold() -> None:
+    with pytest.raises(ValueError, match="at least 5 sessions"):
+        SequenceDetector().fit_sessions(*pack([[1, 2], [1, 2]]))
