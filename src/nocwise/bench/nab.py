@@ -35,7 +35,7 @@ Corpus = dict[str, tuple[npt.NDArray[np.datetime64], FloatArray]]
 #: streaming within a batch), only the Python overhead does.
 CHUNK_ROWS = 256
 #: Per-sample decay of the peak the gate compares against.
-GATE_DECAY = 0.995
+GATE_DECAY = 0.99
 
 SUMMARY_NAMES = {
     "standard": "nab_standard",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+import numpy as np
 from numba import njit
 from pydantic import Field
 
@@ -34,10 +35,11 @@ __all__ = ["NoveltyConfig", "NoveltyDetector"]
 
 
 class NoveltyConfig(DetectorConfig):
-    """How fast the envelope forgets, per typical interval, and how excess is scaled."""
+    """Envelope forgetting per typical interval, and the EW smoothings also watched."""
 
     kind: Literal["novelty"] = "novelty"
     forget: float = Field(default=1e-4, ge=0, lt=1)
+    smoothing: tuple[float, ...] = (0.02, 0.05, 0.1)
     rel_floor: float = Field(default=1e-3, ge=0)
 
 
@@ -48,6 +50,8 @@ def _kernel(
     values: FloatArray,
     book: FloatArray,
     env: FloatArray,
+    smooth: FloatArray,
+    alphas: FloatArray,
     forget: float,
     warmup: int,
     gap_factor: float,
@@ -56,6 +60,8 @@ def _kernel(
     band: FloatArray,
     learn: bool,
 ) -> None:
+    n_feat = alphas.shape[0] + 1
+    feat = np.empty(n_feat)
     for i in range(series.shape[0]):
         s, t, x = series[i], float(ts[i]), values[i]
         if learn:
@@ -68,19 +74,29 @@ def _kernel(
                 continue
             k = 1.0
             n = book[COUNT, s] + 1.0
-        lo, hi = env[0, s], env[1, s]
+        feat[0] = x
+        for j in range(n_feat - 1):
+            feat[j + 1] = x if n <= 1.0 else smooth[j, s] + decay(alphas[j], k) * (x - smooth[j, s])
         if n > warmup:
-            mid = 0.5 * (hi + lo)
-            out[i] = abs(x - mid) / (0.5 * (hi - lo) + scale_floor(mid, rel_floor))
-            band[0, i] = mid
-            band[1, i] = 0.5 * (hi - lo) + scale_floor(mid, rel_floor)
+            z = 0.0
+            for j in range(n_feat):
+                lo, hi = env[2 * j, s], env[2 * j + 1, s]
+                mid = 0.5 * (hi + lo)
+                z = max(z, abs(feat[j] - mid) / (0.5 * (hi - lo) + scale_floor(mid, rel_floor)))
+            out[i] = z
+            band[0, i] = 0.5 * (env[0, s] + env[1, s])
+            band[1, i] = 0.5 * (env[1, s] - env[0, s]) + scale_floor(band[0, i], rel_floor)
         if learn:
-            if n <= 1.0:
-                env[0, s], env[1, s] = x, x
-            else:
-                shrink = 0.5 * decay(forget, k) * (hi - lo)
-                env[0, s] = min(lo + shrink, x)
-                env[1, s] = max(hi - shrink, x)
+            for j in range(n_feat):
+                if j > 0:
+                    smooth[j - 1, s] = feat[j]
+                lo, hi = env[2 * j, s], env[2 * j + 1, s]
+                if n <= 1.0:
+                    env[2 * j, s], env[2 * j + 1, s] = feat[j], feat[j]
+                else:
+                    shrink = 0.5 * decay(forget, k) * (hi - lo)
+                    env[2 * j, s] = min(lo + shrink, feat[j])
+                    env[2 * j + 1, s] = max(hi - shrink, feat[j])
 
 
 class NoveltyDetector(ArrayDetector[NoveltyConfig]):
@@ -90,7 +106,8 @@ class NoveltyDetector(ArrayDetector[NoveltyConfig]):
     config_class: ClassVar[type[DetectorConfig]] = NoveltyConfig
 
     def _layout(self) -> dict[str, tuple[tuple[int, ...], float]]:
-        return {"env": ((2,), 0.0)}
+        n_smooth = len(self.config.smoothing)
+        return {"env": ((2 * (n_smooth + 1),), 0.0), "smooth": ((n_smooth,), 0.0)}
 
     def _run(self, batch: MetricBatch, out: FloatArray, band: FloatArray, learn: bool) -> None:
         c, a = self.config, self._arrays
@@ -100,6 +117,8 @@ class NoveltyDetector(ArrayDetector[NoveltyConfig]):
             batch.values,
             a["book"],
             a["env"],
+            a["smooth"],
+            np.asarray(c.smoothing, dtype=np.float64),
             c.forget,
             c.warmup,
             c.gap_factor,
