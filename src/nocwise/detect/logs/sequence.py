@@ -208,9 +208,11 @@ class SequenceDetector:
         prev_flag[1:] = is_anomaly[order][:-1]
         first_of_entity = np.r_[True, ent_sorted[1:] != ent_sorted[:-1]]
         prev_flag[first_of_entity] = self.in_anomaly[ent_sorted[first_of_entity]]
-        report = order[is_anomaly[order] & ~prev_flag]
+        report = np.sort(order[is_anomaly[order] & ~prev_flag])
+        expected = self._likely_next(context[report])
         anomalies = [
-            self._anomaly(events, int(i), context[i], float(surprise[i])) for i in np.sort(report)
+            self._anomaly(events, int(i), context[i], float(surprise[i]), e)
+            for i, e in zip(report, expected, strict=True)
         ]
         if learn:
             keep = np.ones_like(is_anomaly) if self.config.learn_on_anomalies else ~is_anomaly
@@ -246,13 +248,15 @@ class SequenceDetector:
         report_end = is_anomaly & ~self.in_anomaly[entities]
         report_counts = odd_counts & ~report_end & ~self.had_anomaly[entities]
         names = entity_names if entity_names is not None else self.entity_names
+        ends = np.flatnonzero(report_end)
+        expected = dict(zip(ends, self._likely_next(context[ends]), strict=True))
         out = [
             self._end_anomaly(
                 int(entities[j]),
                 names,
                 ts_ms,
                 context[j],
-                float(surprise[j]) if report_end[j] else None,
+                (float(surprise[j]), expected[j]) if report_end[j] else None,
                 vectors[j],
                 float(distance[j]),
             )
@@ -276,19 +280,21 @@ class SequenceDetector:
         names: Sequence[str] | None,
         ts_ms: int,
         context: IntArray,
-        surprise: float | None,
+        ending: tuple[float, list[dict[str, float]]] | None,
         vector: IntArray,
         distance: float,
     ) -> LogAnomaly:
-        """The anomaly of one ended session: its ending if improbable, else its counts."""
+        """The anomaly of one ended session: its ending if improbable (surprise and expected
+        next templates), else its counts."""
         name = names[entity] if names is not None and entity < len(names) else str(entity)
-        if surprise is not None:
+        if ending is not None:
+            surprise, expected = ending
             evidence: dict[str, Any] = {
                 "reason": "unexpected_end",
                 "context": [int(t) for t in context[::-1] if t >= 0],
                 "probability": float(np.exp(-surprise)),
                 "threshold": self.threshold,
-                "expected": self._likely_next(context),
+                "expected": expected,
             }
             ids = tuple(int(t) for t in context if t >= 0)
             kind = LogAnomalyKind.UNEXPECTED_SEQUENCE
@@ -439,9 +445,15 @@ class SequenceDetector:
         np.logical_or.at(self.had_anomaly, events.entity, is_anomaly)
         self.is_open[e_last] = True
 
-    def _anomaly(self, events: LogEvents, i: int, context: IntArray, surprise: float) -> LogAnomaly:
+    def _anomaly(
+        self,
+        events: LogEvents,
+        i: int,
+        context: IntArray,
+        surprise: float,
+        expected: list[dict[str, float]],
+    ) -> LogAnomaly:
         template = int(events.template[i])
-        expected = self._likely_next(context)
         evidence: dict[str, Any] = {
             "reason": "unexpected_template",
             "template": template,
@@ -460,15 +472,22 @@ class SequenceDetector:
             evidence,
         )
 
-    def _likely_next(self, context: IntArray, top: int = 3) -> list[dict[str, float]]:
-        """The templates the model expected after ``context``, most likely first."""
+    def _likely_next(self, context: IntArray, top: int = 3) -> list[list[dict[str, float]]]:
+        """Per context row, the templates the model expected next, most likely first.
+
+        The end of a session is reported as template -1.
+        """
         vocab = self.vocab
-        if not vocab.size:
-            return []
-        p = self.table.probability(np.tile(context, (vocab.shape[0], 1)), vocab)
-        best = np.argsort(-p, kind="stable")[:top]
-        # the end of a session is reported as template -1
-        return [{"template": max(int(vocab[b]), -1), "probability": float(p[b])} for b in best]
+        if not vocab.size or not context.shape[0]:
+            return [[] for _ in range(context.shape[0])]
+        rows = np.repeat(context, vocab.shape[0], axis=0)
+        p = self.table.probability(rows, np.tile(vocab, context.shape[0]))
+        p = p.reshape(context.shape[0], vocab.shape[0])
+        best = np.argsort(-p, axis=1, kind="stable")[:, :top]
+        return [
+            [{"template": max(int(vocab[b]), -1), "probability": float(p[r, b])} for b in row]
+            for r, row in enumerate(best)
+        ]
 
 
 def _offsets(lengths: IntArray) -> IntArray:
