@@ -71,6 +71,7 @@ class GroupConfig(BaseModel):
     w_causality: Weight = 0.25
     w_text: Weight = 0.25
     region_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+    causal_max_hops: Annotated[int, Field(ge=0, le=16)] = 6
     min_causality: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2
     threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.3
     type_field: Literal["probable_cause", "specific_problem", "event_type"] = "probable_cause"
@@ -97,6 +98,8 @@ class GroupStage:
         self._anchor: dict[str, list[dict[str, None]]] = {}  # entity -> per depth: incidents
         self._by_template: dict[str, dict[str, None]] = {}
         self._by_region: dict[str, dict[str, None]] = {}
+        self._by_type: dict[str, dict[str, None]] = {}
+        self._related: dict[str, tuple[int, list[str]]] = {}
         self._pending: list[tuple[datetime, str]] = []
         self._expiry: list[tuple[datetime, str]] = []
         self._drop: list[tuple[datetime, str]] = []
@@ -202,12 +205,27 @@ class GroupStage:
         if self._text_alone_can_group:
             for inc in islice(reversed(self._by_template.get(template, {})), cap):
                 cands.setdefault(inc, None)
+        if self._causal is not None:
+            for t in self._related_types(self._type(a)):
+                for inc in islice(reversed(self._by_type.get(t, {})), cap):
+                    cands.setdefault(inc, None)
         if len(cands) > cap:
             far = cfg.max_hops + 1
             cands = dict(
                 heapq.nsmallest(cap, cands.items(), key=lambda kv: far if kv[1] is None else kv[1])
             )
         return cands
+
+    def _related_types(self, typ: str) -> list[str]:
+        """Types in open incidents that ``typ`` is causally linked with (cached per type set)."""
+        assert self._causal is not None
+        n = len(self._by_type)
+        hit = self._related.get(typ)
+        if hit is None or hit[0] != n:
+            floor = self.config.min_causality
+            rel = [t for t in self._by_type if self._causal.either_way(typ, t) >= floor]
+            hit = self._related[typ] = (n, rel)
+        return hit[1]
 
     def _best(self, a: Alarm) -> tuple[IncidentDraft, GroupReason, float, str] | None:
         cfg = self.config
@@ -224,15 +242,24 @@ class GroupStage:
             if dt > self._window_s:
                 continue
             time_f = 1.0 - 0.5 * dt / self._window_s
-            if hops is not None:
-                topo = 1.0 - hops / (2.0 * (cfg.max_hops + 1))
-            else:
-                topo = cfg.region_score if inc in self._by_region.get(region, ()) else 0.0
             causal = 0.0
             if self._causal is not None:
                 causal = max((self._causal.either_way(typ, t) for t in d.types), default=0.0)
                 if causal < cfg.min_causality:
                     causal = 0.0
+            reach = None
+            if hops is not None:
+                topo = 1.0 - hops / (2.0 * (cfg.max_hops + 1))
+            elif inc in self._by_region.get(region, ()):
+                topo = cfg.region_score
+            elif (
+                causal
+                and (reach := self._topology.hops(a.managed_object, d.root, cfg.causal_max_hops))
+                is not None
+            ):
+                topo = cfg.region_score  # causally linked and within reach of the incident's root
+            else:
+                topo = 0.0
             text = 1.0 if template in d.templates else jaccard(tokens, d.tokens)
             p_topo, p_causal, p_text = (
                 cfg.w_topology * topo,
@@ -250,11 +277,12 @@ class GroupStage:
                 reason = GroupReason.TEXT_SIMILARITY
             key = (-score, d.opened, inc)
             if best is None or key < best[0]:
-                hop_txt = (
-                    f"{hops} hop(s) in topology"
-                    if hops is not None
-                    else ("same region" if topo else "no topology path")
-                )
+                if hops is not None:
+                    hop_txt = f"{hops} hop(s) in topology"
+                elif reach is not None:
+                    hop_txt = f"{reach} hop(s) from root {d.root}"
+                else:
+                    hop_txt = "same region" if topo else "no topology path"
                 detail = (
                     f"{hop_txt}; causality {causal:.2f}; text {text:.2f}; {dt:.0f}s from last alarm"
                 )
@@ -292,6 +320,8 @@ class GroupStage:
         d.member_entities.add(entity)
         d.entities[entity] = d.entities.get(entity, 0) + 1
         typ = self._type(a)
+        if typ not in d.types and d.indexed:
+            self._by_type.setdefault(typ, {})[d.id] = None
         d.types[typ] = d.types.get(typ, 0) + 1
         template = self._tmpl(a)[0]
         if len(d.templates) < _MAX_TEMPLATES and template not in d.templates:
@@ -429,6 +459,12 @@ class GroupStage:
                 hits2.pop(d.id, None)
                 if not hits2:
                     del self._by_template[t]
+        for typ in d.types:
+            hits4 = self._by_type.get(typ)
+            if hits4 is not None:
+                hits4.pop(d.id, None)
+                if not hits4:
+                    del self._by_type[typ]
         for region in {self._topology.region(e) for e in d.entity_of.values()}:
             hits3 = self._by_region.get(region)
             if hits3 is not None:
@@ -546,6 +582,11 @@ class GroupStage:
         d.customers.clear()
         entities = list(dict.fromkeys(d.entity_of.values()))
         d.member_entities = set(entities)
+        if d.indexed:
+            for t in d.templates:
+                self._by_template.setdefault(t, {})[d.id] = None
+            for typ in d.types:
+                self._by_type.setdefault(typ, {})[d.id] = None
         if entities:
             d.root = entities[0]
         for e in entities:
@@ -589,6 +630,8 @@ class GroupStage:
             if d.indexed:
                 for t in d.templates:
                     stage._by_template.setdefault(t, {})[d.id] = None
+                for typ in d.types:
+                    stage._by_type.setdefault(typ, {})[d.id] = None
                 heapq.heappush(stage._expiry, (d.last_event + stage.config.window, d.id))
             elif d.state in (IncidentState.RESOLVED, IncidentState.CLOSED):
                 heapq.heappush(stage._drop, (d.updated + stage.config.retain_resolved, d.id))

@@ -32,21 +32,28 @@ class InhibitMuter:
         self._rules = rules
         self._keys = [key_function(r.equal) if r.equal else (lambda a: "") for r in rules]
         self._sources: list[dict[str, set[str]]] = [{} for _ in rules]
+        self._of: dict[str, list[tuple[int, str]]] = {}  # source alarm -> (rule, key)
         self.version = 0
 
     def observe(self, alarm: Alarm) -> None:
+        aid = alarm.alarm_id
+        if alarm.cleared_time is not None:  # by id: a clear may not repeat the labels
+            for i, key in self._of.pop(aid, ()):
+                ids = self._sources[i].get(key)
+                if ids is not None:
+                    ids.discard(aid)
+                    if not ids:
+                        del self._sources[i][key]
+                self.version += 1
+            return
         for i, rule in enumerate(self._rules):
             if not match_all(rule.source, alarm):
                 continue
             key = self._keys[i](alarm)
             ids = self._sources[i].setdefault(key, set())
-            if alarm.cleared_time is None:
-                ids.add(alarm.alarm_id)
-            elif alarm.alarm_id in ids:
-                ids.discard(alarm.alarm_id)
-                if not ids:
-                    del self._sources[i][key]
-                self.version += 1
+            if aid not in ids:
+                ids.add(aid)
+                self._of.setdefault(aid, []).append((i, key))
 
     def mutes(self, alarm: Alarm, now: datetime) -> MuteVerdict | None:
         for i, rule in enumerate(self._rules):

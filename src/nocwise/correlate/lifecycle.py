@@ -264,8 +264,8 @@ class LifecycleStage:
         horizon = now - self.config.retain_cleared
         while self._cleared and self._cleared[0][0] <= horizon:
             at, aid = self._cleared.popleft()
-            a = self._alarms.get(aid)
-            if a is None or a.cleared_time != at:
+            left = self._alarms.get(aid)
+            if left is None or left.cleared_time != at:
                 continue
             del self._alarms[aid]
             ev = _ev("cleared and never acknowledged", cleared=ts(at))

@@ -99,4 +99,5 @@ def clear_alarm(alarm: Alarm, at: datetime) -> Alarm:
         specific_problem=alarm.specific_problem,
         additional_text=alarm.additional_text,
         source=alarm.source,
+        labels=alarm.labels,
     )

@@ -64,7 +64,7 @@ def _workload(
         a = raise_alarm(
             f"a{counter}", entity, cause, at, sev, text=f"{cause} on {entity} unit {counter % 97}"
         )
-        return replace(a, specific_problem=str(counter))  # distinct problems: no dedup collapse
+        return replace(a, specific_problem=str(counter), fingerprint="")  # distinct problems
 
     warm = [new(t0 + i * step) for i in range(n_open)]
     open_ids = list(warm)

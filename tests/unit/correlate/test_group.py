@@ -1,0 +1,191 @@
+"""Grouping: topology, causality and text put alarms into incidents, each with its reason."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from nocwise.correlate.causal import TableCausality
+from nocwise.correlate.group import GroupConfig, GroupReason, GroupStage
+from nocwise.correlate.synthetic import clear_alarm, raise_alarm
+from nocwise.model import IncidentState, Severity
+from nocwise.topology.graph import TopologyGraph
+
+S = timedelta(seconds=1)
+M = timedelta(minutes=1)
+
+
+def reasons(stage: GroupStage, inc: str) -> dict[str, str]:
+    d = stage.draft(inc)
+    assert d is not None
+    return {m.alarm_id: m.reason for m in d.members.values()}
+
+
+def test_alarms_near_in_topology_and_time_share_an_incident(
+    t0: datetime, topo: TopologyGraph
+) -> None:
+    stage = GroupStage(None, topo)
+    out = stage.process(
+        [
+            raise_alarm("c0", "s1/cell0", "cellDown", t0),
+            raise_alarm("c1", "s1/cell1", "cellDown", t0 + S),
+            raise_alarm("far", "s7/cell0", "cellDown", t0 + S, text="another problem"),
+        ],
+        t0,
+    )
+    inc = stage.incident_of("c0")
+    assert inc is not None
+    assert stage.incident_of("c1") == inc
+    assert stage.incident_of("far") != inc
+    assert reasons(stage, inc) == {"c0": GroupReason.NEW_INCIDENT, "c1": GroupReason.TOPOLOGY}
+    assert all(d.passes for d in out.decisions)
+    assert "hop(s) in topology" in out.decisions[1].evidence[0].summary
+
+
+def test_alarms_too_far_apart_in_time_do_not_group(t0: datetime, topo: TopologyGraph) -> None:
+    stage = GroupStage(GroupConfig(window=timedelta(minutes=5)), topo)
+    stage.process([raise_alarm("a", "s1/cell0", "cellDown", t0)], t0)
+    stage.process([raise_alarm("b", "s1/cell1", "cellDown", t0 + 6 * M)], t0 + 6 * M)
+    assert stage.incident_of("a") != stage.incident_of("b")
+
+
+def test_learned_causality_groups_across_sites_within_reach(t0: datetime, topo: TopologyGraph) -> None:
+    causal = TableCausality({("coreLinkDown", "s1Failure"): 0.9})
+    with_model = GroupStage(None, topo, causal)
+    without = GroupStage(None, topo)
+    batch = [
+        raise_alarm("core", "s3/csr", "coreLinkDown", t0, text="uplink lost"),
+        raise_alarm("ran", "s5/gnb", "s1Failure", t0 + S, text="s1 setup failing"),
+    ]
+    with_model.process(batch, t0)
+    without.process(batch, t0)
+    assert with_model.incident_of("ran") == with_model.incident_of("core")
+    assert without.incident_of("ran") != without.incident_of("core")
+    inc = with_model.incident_of("ran")
+    assert inc is not None
+    assert reasons(with_model, inc)["ran"] == GroupReason.CAUSALITY
+
+
+def test_same_template_in_the_same_region_groups_by_text(t0: datetime, topo: TopologyGraph) -> None:
+    stage = GroupStage(GroupConfig(max_hops=0), topo)  # no topology path allowed
+    stage.process(
+        [
+            raise_alarm("a", "s1/cell0", "ho", t0, text="handover failure rate 31% on cell 7"),
+            raise_alarm("b", "s1/cell1", "ho", t0 + S, text="handover failure rate 45% on cell 9"),
+        ],
+        t0,
+    )
+    inc = stage.incident_of("a")
+    assert inc is not None
+    assert stage.incident_of("b") == inc
+
+
+def test_root_is_the_most_upstream_alarming_entity(t0: datetime, topo: TopologyGraph) -> None:
+    stage = GroupStage(None, topo)
+    stage.process(
+        [
+            raise_alarm("c0", "s1/cell0", "cellDown", t0),
+            raise_alarm("g", "s1/gnb", "gnbDown", t0 + S, Severity.CRITICAL),
+            raise_alarm("c1", "s1/cell1", "cellDown", t0 + 2 * S),
+        ],
+        t0,
+    )
+    inc = stage.incident_of("c0")
+    assert inc is not None
+    d = stage.draft(inc)
+    assert d is not None
+    assert d.root == "s1/gnb"
+    assert any(e.kind == "root_changed" for e in d.timeline)
+
+
+def test_incidents_publish_after_group_wait_on_event_time(
+    t0: datetime, topo: TopologyGraph
+) -> None:
+    stage = GroupStage(GroupConfig(group_wait=timedelta(seconds=30)), topo)
+    stage.process([raise_alarm("a", "s1/cell0", "cellDown", t0)], t0 + S)
+    assert stage.take_changed() == []
+    stage.tick(t0 + 29 * S)
+    assert stage.take_changed() == []
+    stage.tick(t0 + 30 * S)
+    assert [d.id for d in stage.take_changed()] == [stage.incident_of("a")]
+    backfill = GroupStage(GroupConfig(group_wait=timedelta(seconds=30)), topo)
+    backfill.process([raise_alarm("old", "s1/cell0", "cellDown", t0)], t0 + timedelta(hours=1))
+    assert len(backfill.take_changed()) == 1  # already older than group_wait: at once
+
+
+def test_clearing_every_member_resolves_and_a_new_member_reopens(
+    t0: datetime, topo: TopologyGraph
+) -> None:
+    stage = GroupStage(None, topo)
+    a = raise_alarm("a", "s1/cell0", "cellDown", t0)
+    stage.process([a], t0)
+    stage.process([clear_alarm(a, t0 + S)], t0 + S)
+    inc = stage.incident_of("a")
+    assert inc is not None
+    draft = stage.draft(inc)
+    assert draft is not None
+    assert draft.state is IncidentState.RESOLVED
+    stage.process([raise_alarm("b", "s1/cell1", "cellDown", t0 + 2 * S)], t0 + 2 * S)
+    assert stage.incident_of("b") == inc
+    assert draft.state is IncidentState.OPEN
+
+
+def test_quiet_incidents_close_for_grouping_and_are_forgotten_after_retention(
+    t0: datetime, topo: TopologyGraph
+) -> None:
+    cfg = GroupConfig(window=timedelta(minutes=5), retain_resolved=timedelta(minutes=10))
+    stage = GroupStage(cfg, topo)
+    a = raise_alarm("a", "s1/cell0", "cellDown", t0)
+    stage.process([a, clear_alarm(a, t0 + S)], t0 + S)
+    inc = stage.incident_of("a")
+    stage.tick(t0 + 6 * M)
+    stage.process([raise_alarm("b", "s1/cell1", "cellDown", t0 + 6 * M)], t0 + 6 * M)
+    assert stage.incident_of("b") != inc
+    stage.tick(t0 + 20 * M)
+    assert inc is not None
+    assert stage.draft(inc) is None
+    assert stage.incident_of("a") is None
+
+
+def test_merge_and_split_are_applied_and_kept_as_feedback(
+    t0: datetime, topo: TopologyGraph
+) -> None:
+    stage = GroupStage(None, topo)
+    stage.process(
+        [
+            raise_alarm("a", "s1/cell0", "cellDown", t0),
+            raise_alarm("b", "s9/cell0", "x", t0, text="zzz"),
+        ],
+        t0,
+    )
+    ia, ib = stage.incident_of("a"), stage.incident_of("b")
+    assert ia is not None
+    assert ib is not None
+    assert ia != ib
+    stage.merge(ia, ib, "alice", t0 + M)
+    assert stage.incident_of("b") == ia
+    closed = stage.draft(ib)
+    assert closed is not None
+    assert closed.state is IncidentState.CLOSED
+    src, new = stage.split(ia, ["b"], "bob", t0 + 2 * M)
+    assert stage.incident_of("b") == new.id
+    assert new.id not in (ia, ib)
+    assert [f.action for f in stage.feedback()] == ["merge", "split"]
+    assert stage.feedback()[0].alarm_ids == ("b",)
+    assert stage.feedback()[1].actor == "bob"
+    assert src.members["a"].reason == GroupReason.NEW_INCIDENT
+
+
+def test_state_round_trip_continues_identically(t0: datetime, topo: TopologyGraph) -> None:
+    stage = GroupStage(None, topo)
+    stage.process(
+        [raise_alarm("a", "s1/cell0", "cellDown", t0), raise_alarm("b", "s2/gnb", "x", t0)], t0
+    )
+    copy = GroupStage.from_state(stage.to_state(), topo)
+    nxt = [
+        raise_alarm("c", "s1/cell1", "cellDown", t0 + S),
+        raise_alarm("d", "s2/cell0", "y", t0 + S),
+    ]
+    assert copy.process(nxt, t0 + M) == stage.process(nxt, t0 + M)
+    assert [d.freeze.__self__.id for d in copy.take_changed()] == [
+        d.id for d in stage.take_changed()
+    ]

@@ -1,0 +1,107 @@
+"""Topology suppression: downstream alarms are symptoms of an upstream fault, never the reverse."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from nocwise.correlate.suppress import SuppressConfig, SuppressReason, SuppressStage
+from nocwise.correlate.synthetic import clear_alarm, raise_alarm
+from nocwise.model import Severity
+from nocwise.topology.graph import TopologyGraph
+
+S = timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(
+    ("parent", "child", "depth", "suppressed"),
+    [
+        pytest.param("s1/csr", "s1/gnb", 3, True, id="child-of-router"),
+        pytest.param("s1/csr", "s1/cell0", 3, True, id="grandchild"),
+        pytest.param("s1/gnb", "s1/csr", 3, False, id="wrong-direction"),
+        pytest.param("s1/power", "s1/cell2", 3, True, id="site-power"),
+        pytest.param("s1/link", "s1/cell0", 2, False, id="beyond-depth"),
+        pytest.param("s1/link", "s1/cell0", 3, True, id="within-depth"),
+        pytest.param("s2/csr", "s1/cell0", 3, False, id="other-site"),
+    ],
+)
+def test_suppression_follows_direction_and_depth(
+    t0: datetime, topo: TopologyGraph, parent: str, child: str, depth: int, suppressed: bool
+) -> None:
+    stage = SuppressStage(SuppressConfig(max_depth=depth), topo)
+    p = raise_alarm("p", parent, "linkDown", t0, Severity.CRITICAL)
+    c = raise_alarm("c", child, "cellDown", t0 + S)
+    out = stage.process([p, c], t0)
+    assert out.passed == [p, c]  # symptoms stay visible and go on
+    marks = [d for d in out.decisions if d.alarm_id == "c"]
+    assert bool(marks) is suppressed
+    if suppressed:
+        assert marks[0].reason is SuppressReason.UPSTREAM_FAULT
+        assert marks[0].evidence[0].data["source_alarm_id"] == "p"
+        assert marks[0].evidence[0].data["source_entity"] == parent
+
+
+def test_a_late_parent_marks_children_already_open(t0: datetime, topo: TopologyGraph) -> None:
+    stage = SuppressStage(None, topo)
+    kids = [raise_alarm(f"c{i}", f"s1/cell{i}", "cellDown", t0) for i in range(3)]
+    stage.process(kids, t0)
+    out = stage.process([raise_alarm("p", "s1/gnb", "gnbDown", t0 + S, Severity.CRITICAL)], t0)
+    assert sorted(d.alarm_id for d in out.decisions) == ["c0", "c1", "c2"]
+    assert stage.suppressed_by("c1") == ("p", "s1/gnb", 1)
+
+
+def test_minor_alarms_do_not_suppress(t0: datetime, topo: TopologyGraph) -> None:
+    stage = SuppressStage(None, topo)
+    out = stage.process(
+        [
+            raise_alarm("p", "s1/gnb", "x", t0, Severity.MINOR),
+            raise_alarm("c", "s1/cell0", "y", t0),
+        ],
+        t0,
+    )
+    assert out.decisions == []
+
+
+def test_parent_clear_lifts_the_mark_and_the_clear_itself_passes(
+    t0: datetime, topo: TopologyGraph
+) -> None:
+    stage = SuppressStage(None, topo)
+    p = raise_alarm("p", "s1/gnb", "gnbDown", t0, Severity.CRITICAL)
+    c = raise_alarm("c", "s1/cell0", "cellDown", t0)
+    stage.process([p, c], t0)
+    clear = clear_alarm(p, t0 + S)
+    out = stage.process([clear], t0)
+    assert out.passed == [clear]
+    assert out.decisions[0].reason is SuppressReason.UPSTREAM_CLEARED
+    assert stage.suppressed_by("c") is None
+
+
+def test_a_second_upstream_fault_keeps_the_child_suppressed(
+    t0: datetime, topo: TopologyGraph
+) -> None:
+    stage = SuppressStage(None, topo)
+    gnb = raise_alarm("g", "s1/gnb", "gnbDown", t0, Severity.CRITICAL)
+    csr = raise_alarm("r", "s1/csr", "linkDown", t0, Severity.CRITICAL)
+    stage.process([gnb, csr, raise_alarm("c", "s1/cell0", "cellDown", t0)], t0)
+    out = stage.process([clear_alarm(gnb, t0 + S)], t0)
+    assert stage.suppressed_by("c") == ("r", "s1/csr", 2)
+    assert out.decisions[0].reason is SuppressReason.UPSTREAM_FAULT
+
+
+def test_a_clear_of_a_symptom_is_never_suppressed(t0: datetime, topo: TopologyGraph) -> None:
+    stage = SuppressStage(None, topo)
+    c = raise_alarm("c", "s1/cell0", "cellDown", t0)
+    stage.process([raise_alarm("p", "s1/gnb", "gnbDown", t0, Severity.CRITICAL), c], t0)
+    out = stage.process([clear_alarm(c, t0 + S)], t0)
+    assert [a.alarm_id for a in out.passed] == ["c"]
+    assert out.decisions == []
+
+
+def test_state_round_trip_continues_identically(t0: datetime, topo: TopologyGraph) -> None:
+    stage = SuppressStage(None, topo)
+    p = raise_alarm("p", "s1/gnb", "gnbDown", t0, Severity.CRITICAL)
+    stage.process([p, raise_alarm("c", "s1/cell0", "cellDown", t0)], t0)
+    copy = SuppressStage.from_state(stage.to_state(), topo)
+    nxt = [raise_alarm("d", "s1/cell1", "cellDown", t0 + S), clear_alarm(p, t0 + 2 * S)]
+    assert copy.process(nxt, t0) == stage.process(nxt, t0)
