@@ -59,8 +59,9 @@ class FaultModel:
                 for k, vs in self.default_where.items()
             ):
                 continue
-            if i not in avoid:
-                cands.append(i)
+            cands.append(i)
+        free = [i for i in cands if i not in avoid]
+        cands = free or cands
         if not cands:
             raise ValueError(f"no entity fits fault {self.name} with {dict(where)}")
         return int(cands[int(rng.integers(len(cands)))])

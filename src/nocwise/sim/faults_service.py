@@ -74,20 +74,20 @@ def _leak_start(sim: Engine, f: Owner) -> None:
     slope = 55.0 / to_full
     f.data["slope"] = slope
     f.data["onset"] = at
-    _leak_cycle(sim, f, at)
+    _leak_cycle(sim, f, at, float(rng.uniform(62, 76)))  # it has been leaking before anyone looked
 
 
-def _leak_cycle(sim: Engine, f: Owner, t0: int) -> None:
-    """Memory climbs from 45%, alarms at 80/90%, the UPF crashes at 100% and starts over."""
+def _leak_cycle(sim: Engine, f: Owner, t0: int, start: float = 45.0) -> None:
+    """Memory climbs, alarms at 80/90%, the UPF crashes at 100% and starts over from 45%."""
     rng, u, slope = f.rng, f.root, float(f.data["slope"])
     mem = sim.series_of([u], "memory_utilisation")
-    e = sim.effect(f, mem, "set", 45.0, t0_ms=t0, slope=slope, cap=100.0)
-    t80 = t0 + int((80 - 45) / slope * 1000)
-    t90 = t0 + int((90 - 45) / slope * 1000)
-    crash = t0 + int((100 - 45) / slope * 1000) + int(rng.uniform(30, 300) * 1000)
+    e = sim.effect(f, mem, "set", start, t0_ms=t0, slope=slope, cap=100.0)
+    t80 = t0 + int(max(0.0, 80 - start) / slope * 1000) + int(rng.uniform(30, 120) * 1000)
+    t90 = t0 + int(max(0.0, 90 - start) / slope * 1000)
+    crash = t0 + int((100 - start) / slope * 1000) + int(rng.uniform(30, 300) * 1000)
     key = sim.alarm(f, t80, spec_of(sim, u, "ems-core", PROC, "thresholdCrossed", "Memory utilisation above 80%",
                                     Severity.MINOR, "UPF user-plane process memory above 80%"), key=f"{f.id}/mem/{t0}")  # fmt: skip
-    sim.change_severity(f, t90, key, Severity.MAJOR)
+    sim.change_severity(f, max(t90, t80 + 60_000), key, Severity.MAJOR)
 
     def oom(t: int) -> None:
         e.end_ms = t
@@ -205,8 +205,8 @@ def _disk_start(sim: Engine, f: Owner) -> None:
     e = f.root
     f.impacted.add(e)
     disk = sim.series_of([e], "disk_utilisation")
-    fill_s = float(rng.uniform(20, 70)) * 60
-    base = float(sim.tel.level[disk[0]]) if disk else 50.0
+    fill_s = float(rng.uniform(15, 50)) * 60
+    base = max(float(sim.tel.level[disk[0]]) if disk else 50.0, float(rng.uniform(72, 80)))
     slope = (100 - base) / fill_s
     sim.effect(f, disk, "set", base, t0_ms=at, slope=slope, cap=100.0)
     t85 = at + int((85 - base) / slope * 1000)

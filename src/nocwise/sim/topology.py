@@ -1,6 +1,6 @@
 """The twin's network: RAN sites on access rings, aggregation and core, 5G core, IT and services.
 
-Shape (per region of up to 8 aggregation rings):
+Shape (per region of up to 24 aggregation rings):
 
 - a cell site holds a power system (mains + battery), a cell-site router (CSR) and a gNodeB or
   eNodeB with three cells; the CSR is dual-homed (two access links to two aggregation routers,
@@ -32,8 +32,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 SITES_PER_RING = 24
 AGG_PER_RING = 4
-RINGS_PER_REGION = 8
-REGIONS_PER_POP = 6
+RINGS_PER_REGION = 24
+REGIONS_PER_POP = 4
 VENDORS = ("cisco-iosxr", "juniper-junos", "nokia-sros")
 
 MICROSERVICES: dict[str, tuple[str, ...]] = {
