@@ -63,7 +63,7 @@ def _read(body: bytes, content_type: str | None, cls: Any) -> Any:
             _hex_to_b64(doc)
             return json_format.ParseDict(doc, cls(), ignore_unknown_fields=True)
         return cls.FromString(body)
-    except (ValueError, RecursionError, json_format.ParseError) as exc:
+    except (ValueError, TypeError, AttributeError, RecursionError, json_format.ParseError) as exc:
         reason = BAD_JSON if is_json(content_type) else BAD_ENCODING
         raise Invalid(reason, f"not a valid {cls.DESCRIPTOR.name}: {str(exc)[:200]}") from exc
     except DecodeError as exc:
