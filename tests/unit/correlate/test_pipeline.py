@@ -1,0 +1,121 @@
+"""The correlator: wiring, views, operator actions, ranking, funnel and the throughput probe."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from nocwise.correlate.config import CorrelateConfig
+from nocwise.correlate.matchers import Matcher
+from nocwise.correlate.noise import NoiseModel
+from nocwise.correlate.pipeline import build_correlator
+from nocwise.correlate.silence import Silence
+from nocwise.correlate.synthetic import clear_alarm, raise_alarm
+from nocwise.correlate.throughput import measure
+from nocwise.model import Severity
+from nocwise.topology.graph import TopologyGraph
+
+S = timedelta(seconds=1)
+M = timedelta(minutes=1)
+
+
+def test_config_is_frozen_and_rejects_unknown_keys() -> None:
+    with pytest.raises(ValidationError):
+        CorrelateConfig.model_validate({"group": {"max_hopz": 2}})
+    cfg = CorrelateConfig()
+    with pytest.raises(ValidationError):
+        cfg.group.max_hops = 5  # type: ignore[misc]
+
+
+def test_views_carry_every_decision_and_the_incident(t0: datetime, topo: TopologyGraph) -> None:
+    corr = build_correlator(CorrelateConfig(), topo)
+    res = corr.process(
+        [
+            raise_alarm("g", "s1/gnb", "gnbDown", t0, Severity.CRITICAL),
+            raise_alarm("c", "s1/cell0", "cellDown", t0),
+        ],
+        t0 + M,
+    )
+    c = next(v for v in res.alarms if v.alarm.alarm_id == "c")
+    assert [d.stage for d in c.decisions] == ["suppress", "noise", "group"]
+    assert c.suppressed_by == "g"
+    assert c.noise_score == 0.5
+    assert c.incident_id is not None
+    assert not c.is_held
+    assert res.incidents[0].id == c.incident_id
+
+
+def test_silences_through_the_correlator_hold_and_release(
+    t0: datetime, topo: TopologyGraph
+) -> None:
+    corr = build_correlator(CorrelateConfig(), topo)
+    corr.add_silence(
+        Silence(
+            id="s",
+            matchers=(Matcher(name="probable_cause", value="fanFailure"),),
+            start=t0,
+            end=t0 + 10 * M,
+            created_by="bob",
+        )
+    )
+    res = corr.process([raise_alarm("f", "s1/csr", "fanFailure", t0 + S)], t0 + S)
+    assert res.alarms[0].muted_by == ("s",)
+    corr.expire_silence("s")
+    corr.tick(t0 + 2 * M)
+    view = corr.alarm("f")
+    assert view is not None
+    assert view.muted_by == ()
+    assert view.incident_id is not None
+
+
+def test_noise_history_demotes_incidents_of_chatty_types(t0: datetime, topo: TopologyGraph) -> None:
+    history = [raise_alarm(f"h{i}", f"s{i % 20}/csr", "fanFailure", t0 - i * M) for i in range(50)]
+    model = NoiseModel.fit(history, actionable_ids=())
+    corr = build_correlator(CorrelateConfig(), topo, noise_model=model)
+    corr.process(
+        [
+            raise_alarm("fan", "s1/csr", "fanFailure", t0, Severity.MAJOR),
+            raise_alarm("link", "s12/csr", "linkDown", t0, Severity.MAJOR),
+        ],
+        t0 + M,
+    )
+    first, second = corr.incidents()
+    assert first.root_entity_id == "s12/csr"
+    assert second.root_entity_id == "s1/csr"
+    assert second.impact.score < first.impact.score
+    fan = corr.alarm("fan")
+    assert fan is not None
+    assert fan.noise_score is not None
+    assert fan.noise_score > 0.9
+    corr.learn_noise(fan.alarm, actionable=True)
+
+
+def test_merge_needs_a_time_seen_first(topo: TopologyGraph) -> None:
+    corr = build_correlator(CorrelateConfig(), topo)
+    with pytest.raises(ValueError, match="no time seen"):
+        corr.merge("a", "b", "ops")
+
+
+def test_acknowledging_an_unknown_alarm_does_nothing(t0: datetime, topo: TopologyGraph) -> None:
+    corr = build_correlator(CorrelateConfig(), topo)
+    assert corr.acknowledge("nope", "ops", t0).alarms == []
+
+
+def test_cleared_alarms_are_forgotten_once_acknowledged(t0: datetime, topo: TopologyGraph) -> None:
+    corr = build_correlator(CorrelateConfig(), topo)
+    a = raise_alarm("a", "s1/csr", "linkDown", t0)
+    corr.process([a, clear_alarm(a, t0 + S)], t0 + S)
+    corr.acknowledge("a", "ops", t0 + 2 * S)
+    corr.tick(t0 + 3 * S)
+    assert corr.alarm("a") is None
+    assert corr.funnel()["decisions.lifecycle.removed_cleared_and_acknowledged"] == 1
+
+
+def test_throughput_probe_reports_rate_and_memory() -> None:
+    out = measure(n_open=300, n_alarms=600, seed=3, batch=200)
+    assert out["open_alarms_before"] == 300
+    assert out["alarms_per_s"] > 0
+    assert out["rss_mb"] > 0
+    assert measure(300, 600, 3, 200)["incidents"] == out["incidents"]
