@@ -77,7 +77,7 @@ class CounterRate:
 
     def resets(self) -> FloatArray:
         """Resets seen so far, per series id."""
-        return self._last[3].copy()
+        return np.array(self._last[3], dtype=np.float64)
 
     def to_state(self) -> ModelState:
         """The per-series last value, timestamp and reset count."""
