@@ -99,6 +99,13 @@ def make_router(
     gate = Gate(lim.max_inflight)
     router = APIRouter(dependencies=list(dependencies or []), tags=["ingest"])
     handlers = _handlers(sink, health, clock, series_index or SeriesIndex())
+    router.add_api_route(
+        "/api/v1/ingest/sources",
+        lambda: health.snapshot(clock.now()),
+        methods=["GET"],
+        name="ingest_sources",
+        summary="Health of every ingest source: last received, rates, rejects by reason",
+    )
     for kind, (path, source, handler) in handlers.items():
         if kinds is not None and kind.split("_")[0] not in kinds and kind not in kinds:
             continue
