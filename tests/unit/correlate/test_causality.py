@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nocwise.correlate.causality import AlarmCausalModel, AlarmEvents
+from nocwise.correlate.causality import AlarmCausalConfig, AlarmCausalModel, AlarmEvents
 from nocwise.correlate.causality.excitation import excitation, ring_lists
 from nocwise.correlate.causality.lift import cooccurrence_lift
 from nocwise.correlate.causality.loader import parse_alarm_csv, parse_matrix_csv
@@ -70,15 +70,21 @@ def cascade() -> AlarmEvents:
     return simulate(TRUE_EDGES, 5, None, 12, seed=7)
 
 
-def test_recovers_the_simulated_graph(cascade: AlarmEvents) -> None:
-    model = AlarmCausalModel().fit(cascade, None, n_types=5)
+def test_recovers_the_simulated_direct_causes(cascade: AlarmEvents) -> None:
+    model = AlarmCausalModel(AlarmCausalConfig(ancestral=False)).fit(cascade, None, n_types=5)
     assert {(c, e) for c, e, _ in model.edges()} == TRUE_EDGES
+
+
+def test_adds_the_indirect_cause_along_the_chain(cascade: AlarmEvents) -> None:
+    model = AlarmCausalModel().fit(cascade, None, n_types=5)
+    assert {(c, e) for c, e, _ in model.edges()} == TRUE_EDGES | {(0, 2)}
+    assert 0.0 < model.strength(0, 2) < model.strength(1, 2)
 
 
 def test_recovers_causes_that_act_on_topology_neighbours() -> None:
     topo = ring_topology(12)
     events = simulate({(0, 1), (2, 1)}, 3, topo, 12, seed=3, on_neighbour=True)
-    with_topology = AlarmCausalModel().fit(events, topo, n_types=3)
+    with_topology = AlarmCausalModel(AlarmCausalConfig(ancestral=False)).fit(events, topo, 3)
     assert {(c, e) for c, e, _ in with_topology.edges()} == {(0, 1), (2, 1)}
 
 

@@ -6,11 +6,13 @@ device raises the intensity of type v on the same device and on its topology nei
 ``max_hop`` links away, decaying exponentially with time. Differences from THP: each device has
 its own baseline rate per type (a noisy board is not evidence of causality), only devices that
 ever raise v are at risk of v, and the search adds the best edge over all pairs at each step
-(see :mod:`nocwise.correlate.causality.search`) instead of scanning one change at a time.
+(see :mod:`nocwise.correlate.causality.search`) instead of scanning one change at a time, and
+indirect causes are added back along the learned order when the pair's alarms are dependent on
+their own (:func:`~nocwise.correlate.causality.search.ancestral_completion`).
 
 Weak at: orientation when cause and effect are raised in the same second (ties carry no order,
-so such pairs are oriented only by weaker lagged evidence); one decay time for every pair;
-expert graphs that also list indirect causes (the likelihood explains them away).
+so such pairs are oriented only by weaker lagged evidence, and a wrong direction in the learned
+DAG is copied to the indirect edges below it); one decay time for every pair.
 """
 
 from __future__ import annotations
@@ -28,7 +30,11 @@ from nocwise.correlate.causality.excitation import (
     integrated_excitation,
     ring_lists,
 )
-from nocwise.correlate.causality.search import ChildData, greedy_dag
+from nocwise.correlate.causality.search import (
+    ChildData,
+    ancestral_completion,
+    greedy_dag,
+)
 from nocwise.model.state import ModelState
 
 SCHEMA = "nocwise.correlate.causality.topological_hawkes"
@@ -39,7 +45,8 @@ class AlarmCausalConfig(BaseModel):
     """Settings of the topological Hawkes learner.
 
     ``decay_s`` is the kernel's time constant in the events' time unit (THP's default
-    ``delta = 0.1`` is 10); ``penalty`` is the per-parameter information criterion.
+    ``delta = 0.1`` is 10); ``penalty`` is the per-parameter information criterion;
+    ``ancestral`` also reports indirect causes (see :func:`ancestral_completion`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -48,6 +55,7 @@ class AlarmCausalConfig(BaseModel):
     decay_s: PositiveFloat = 10.0
     max_hop: int = Field(default=1, ge=0, le=4)
     penalty: Literal["bic", "aic"] = "bic"
+    ancestral: bool = True
     max_em_iter: PositiveInt = 300
     em_tol: PositiveFloat = 1e-9
 
@@ -114,8 +122,16 @@ class AlarmCausalModel:
         share = np.zeros((k, k))
         for v, fit in enumerate(found.fits):
             share[found.parents[v], v] = fit.share
+        gain = found.gain.copy()
+        adjacency = found.adjacency
+        if cfg.ancestral:
+            adjacency = ancestral_completion(found.adjacency, found.pair_gain, per_edge)
+            indirect = adjacency & ~found.adjacency
+            share[indirect] = found.pair_share[indirect]
+            pair = np.maximum(found.pair_gain, found.pair_gain.T)
+            gain[indirect] = pair[indirect]
         np.fill_diagonal(share, 0.0)
-        self._set(found.adjacency, share * found.adjacency, found.gain)
+        self._set(adjacency, share * adjacency, gain * adjacency)
         return self
 
     def _set(

@@ -93,6 +93,8 @@ class SearchResult:
     gain: npt.NDArray[np.float64]
     fits: list[ChildFit]
     parents: list[list[int]]
+    pair_gain: npt.NDArray[np.float64]  # gain of u as v's only parent (the pairwise test)
+    pair_share: npt.NDArray[np.float64]  # share of v's alarms u explains on its own
 
 
 def greedy_dag(
@@ -106,6 +108,7 @@ def greedy_dag(
     parents = [[v] for v in range(k)]
     fits = [fit_child(children[v], parents[v], max_iter, tol) for v in range(k)]
     cand = np.full((k, k), -np.inf)
+    pair_share = np.zeros((k, k))
 
     def refresh(v: int) -> None:
         for u in range(k):
@@ -114,9 +117,12 @@ def greedy_dag(
             else:
                 trial = fit_child(children[v], [*parents[v], u], max_iter, tol)
                 cand[u, v] = trial.loglik - fits[v].loglik
+                if len(parents[v]) == 1:
+                    pair_share[u, v] = trial.share[1]
 
     for v in range(k):
         refresh(v)
+    pair_gain = cand.copy()
     adj = np.zeros((k, k), dtype=bool)
     gain = np.zeros((k, k))
     while True:
@@ -133,4 +139,25 @@ def greedy_dag(
         parents[v].append(u)
         fits[v] = fit_child(children[v], parents[v], max_iter, tol)
         refresh(v)
-    return SearchResult(adj, gain, fits, parents)
+    return SearchResult(adj, gain, fits, parents, pair_gain, pair_share)
+
+
+def ancestral_completion(
+    adjacency: npt.NDArray[np.bool_], pair_gain: npt.NDArray[np.float64], penalty: float
+) -> npt.NDArray[np.bool_]:
+    """Add u -> w where u is an ancestor of w in the learned DAG and the pair is dependent.
+
+    The multivariate likelihood explains an indirect cause away through the intermediate type,
+    but operators (and expert graphs) list "u leads to w" as a causal relation too. The
+    orientation comes from the learned DAG; the pairwise test (u alone as a parent of w, or w
+    of u, gaining more than ``penalty``) keeps only pairs whose alarms actually co-occur.
+    """
+    k = adjacency.shape[0]
+    reach = adjacency.copy()
+    for _ in range(k):
+        nxt = reach | ((reach.astype(np.int64) @ adjacency.astype(np.int64)) > 0)
+        if np.array_equal(nxt, reach):
+            break
+        reach = nxt
+    dependent = np.maximum(pair_gain, pair_gain.T) > penalty
+    return adjacency | (reach & dependent)
