@@ -52,6 +52,18 @@ def wire_alarm_id(alarm: Alarm) -> str:
     return f"tmf642:{alarm.source}:{alarm.alarm_id}"
 
 
+def wire_id_of(alarm_id: str) -> str:
+    """:func:`wire_alarm_id` from the id alone (twin ids are ``<source>-<number>``).
+
+    >>> wire_id_of("ems-ran-00000003"), wire_id_of("prometheus-00000018")
+    ('tmf642:ems-ran:ems-ran-00000003', 'alertmanager:prometheus-00000018')
+    """
+    source = alarm_id.rsplit("-", 1)[0]
+    if source in PROMETHEUS_SOURCES:
+        return f"alertmanager:{alarm_id}"
+    return f"tmf642:{source}:{alarm_id}"
+
+
 def _iso(a: Any) -> str | None:
     return None if a is None else a.isoformat().replace("+00:00", "Z")
 

@@ -360,8 +360,8 @@ class Engine:
         return back
 
     def port(self, link_row: int, router: int) -> int:
-        """A stable port number for a link on one of its routers."""
-        return (link_row * 7 + router) % 36 + 1
+        """The port number of a link on one of its routers (unique per router)."""
+        return self.topo.ports.get((link_row, router), 1)
 
 
 def at_offset(t_ms: int, rng: np.random.Generator, lo_s: float, hi_s: float) -> int:

@@ -135,12 +135,13 @@ def link_down_alarms(sim: Engine, f: Owner, at: int, row: int, ends: tuple[int, 
         vendor = topo.entities[r].attributes.get("vendor", "cisco-iosxr")
         info = {"interface": ifname(vendor, port), "link": topo.entities[topo.link_entity[row]].id}
         t1 = at_offset(at, rng, 0.5, 4)
-        sim.alarm(f, t1, spec_of(sim, r, "ems-transport", COMM, "linkDown", f"Interface {info['interface']} down",
+        sim.alarm(f, t1, key=f"{f.id}/{r}/linkDown/{row}", spec=spec_of(sim, r, "ems-transport", COMM, "linkDown", f"Interface {info['interface']} down",
                                Severity.MAJOR, f"Link to {topo.entities[peer].name} down", True, info))  # fmt: skip
         if topo.entities[peer].kind != "csr" or not sim.isolated[peer]:
             sim.alarm(f, at_offset(t1, rng, 1, 6), spec_of(
                 sim, r, "ems-transport", COMM, "communicationsProtocolError", "IS-IS adjacency down",
-                Severity.MINOR, f"IS-IS L2 adjacency to {topo.entities[peer].name} lost", False, info))  # fmt: skip
+                Severity.MINOR, f"IS-IS L2 adjacency to {topo.entities[peer].name} lost", False, info),
+                key=f"{f.id}/{r}/adj/{row}")  # fmt: skip
         sim.router_log(f, t1, r, "link_down", port=port)
         sim.snmp_trap(f, t1, r, False, port)
         sim.router_log(

@@ -123,6 +123,7 @@ def plan_noise(eng: Engine, sc: Scenario, start: int, end: int) -> Background:
     noise = Owner("noise", "noise", np.random.default_rng([sc.seed, 6]))
     eng.owners[noise.id] = noise
     bg = Background(eng, sc, np.random.default_rng([sc.seed, 7]))
+    _new_sites(eng, sc, start, end)
     if nz.level <= 0:
         return bg
 
@@ -219,3 +220,27 @@ def plan_noise(eng: Engine, sc: Scenario, start: int, end: int) -> Background:
         bg.harmless.append((sid, t, eff.end_ms))
     noise.series.clear()
     return bg
+
+
+def _new_sites(eng: Engine, sc: Scenario, start: int, end: int) -> None:
+    """Drift: some sites come into service mid-run (no KPIs before, a commissioning change)."""
+    d = sc.drift
+    if d.new_sites_at is None or d.new_sites_fraction <= 0:
+        return
+    topo = eng.topo
+    at = start + int(d.new_sites_at.total_seconds() * 1000)
+    rng = np.random.default_rng([sc.seed, 8])
+    n = max(1, round(d.new_sites_fraction * len(topo.site)))
+    owner = Owner("drift", "noise", rng)
+    eng.owners[owner.id] = owner
+    for s in sorted(
+        int(x) for x in rng.choice(len(topo.site), size=min(n, len(topo.site)), replace=False)
+    ):
+        links = [topo.link_entity[k] for k in topo.site_access_links[s]]
+        ents = [topo.site_csr[s], topo.site_power[s], topo.site[s], *topo.site_cells[s], *links]
+        eff = eng.effect(owner, eng.series_of(ents), "absent", t0_ms=start)
+        eff.end_ms = at
+        if at < end:
+            eng.change(owner, at, topo.site_ran[s], ChangeKind.CONFIGURATION, after="in-service", source="itsm",
+                       description=f"{topo.entities[topo.site[s]].name} commissioned and brought into service")  # fmt: skip
+    owner.series.clear()

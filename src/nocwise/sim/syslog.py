@@ -13,17 +13,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-_XR_IF = "TenGigE0/0/0/{port}"
-_JN_IF = "xe-0/0/{port}"
-_SR_IF = "1/1/{port}"
-
 
 def _ifname(vendor: str, port: int) -> str:
+    slot, p = divmod(port, 36)
     if vendor.startswith("cisco"):
-        return _XR_IF.format(port=port)
+        return f"TenGigE0/{slot}/0/{p}"
     if vendor.startswith("juniper"):
-        return _JN_IF.format(port=port)
-    return _SR_IF.format(port=port)
+        return f"xe-{slot}/0/{p}"
+    return f"{slot + 1}/1/{p + 1}"
 
 
 def ifname(vendor: str, port: int) -> str:

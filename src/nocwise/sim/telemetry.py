@@ -169,15 +169,6 @@ class Telemetry:
         """The series id of ``metric`` on ``entity``, if it has one."""
         return self.index.get((entity, metric))
 
-    def of_entities(self, entities: list[int] | IntArray, metric: str | None = None) -> IntArray:
-        """Series ids of some entities (one metric, or all of them)."""
-        mask = np.isin(self.entity, np.asarray(entities, dtype=np.int64))
-        if metric is not None:
-            mask &= (
-                np.asarray([s.metric == metric for s in self.series]) if len(self.series) else mask
-            )
-        return self.all_ids[mask]
-
     def load(self, t_ms: int) -> FloatArray:
         """Per-series load in [0, ~1.3]: diurnal shape, weekend factor, growth."""
         day = t_ms / 86_400_000.0

@@ -81,6 +81,8 @@ class Topology:
     link_role: list[str] = field(default_factory=list)
     link_duct: list[str] = field(default_factory=list)
     routers: list[int] = field(default_factory=list)
+    ports: dict[tuple[int, int], int] = field(default_factory=dict)  # (link row, router) -> port
+    _next_port: dict[int, int] = field(default_factory=dict)
     core_routers: list[int] = field(default_factory=list)
     # IT and core: callers of each service (entity index -> entity indices that depend on it)
     dependents: dict[int, list[int]] = field(default_factory=dict)
@@ -125,7 +127,11 @@ class Topology:
         self.link_b.append(b)
         self.link_role.append(role)
         self.link_duct.append(duct)
-        return len(self.link_entity) - 1
+        row = len(self.link_entity) - 1
+        for r in (a, b):
+            self._next_port[r] = self._next_port.get(r, 0) + 1
+            self.ports[(row, r)] = self._next_port[r]
+        return row
 
     def of_kind(self, *kinds: str) -> list[int]:
         """Entity rows of the given kinds."""

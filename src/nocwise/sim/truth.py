@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 
@@ -56,3 +56,13 @@ class GroundTruth:
     def by_id(self) -> Mapping[str, FaultTruth]:
         """fault_id -> fault."""
         return {f.fault_id: f for f in self.faults}
+
+    def mapped(self, alarm_id: Callable[[str], str]) -> GroundTruth:
+        """The same truth with alarm ids renamed (e.g. to the ids they get after the wire)."""
+        faults = [replace(f, alarm_ids=frozenset(map(alarm_id, f.alarm_ids))) for f in self.faults]
+        return replace(
+            self,
+            faults=faults,
+            noise_alarm_ids=frozenset(map(alarm_id, self.noise_alarm_ids)),
+            maintenance_alarm_ids=frozenset(map(alarm_id, self.maintenance_alarm_ids)),
+        )

@@ -1,5 +1,6 @@
 """The digital twin: build a seeded network, run it step by step, keep the ground truth.
 
+>>> from datetime import timedelta
 >>> tw = Twin(Scenario("doc", duration=timedelta(minutes=3)))
 >>> steps = list(tw.run())
 >>> len(steps), steps[1].ts - steps[0].ts, len(steps[0].metrics) == len(tw.series)
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from nocwise.model import (
     Ticket,
 )
 from nocwise.sim.engine import Engine, Outbox, Owner
-from nocwise.sim.faults import FAULT_TYPES
+from nocwise.sim.faults import FAULT_TYPES, finish_default
 from nocwise.sim.noise import Background, plan_noise
 from nocwise.sim.scenario import Scenario
 from nocwise.sim.telemetry import Effect, Telemetry
@@ -151,8 +152,6 @@ class Twin:
                 if model.finish is not None:
                     model.finish(eng, owner, at)
                 else:
-                    from nocwise.sim.faults import finish_default
-
                     finish_default(eng, owner, at)
 
     def _effects(self, t_ms: int) -> list[Effect]:
@@ -271,4 +270,4 @@ def steps_for(scenario: Scenario) -> int:
     return int(scenario.duration / scenario.step) + 1
 
 
-__all__ = ["Step", "Twin", "steps_for", "timedelta"]
+__all__ = ["Step", "Twin", "steps_for"]

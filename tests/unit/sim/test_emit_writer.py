@@ -25,6 +25,7 @@ from nocwise.sim.emit import (
     tmf642_doc,
     via_of,
     wire_alarm_id,
+    wire_id_of,
 )
 from nocwise.sim.writer import write_run
 
@@ -46,6 +47,7 @@ def test_alarms_round_trip_through_tmf642_and_alertmanager() -> None:
     assert [g.alarm_id for g in got.records] == [wire_alarm_id(a) for a in tmf]
     assert [g.is_cleared for g in got.records] == [a.is_cleared for a in tmf]
     assert [g.managed_object for g in got.records] == [a.managed_object for a in tmf]
+    assert all(wire_id_of(a.alarm_id) == wire_alarm_id(a) for a in alarms)
     got = alertmanager.parse(json.dumps(alertmanager_payload(am)).encode())
     assert got.rejected == 0
     assert [g.alarm_id for g in got.records] == [wire_alarm_id(a) for a in am]

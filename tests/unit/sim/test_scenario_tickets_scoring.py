@@ -97,3 +97,9 @@ def test_scoring_perfect_and_lumped() -> None:
     assert compression(7, 2) == pytest.approx(1 - 2 / 7)
     det = detection(perfect, truth)
     assert det["fibre_cut"] == {"rate": 1.0, "delay_s": 60.0}
+
+
+def test_truth_can_be_renamed_to_wire_ids() -> None:
+    renamed = _truth().mapped(lambda a: f"x:{a}")
+    assert renamed.faults[0].alarm_ids == frozenset({"x:a1", "x:a2", "x:a3"})
+    assert renamed.noise_alarm_ids == frozenset({"x:n1", "x:n2"})

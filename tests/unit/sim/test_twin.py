@@ -108,3 +108,17 @@ def test_customer_care_tickets_follow_an_outage() -> None:
     tickets = [t for s in twin.run() for t in s.tickets]
     assert tickets
     assert set(twin.truth.faults[0].ticket_ids) == {t.id for t in tickets}
+
+
+def test_drift_brings_new_sites_into_service() -> None:
+    from nocwise.sim.scenario import DriftSpec
+
+    sc = quiet(minutes=30).with_overrides(
+        drift=DriftSpec(new_sites_at=timedelta(minutes=10), new_sites_fraction=0.2)
+    )
+    twin = Twin(sc)
+    steps = list(twin.run())
+    changes = [c for s in steps for c in s.changes]
+    assert len(changes) == 3
+    assert all(c.ts == twin.scenario.start + timedelta(minutes=10) for c in changes)
+    assert len(steps[5].metrics) < len(twin.series) == len(steps[15].metrics)
