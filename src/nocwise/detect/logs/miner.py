@@ -34,6 +34,8 @@ value until ``evidence_values`` distinct values appear); variables whose token c
 
 from __future__ import annotations
 
+import operator
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
@@ -58,6 +60,8 @@ __all__ = ["TemplateMiner", "TemplateMinerConfig"]
 _SCHEMA = "nocwise.detect.logs.template_miner"
 _VERSION = 1
 _Tokens = tuple[str, ...]
+_DIGITS = str.maketrans("0123456789", "0000000000")
+_DIGIT_RE = re.compile("[0-9]")
 
 
 class TemplateMinerConfig(BaseModel):
@@ -97,7 +101,9 @@ class TemplateMiner:
         self._evidence: dict[_Tokens, set[_Tokens]] = {}
         self._history: list[dict[str, Any]] = []
         self._cache: dict[str, int] = {}
-        self._regex: dict[tuple[int, int], Any] = {}
+        self._shapes: dict[str, int] = {}
+        self._checks: dict[str, tuple[int, int, Any, str]] = {}
+        self._regex: dict[tuple[int, int], re.Pattern[str]] = {}
         self.version = 0
 
     # ------------------------------------------------------------------ public API
@@ -105,24 +111,28 @@ class TemplateMiner:
     def learn(self, line: str | bytes) -> MatchResult:
         """Learn one line and return its template (the only other mutator is learn_batch)."""
         raw = _text(line, self.config.max_chars)
-        masked = self._masker.mask(raw)
-        tid = self._cache.get(masked)
+        shape = raw.translate(_DIGITS)
+        tid = self._by_shape(raw, shape)
         change: Change = "none"
         if tid is None:
-            tid, change = self._learn_masked(masked)
+            tid, change = self._learn_raw(raw, shape)
         tid = int(self._parent[tid])
         self._counts[tid] += 1
         return self._result(tid, raw, change)
 
     def learn_batch(self, lines: Sequence[str | bytes]) -> npt.NDArray[np.int64]:
         """Learn many lines; the template id of each, as current after the whole batch."""
-        raws = [_text(x, self.config.max_chars) for x in lines]
-        masked = self._masker.mask_many(raws)
-        get = self._cache.get
-        ids = np.fromiter((get(m, -1) for m in masked), dtype=np.int64, count=len(masked))
+        raws = _texts(lines, self.config.max_chars)
+        joined = "\n".join(raws)
+        if joined.count("\n") == len(raws) - 1:
+            shapes = joined.translate(_DIGITS).split("\n")
+        else:
+            shapes = [r.translate(_DIGITS) for r in raws]
+        get = self._shapes.get
+        ids = np.fromiter((get(x, -1) for x in shapes), dtype=np.int64, count=len(raws))
         for j in np.flatnonzero(ids < 0).tolist():
-            tid = get(masked[j])
-            ids[j] = tid if tid is not None else self._learn_masked(masked[j])[0]
+            tid = self._by_shape(raws[j], shapes[j])
+            ids[j] = tid if tid is not None else self._learn_raw(raws[j], shapes[j])[0]
         ids = self._parent[ids] if len(ids) else ids
         self._counts += np.bincount(ids, minlength=len(self._counts)).astype(np.int64)
         return ids
@@ -130,12 +140,14 @@ class TemplateMiner:
     def match(self, line: str | bytes) -> MatchResult | None:
         """The template a line fits, without learning anything; None if it fits none."""
         raw = _text(line, self.config.max_chars)
-        masked = self._masker.mask(raw)
-        tid = self._cache.get(masked)
+        tid = self._by_shape(raw, raw.translate(_DIGITS), learn=False)
         if tid is None:
-            tid = self._find_exact(_normalise(tokenize(masked)))
+            masked = self._masker.mask(raw)
+            tid = self._cache.get(masked)
             if tid is None:
-                return None
+                tid = self._find_exact(_normalise(tokenize(masked)))
+                if tid is None:
+                    return None
         return self._result(int(self._parent[tid]), raw, "none")
 
     def resolve(self, ids: npt.ArrayLike) -> npt.NDArray[np.int64]:
@@ -209,16 +221,73 @@ class TemplateMiner:
 
     # ------------------------------------------------------------------ mining
 
-    def _result(self, tid: int, raw: str, change: Change) -> MatchResult:
-        toks = self._tokens[tid]
+    def _regex_of(self, tid: int) -> re.Pattern[str]:
         key = (tid, self._versions[tid])
         rx = self._regex.get(key)
         if rx is None:
-            rx = template_regex(toks)
-            self._regex[key] = rx
-        m = rx.fullmatch(raw)
+            if len(self._regex) >= 4 * len(self._tokens) + 64:
+                self._regex.clear()
+            rx = self._regex[key] = template_regex(self._tokens[tid])
+        return rx
+
+    def _result(self, tid: int, raw: str, change: Change) -> MatchResult:
+        m = self._regex_of(tid).fullmatch(raw)
         params = list(m.groups()) if m else []
-        return MatchResult(tid, "".join(toks), params, change)
+        return MatchResult(tid, "".join(self._tokens[tid]), params, change)
+
+    def _by_shape(self, raw: str, shape: str, *, learn: bool = True) -> int | None:
+        """The template remembered for the line's digit shape, if the line fits it.
+
+        Lines of one shape differ only in their digits. A shape whose digits all fell inside
+        the template's wildcards is trusted as is; otherwise the digits that the template
+        keeps as constants are compared (one C-level ``itemgetter`` call).
+        """
+        tid = self._shapes.get(shape)
+        if tid is not None:
+            return tid
+        entry = self._checks.get(shape)
+        if entry is None:
+            return None
+        tid0, version, getter, expected = entry
+        tid = int(self._parent[tid0])
+        if tid == tid0 and self._versions[tid] == version:
+            return tid if "".join(getter(raw)) == expected else None
+        if not learn:
+            return tid if self._regex_of(tid).fullmatch(raw) else None
+        return tid if self._remember(raw, shape, tid) else None
+
+    def _remember(self, raw: str, shape: str, tid: int) -> bool:
+        """Cache the line's shape for ``tid``; False when the line does not fit the template."""
+        m = self._regex_of(tid).fullmatch(raw)
+        if m is None:
+            return False
+        spans = [m.span(g) for g in range(1, (m.lastindex or 0) + 1)]
+        keep = [
+            d.start()
+            for d in _DIGIT_RE.finditer(raw)
+            if not any(a <= d.start() < b for a, b in spans)
+        ]
+        if len(self._shapes) + len(self._checks) >= self.config.cache_size:
+            self._shapes.clear()
+            self._checks.clear()
+        self._checks.pop(shape, None)
+        if not keep:
+            self._shapes[shape] = tid
+        else:
+            getter = operator.itemgetter(*keep, keep[0])  # always a tuple
+            self._checks[shape] = (tid, self._versions[tid], getter, "".join(getter(raw)))
+        return True
+
+    def _learn_raw(self, raw: str, shape: str) -> tuple[int, Change]:
+        masked = self._masker.mask(raw)
+        tid = self._cache.get(masked)
+        change: Change = "none"
+        if tid is None:
+            tid, change = self._learn_masked(masked)
+        tid = int(self._parent[tid])
+        if self.config.cache_size:
+            self._remember(raw, shape, tid)
+        return tid, change
 
     def _find_exact(self, toks: _Tokens) -> int | None:
         best, best_consts = None, -1
@@ -331,19 +400,27 @@ class TemplateMiner:
 
 
 def _normalise(toks: _Tokens) -> _Tokens:
-    """One space for any whitespace run, one ``<*>`` for adjacent placeholders and in `` ()``."""
+    """One space per whitespace run; one ``<*>`` for adjacent or comma-listed values and `` ()``."""
     out: list[str] = []
     for t in toks:
         if t == ")" and len(out) >= 2 and out[-1] == "(" and out[-2] == " ":
             out.append(WILDCARD)  # " ()" is an empty value
         if t.isspace():
             t = " "
-        elif WILDCARD in t and out and out[-1].endswith(WILDCARD) and t.startswith(WILDCARD):
-            t = t[len(WILDCARD) :]
-            if not t:
-                continue
+        elif t == WILDCARD and out and out[-1] == WILDCARD:
+            continue
+        elif t == WILDCARD and len(out) >= 2 and out[-1] == "," and out[-2] == WILDCARD:
+            out.pop()  # a comma list of values is one value
+            continue
         out.append(t)
     return tuple(out)
+
+
+def _texts(lines: Sequence[str | bytes], limit: int) -> list[str]:
+    """Lines as text, cut to ``limit``; a list of short ``str`` is taken as is."""
+    if all(type(x) is str for x in lines) and max(map(len, lines), default=0) <= limit:
+        return list(lines)  # type: ignore[arg-type]
+    return [_text(x, limit) for x in lines]
 
 
 def _text(line: str | bytes, limit: int) -> str:
