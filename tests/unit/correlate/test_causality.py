@@ -141,6 +141,16 @@ def test_excitation_decays_and_ignores_ties() -> None:
     np.testing.assert_allclose(x[0, 0], [0.0, 0.0])
 
 
+def test_excitation_counts_ties_when_asked_but_never_the_alarm_itself() -> None:
+    ts = np.array([0.0, 10.0, 10.0])
+    types = np.array([0, 1, 0], dtype=np.int64)
+    dev = np.zeros(3, dtype=np.int64)
+    x = excitation(ts, types, dev, 2, 1, ring_lists(None, 1, 0), 10.0, include_ties=True)
+    np.testing.assert_allclose(x[0, 1], [np.exp(-1.0) + 1.0, 0.0])
+    np.testing.assert_allclose(x[0, 2], [np.exp(-1.0), 1.0])
+    np.testing.assert_allclose(x[0, 0], [0.0, 0.0])
+
+
 def test_lift_peer_finds_a_pair_that_always_follows() -> None:
     events = simulate({(0, 1)}, 3, None, 6, seed=1, branching=1.5)
     adj = cooccurrence_lift(events, None, 3)

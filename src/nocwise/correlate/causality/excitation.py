@@ -2,8 +2,11 @@
 
 For an event i on device d and an alarm type u, ``x[i, u] = sum exp(-(t_i - t_j) / tau)`` over
 the events j of type u raised strictly before ``t_i`` on the devices exactly ``hop`` links from d.
-These are the covariates of the topological Hawkes intensity (Cai et al., THP, arXiv:2105.10884);
-alarms with the same timestamp never excite each other, since their order is unknown.
+These are the covariates of the topological Hawkes intensity (Cai et al., THP, arXiv:2105.10884).
+By default alarms with the same timestamp never excite each other, since their order is unknown.
+With ``include_ties`` they do (each other alarm at the same instant adds 1): a test of whether
+two types are dependent needs no order, and in storms many alarms share one second. The
+compensator then adds a box of one timestamp resolution per alarm, so the kernel stays a density.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ def _excite(
     ring_idx: npt.NDArray[np.int64],
     n_types: int,
     tau: float,
+    include_ties: bool,
 ) -> npt.NDArray[np.float64]:  # pragma: no cover - compiled
     n = ts.shape[0]
     x = np.zeros((n, n_types))
@@ -76,7 +80,7 @@ def _excite(
         for q in range(lo, hi):
             i = by_device[q]
             t = ts[i]
-            while j < cnt and ts[src[j]] < t:
+            while j < cnt and (ts[src[j]] < t or (include_ties and ts[src[j]] == t)):
                 s = src[j]
                 if j > 0:
                     state *= np.exp(-(ts[s] - t_state) / tau)
@@ -96,6 +100,7 @@ def excitation(
     n_devices: int,
     rings: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]],
     tau: float,
+    include_ties: bool = False,
 ) -> npt.NDArray[np.float64]:
     """Covariates ``x[hop, i, u]`` (shape hops x n_events x n_types) at decay ``tau``."""
     by_device = np.lexsort((ts, device)).astype(np.int64)
@@ -104,7 +109,11 @@ def excitation(
     types = np.ascontiguousarray(alarm_type, dtype=np.int64)
     out = np.empty((len(rings), ts.shape[0], n_types))
     for h, (ptr, idx) in enumerate(rings):
-        out[h] = _excite(ts64, types, by_device, dev_ptr, ptr, idx, n_types, float(tau))
+        out[h] = _excite(
+            ts64, types, by_device, dev_ptr, ptr, idx, n_types, float(tau), include_ties
+        )
+    if include_ties:
+        out[0, np.arange(ts.shape[0]), types] -= 1.0  # an alarm does not excite itself
     return out
 
 
@@ -118,13 +127,15 @@ def integrated_excitation(
     raises: npt.NDArray[np.bool_],
     t_end: float,
     tau: float,
+    tie_width: float = 0.0,
 ) -> npt.NDArray[np.float64]:
     """Compensator ``g[hop, u, v]``: the integral of the excitation of type-u events on type v.
 
     A device contributes to type v's compensator only if it ever raises v (``raises[device, v]``):
-    a board that cannot raise an alarm type is not at risk of it.
+    a board that cannot raise an alarm type is not at risk of it. ``tie_width`` is the box that
+    same-instant excitation occupies (the timestamp resolution) when ties are included.
     """
-    w = tau * (1.0 - np.exp(-(t_end - ts) / tau))
+    w = tau * (1.0 - np.exp(-(t_end - ts) / tau)) + tie_width
     out = np.empty((len(rings), n_types, n_types))
     for h, (ptr, idx) in enumerate(rings):
         owner = np.repeat(np.arange(n_devices), np.diff(ptr))
@@ -134,3 +145,9 @@ def integrated_excitation(
         np.add.at(weight, (alarm_type, device), w)
         out[h] = weight @ at_risk
     return out
+
+
+def timestamp_resolution(ts: npt.NDArray[np.float64]) -> float:
+    """The smallest positive gap between distinct timestamps (1.0 when there is none)."""
+    gaps = np.diff(np.unique(ts))
+    return float(gaps.min()) if gaps.size else 1.0

@@ -24,17 +24,10 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
 
+from nocwise.correlate.causality.children import child_data
 from nocwise.correlate.causality.events import AlarmEvents
-from nocwise.correlate.causality.excitation import (
-    excitation,
-    integrated_excitation,
-    ring_lists,
-)
-from nocwise.correlate.causality.search import (
-    ChildData,
-    ancestral_completion,
-    greedy_dag,
-)
+from nocwise.correlate.causality.excitation import ring_lists
+from nocwise.correlate.causality.search import ancestral_completion, greedy_dag, pairwise
 from nocwise.model.state import ModelState
 
 SCHEMA = "nocwise.correlate.causality.topological_hawkes"
@@ -97,39 +90,21 @@ class AlarmCausalModel:
             return self
         hops = cfg.max_hop if topology is not None else 0
         rings = ring_lists(topology, n_dev, hops)
-        ts, typ, dev = events.ts, events.alarm_type, events.device
-        raises = np.zeros((n_dev, k), dtype=bool)
-        raises[dev, typ] = True
-        t_end = float(ts.max())
-        exposure = max(t_end - float(ts.min()), cfg.decay_s)
-        x = excitation(ts, typ, dev, k, n_dev, rings, cfg.decay_s)
-        g = integrated_excitation(ts, typ, dev, k, n_dev, rings, raises, t_end, cfg.decay_s)
-        children = []
-        for v in range(k):
-            rows = np.nonzero(typ == v)[0]
-            dev_map = np.cumsum(raises[:, v]) - 1
-            children.append(
-                ChildData(
-                    x=np.ascontiguousarray(x[:, rows, :]),
-                    g=np.ascontiguousarray(g[:, :, v]),
-                    device=dev_map[dev[rows]].astype(np.int64),
-                    n_dev=int(raises[:, v].sum()),
-                    exposure=exposure,
-                )
-            )
         per_edge = len(rings) * (np.log(len(events)) / 2 if cfg.penalty == "bic" else 1.0)
-        found = greedy_dag(children, per_edge, cfg.max_em_iter, cfg.em_tol)
+        ordered = child_data(events, k, n_dev, rings, cfg.decay_s, include_ties=False)
+        found = greedy_dag(ordered, per_edge, cfg.max_em_iter, cfg.em_tol)
         share = np.zeros((k, k))
         for v, fit in enumerate(found.fits):
             share[found.parents[v], v] = fit.share
         gain = found.gain.copy()
         adjacency = found.adjacency
         if cfg.ancestral:
-            adjacency = ancestral_completion(found.adjacency, found.pair_gain, per_edge)
+            tied = child_data(events, k, n_dev, rings, cfg.decay_s, include_ties=True)
+            pair_gain, pair_share = pairwise(tied, cfg.max_em_iter, cfg.em_tol)
+            adjacency = ancestral_completion(found.adjacency, pair_gain, per_edge)
             indirect = adjacency & ~found.adjacency
-            share[indirect] = found.pair_share[indirect]
-            pair = np.maximum(found.pair_gain, found.pair_gain.T)
-            gain[indirect] = pair[indirect]
+            share[indirect] = pair_share[indirect]
+            gain[indirect] = np.maximum(pair_gain, pair_gain.T)[indirect]
         np.fill_diagonal(share, 0.0)
         self._set(adjacency, share * adjacency, gain * adjacency)
         return self

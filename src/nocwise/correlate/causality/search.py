@@ -93,8 +93,6 @@ class SearchResult:
     gain: npt.NDArray[np.float64]
     fits: list[ChildFit]
     parents: list[list[int]]
-    pair_gain: npt.NDArray[np.float64]  # gain of u as v's only parent (the pairwise test)
-    pair_share: npt.NDArray[np.float64]  # share of v's alarms u explains on its own
 
 
 def greedy_dag(
@@ -108,7 +106,6 @@ def greedy_dag(
     parents = [[v] for v in range(k)]
     fits = [fit_child(children[v], parents[v], max_iter, tol) for v in range(k)]
     cand = np.full((k, k), -np.inf)
-    pair_share = np.zeros((k, k))
 
     def refresh(v: int) -> None:
         for u in range(k):
@@ -117,12 +114,9 @@ def greedy_dag(
             else:
                 trial = fit_child(children[v], [*parents[v], u], max_iter, tol)
                 cand[u, v] = trial.loglik - fits[v].loglik
-                if len(parents[v]) == 1:
-                    pair_share[u, v] = trial.share[1]
 
     for v in range(k):
         refresh(v)
-    pair_gain = cand.copy()
     adj = np.zeros((k, k), dtype=bool)
     gain = np.zeros((k, k))
     while True:
@@ -139,7 +133,30 @@ def greedy_dag(
         parents[v].append(u)
         fits[v] = fit_child(children[v], parents[v], max_iter, tol)
         refresh(v)
-    return SearchResult(adj, gain, fits, parents, pair_gain, pair_share)
+    return SearchResult(adj, gain, fits, parents)
+
+
+def pairwise(
+    children: list[ChildData], max_iter: int, tol: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """For every pair, the gain of u as v's only parent and the share of v's alarms it explains.
+
+    This is the likelihood-ratio test of "u's alarms raise v's rate" with nothing else in the
+    model, so indirect causes pass it too.
+    """
+    k = len(children)
+    gain = np.full((k, k), -np.inf)
+    share = np.zeros((k, k))
+    for v, child in enumerate(children):
+        if child.x.shape[1] == 0:
+            continue
+        alone = fit_child(child, [v], max_iter, tol).loglik
+        for u in range(k):
+            if u != v:
+                trial = fit_child(child, [v, u], max_iter, tol)
+                gain[u, v] = trial.loglik - alone
+                share[u, v] = trial.share[1]
+    return gain, share
 
 
 def ancestral_completion(
@@ -150,7 +167,8 @@ def ancestral_completion(
     The multivariate likelihood explains an indirect cause away through the intermediate type,
     but operators (and expert graphs) list "u leads to w" as a causal relation too. The
     orientation comes from the learned DAG; the pairwise test (u alone as a parent of w, or w
-    of u, gaining more than ``penalty``) keeps only pairs whose alarms actually co-occur.
+    of u, gaining more than ``penalty``, see :func:`pairwise`) keeps only pairs whose alarms
+    actually co-occur.
     """
     k = adjacency.shape[0]
     reach = adjacency.copy()
