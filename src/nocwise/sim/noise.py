@@ -73,7 +73,7 @@ class Background:
         """A few sampled request traces through the BSS call graph; degraded services fail or lag."""
         rng = self.rng
         out: list[Span] = []
-        for _ in range(self.scenario.noise.traces_per_step):
+        for _ in range(int(self.scenario.noise.traces_per_step)):
             t0 = int(rng.integers(lo + 1, hi + 1))
             trace_id = f"{int(rng.integers(1 << 62)):016x}{int(rng.integers(1 << 62)):016x}"
             self._span(out, trace_id, None, "api-gateway", "GET /api/v1/account", t0, degraded, 0)

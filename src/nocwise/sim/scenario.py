@@ -10,7 +10,7 @@ as a file. Durations are written ``90s``, ``10m``, ``2h``, ``3d`` or ``HH:MM:SS`
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -33,6 +33,17 @@ class ScenarioError(ValueError):
 
 def parse_duration(text: str | int | float) -> timedelta:
     """``90s``, ``10m``, ``1h30m``, ``2d``, ``01:30:00`` or a number of seconds."""
+    try:
+        return _parse_duration(text)
+    except (OverflowError, ValueError) as exc:
+        if isinstance(exc, ScenarioError):
+            raise
+        raise ScenarioError(f"duration out of range: {text!r}") from None
+
+
+def _parse_duration(text: str | int | float) -> timedelta:
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise ScenarioError(f"duration must be text or a number of seconds, got {text!r}")
     if isinstance(text, int | float):
         return timedelta(seconds=float(text))
     s = text.strip()
@@ -153,16 +164,48 @@ def scenario_names() -> list[str]:
 
 def _get(raw: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
     value = raw[key]
-    if not isinstance(value, kind):
-        raise ScenarioError(f"{where}.{key}: expected {kind}, got {value!r}")
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise ScenarioError(
+            f"{where}.{key}: expected {getattr(kind, '__name__', kind)}, got {value!r}"
+        )
     return value
 
 
 def _dur(raw: Mapping[str, Any], key: str, where: str) -> timedelta:
+    value = raw[key]
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ScenarioError(f"{where}.{key}: expected a duration such as 10m, got {value!r}")
     try:
-        return parse_duration(raw[key])
-    except ScenarioError as exc:
+        d = parse_duration(value)
+    except (ScenarioError, ValueError, OverflowError) as exc:
         raise ScenarioError(f"{where}.{key}: {exc}") from None
+    if d < timedelta(0):
+        raise ScenarioError(f"{where}.{key}: must not be negative, got {value!r}")
+    return d
+
+
+def _mapping(raw: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = raw[key]
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{where}.{key}: expected a mapping, got {value!r}")
+    return value
+
+
+def _numbers(
+    raw: Mapping[str, Any], where: str, allowed: set[str], durations: Collection[str] = ()
+) -> dict[str, Any]:
+    unknown = set(raw) - allowed
+    if unknown:
+        raise ScenarioError(f"{where}: unknown keys {sorted(map(str, unknown))}")
+    out: dict[str, Any] = {}
+    for k in raw:
+        if k in durations:
+            out[k] = _dur(raw, k, where)
+        else:
+            out[k] = _get(raw, k, (int, float), where)
+            if out[k] < 0:
+                raise ScenarioError(f"{where}.{k}: must not be negative, got {out[k]!r}")
+    return out
 
 
 _FIELDS = {
@@ -173,17 +216,17 @@ _FIELDS = {
 
 def scenario_from_dict(raw: Mapping[str, Any], default_name: str = "scenario") -> Scenario:
     """Validate a parsed YAML mapping; errors give the path, what was expected and the value."""
-    from nocwise.sim.faults import FAULT_TYPES  # late: faults import topology, not scenarios
+    from nocwise.sim.faults import FAULT_TYPES  # late: the fault models import this module's users
 
     unknown = set(raw) - _FIELDS
     if unknown:
-        raise ScenarioError(f"scenario: unknown keys {sorted(unknown)}")
+        raise ScenarioError(f"scenario: unknown keys {sorted(map(str, unknown))}")
     kw: dict[str, Any] = {"name": str(raw.get("name", default_name))}
     if "seed" in raw:
         kw["seed"] = _get(raw, "seed", int, "scenario")
     if "size" in raw:
-        size = _get(raw, "size", str, "scenario")
-        if size not in SIZES:
+        size = raw["size"]
+        if not isinstance(size, str) or size not in SIZES:
             raise ScenarioError(f"scenario.size: expected one of {sorted(SIZES)}, got {size!r}")
         kw["size"] = size
     if "sites" in raw:
@@ -192,10 +235,12 @@ def scenario_from_dict(raw: Mapping[str, Any], default_name: str = "scenario") -
             raise ScenarioError(f"scenario.sites: expected >= 1, got {kw['sites']}")
     if "start" in raw:
         start = raw["start"]
-        if isinstance(start, str):
-            start = datetime.fromisoformat(start)
+        try:
+            start = datetime.fromisoformat(start) if isinstance(start, str) else start
+        except ValueError:
+            start = None
         if not isinstance(start, datetime):
-            raise ScenarioError(f"scenario.start: expected an ISO timestamp, got {start!r}")
+            raise ScenarioError(f"scenario.start: expected an ISO timestamp, got {raw['start']!r}")
         kw["start"] = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
     for key in ("duration", "step"):
         if key in raw:
@@ -204,57 +249,55 @@ def scenario_from_dict(raw: Mapping[str, Any], default_name: str = "scenario") -
                 raise ScenarioError(f"scenario.{key}: must be positive, got {raw[key]!r}")
     if "description" in raw:
         kw["description"] = str(raw["description"])
+    items = raw.get("faults") or []
+    if not isinstance(items, list):
+        raise ScenarioError(f"scenario.faults: expected a list, got {items!r}")
     faults = []
-    for i, f in enumerate(raw.get("faults") or []):
+    for i, f in enumerate(items):
         where = f"scenario.faults[{i}]"
         if not isinstance(f, dict) or "type" not in f or "at" not in f:
             raise ScenarioError(f"{where}: expected a mapping with 'type' and 'at', got {f!r}")
-        if f["type"] not in FAULT_TYPES:
+        if not isinstance(f["type"], str) or f["type"] not in FAULT_TYPES:
             raise ScenarioError(
                 f"{where}.type: expected one of {sorted(FAULT_TYPES)}, got {f['type']!r}"
             )
+        filt = f.get("where") or {}
+        if not isinstance(filt, dict):
+            raise ScenarioError(f"{where}.where: expected a mapping, got {filt!r}")
         faults.append(
             FaultSpec(
                 type=f["type"],
                 at=_dur(f, "at", where),
                 duration=_dur(f, "duration", where) if f.get("duration") is not None else None,
                 target=str(f["target"]) if f.get("target") else None,
-                where={str(k): str(v) for k, v in (f.get("where") or {}).items()},
+                where={str(k): str(v) for k, v in filt.items()},
             )
         )
     kw["faults"] = tuple(faults)
     if raw.get("random_faults"):
-        rf = raw["random_faults"]
         where = "scenario.random_faults"
-        types = tuple(rf.get("types") or sorted(FAULT_TYPES))
-        bad = [t for t in types if t not in FAULT_TYPES]
-        if bad:
-            raise ScenarioError(f"{where}.types: unknown fault types {bad}")
+        rf = _mapping(raw, "random_faults", "scenario")
+        types = rf.get("types") or sorted(FAULT_TYPES)
+        if not isinstance(types, list) or any(
+            not isinstance(t, str) or t not in FAULT_TYPES for t in types
+        ):
+            raise ScenarioError(f"{where}.types: expected a list of fault types, got {types!r}")
+        if "count" not in rf:
+            raise ScenarioError(f"{where}.count: required")
+        num = _numbers({k: v for k, v in rf.items() if k != "types"}, where,
+                       {"count", "min_duration", "max_duration", "after"}, {"min_duration", "max_duration", "after"})  # fmt: skip
         kw["random_faults"] = RandomFaults(
-            count=_get(rf, "count", int, where),
-            types=types,
-            min_duration=_dur(rf, "min_duration", where)
-            if "min_duration" in rf
-            else timedelta(minutes=20),
-            max_duration=_dur(rf, "max_duration", where)
-            if "max_duration" in rf
-            else timedelta(hours=3),
-            after=_dur(rf, "after", where) if "after" in rf else timedelta(minutes=10),
-        )
+            count=_get(rf, "count", int, where), types=tuple(types),
+            **{k: v for k, v in num.items() if k != "count"},
+        )  # fmt: skip
     if raw.get("noise") is not None:
-        n = raw["noise"]
-        if not isinstance(n, dict):
-            raise ScenarioError(f"scenario.noise: expected a mapping, got {n!r}")
-        allowed = set(NoiseSpec.__dataclass_fields__)
-        if set(n) - allowed:
-            raise ScenarioError(f"scenario.noise: unknown keys {sorted(set(n) - allowed)}")
-        kw["noise"] = NoiseSpec(**n)
+        n = _mapping(raw, "noise", "scenario")
+        kw["noise"] = NoiseSpec(
+            **_numbers(n, "scenario.noise", set(NoiseSpec.__dataclass_fields__))
+        )
     if raw.get("drift") is not None:
-        d = dict(raw["drift"])
-        if "new_sites_at" in d:
-            d["new_sites_at"] = _dur(d, "new_sites_at", "scenario.drift")
-        allowed = set(DriftSpec.__dataclass_fields__)
-        if set(d) - allowed:
-            raise ScenarioError(f"scenario.drift: unknown keys {sorted(set(d) - allowed)}")
-        kw["drift"] = DriftSpec(**d)
+        d = _mapping(raw, "drift", "scenario")
+        kw["drift"] = DriftSpec(
+            **_numbers(d, "scenario.drift", set(DriftSpec.__dataclass_fields__), {"new_sites_at"})
+        )
     return Scenario(**kw)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nocwise.sim import ScenarioError, load_scenario, scenario_names
+from nocwise.sim import Scenario, ScenarioError, load_scenario, scenario_names
 from nocwise.sim.scenario import parse_duration, scenario_from_dict
 from nocwise.sim.scoring import (
     PredictedIncident,
@@ -103,3 +103,53 @@ def test_truth_can_be_renamed_to_wire_ids() -> None:
     renamed = _truth().mapped(lambda a: f"x:{a}")
     assert renamed.faults[0].alarm_ids == frozenset({"x:a1", "x:a2", "x:a3"})
     assert renamed.noise_alarm_ids == frozenset({"x:n1", "x:n2"})
+
+
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 10**6)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_KEYS = st.sampled_from(["name", "seed", "size", "sites", "start", "duration", "step", "faults", "random_faults",
+                         "noise", "drift", "description", "type", "at", "level"])  # fmt: skip
+
+
+@given(st.dictionaries(_KEYS, _VALUES, max_size=5))
+def test_scenario_validation_fails_only_with_scenario_errors(raw: dict) -> None:
+    _validated(raw)
+
+
+_FAULT_KEYS = st.sampled_from(["type", "at", "duration", "target", "where"])
+_TYPES = st.sampled_from(["fibre_cut", "dns_ddos", "nope"]) | _VALUES
+
+
+@given(
+    st.lists(st.dictionaries(_FAULT_KEYS, _TYPES, max_size=5), max_size=3),
+    st.dictionaries(
+        st.sampled_from(["level", "chatty", "traces_per_step", "bogus"]), _VALUES, max_size=3
+    ),
+    st.dictionaries(
+        st.sampled_from(["count", "types", "min_duration", "after"]), _TYPES, max_size=4
+    ),
+)
+def test_nested_sections_fail_only_with_scenario_errors(
+    faults: list, noise: dict, rf: dict
+) -> None:
+    for raw in ({"faults": faults}, {"noise": noise}, {"random_faults": rf}, {"drift": noise}):
+        _validated(raw)
+
+
+def _validated(raw: dict) -> None:
+    """Either a Scenario, or a ScenarioError that names the path; nothing else escapes."""
+    message = ""
+    try:
+        sc: Scenario | None = scenario_from_dict(raw)
+    except ScenarioError as exc:
+        sc, message = None, str(exc)
+    assert isinstance(sc, Scenario) or message.startswith("scenario")
