@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nocwise.detect.metrics.arrays import ArrayDetector, FloatArray
 from nocwise.detect.metrics.calibrate import calibrate_kernel
+from nocwise.detect.metrics.episodes import EpisodeEvents, EpisodeTracker
 from nocwise.detect.metrics.level_shift import LevelShiftConfig, LevelShiftDetector
 from nocwise.detect.metrics.novelty import NoveltyConfig, NoveltyDetector
 from nocwise.detect.metrics.seasonal import SeasonalConfig, SeasonalDetector
@@ -125,6 +126,18 @@ class EnsembleDetector:
         sigma = np.where(cold, spike[1], seasonal[1])
         k = self.config.band_z
         return loc - k * sigma, loc + k * sigma
+
+    def observe(self, batch: MetricBatch, episodes: EpisodeTracker) -> EpisodeEvents:
+        """Score and learn a batch, then open/close episodes: the alarms with their evidence."""
+        out = self.detect(batch, learn=True)
+        names = [MEMBERS[w] if w >= 0 else "cold" for w in out.winner.tolist()]
+        return episodes.update(
+            batch, out.prob, out.lower, out.upper, names, self.config.model_version
+        )
+
+    def health(self) -> dict[str, FloatArray]:
+        """Per-series samples learned, rejected (NaN/inf, out of order) and gaps seen."""
+        return self.members[0].health()
 
     def score(self, batch: MetricBatch) -> FloatArray:
         """Anomaly probability per sample against the state before the batch (pure)."""

@@ -76,3 +76,19 @@ def test_state_bytes_grow_with_series() -> None:
     small = det.state_bytes()
     det.learn(MetricBatch.of([99], [0], [1.0]))
     assert det.state_bytes() > small
+
+
+def test_observe_raises_one_alarm_per_episode_and_reports_health() -> None:
+    values = noisy()
+    values[2500:2510] += 60
+    values[100] = np.nan
+    det, episodes = EnsembleDetector(), EpisodeTracker()
+    opened = []
+    for start in range(0, 3000, 100):
+        sl = slice(start, start + 100)
+        batch = MetricBatch.of(np.zeros(100), np.arange(3000)[sl] * STEP_MS, values[sl])
+        opened += det.observe(batch, episodes).opened
+    assert any(2500 * STEP_MS <= a.ts_ms < 2510 * STEP_MS for a in opened)
+    assert sum(2500 * STEP_MS <= a.ts_ms < 2600 * STEP_MS for a in opened) == 1
+    assert det.health()["rejected"][0] == 1
+    assert det.health()["count"][0] == 2999
