@@ -1,25 +1,31 @@
 """Online log template miner: one pass, stable ids, recorded evolution, versioned JSON state.
 
 A line is masked (addresses, ids, numbers: :mod:`nocwise.detect.logs.masking`), cut into tokens,
-and compared with the templates of the same token count. A line that fits a template is counted;
-one that differs from its closest template only in words that look variable (digits or masked
-spans) widens that template; one that differs in plain words opens a template of its own until
-enough distinct values have been seen at those positions (``evidence_values``), and then all
-sibling templates are merged into one with a ``<*>`` there. That is Brain's downward rule ("a
-column with few distinct values splits the group, one with many is a variable"; Yu et al.,
-"Brain: Log Parsing with Bidirectional Parallel Tree", IEEE TSC 2023) applied online, on the
-token-count buckets and closest-template search of Drain (He et al., ICWS 2017).
+and compared with the templates of the same token count. A line that fits a template is counted.
+One that differs from its closest template only in values of one kind (a masked span, or the
+same token shape with other digits: ``ssh2``/``ssh7``) widens that template. One that differs in
+plain words opens a template of its own until ``evidence_values`` distinct values per differing
+position have been seen (twice as many for the leading word, which usually names the event, as
+in Drain's prefix tree); then all sibling templates merge into one with ``<*>`` there. That is
+Brain's downward rule ("a column with few distinct values splits the group, one with many is a
+variable"; Yu et al., "Brain: Log Parsing with Bidirectional Parallel Tree", IEEE TSC 2023)
+applied online, on the token-count buckets and closest-template search of Drain (He et al.,
+"Drain: An Online Log Parsing Approach with Fixed Depth Tree", ICWS 2017).
 
 Ids never change meaning: a merge keeps the lowest id and records the others as its aliases, so
 ids handed out earlier are re-labelled with :meth:`TemplateMiner.resolve`. Every creation,
 widening and merge is an event in :meth:`TemplateMiner.history`, numbered by the miner version.
 
-Throughput comes from masking a whole batch in one regex pass and from a cache keyed by the
-masked line: a line whose masked form was seen before costs one dict lookup.
+Throughput comes from a cache keyed by the line's digit shape (every digit read as ``0``, one
+``str.translate`` per batch): a line whose shape was seen costs a dict lookup, plus a C-level
+check of the digits its template keeps as constants. Only new shapes are masked (one compiled
+regex) and placed.
 
 Weak at: variables whose values are few and word-like (they stay split into one template per
-value until ``evidence_values`` distinct values appear); variables whose token count varies
-(a value with spaces in it); templates seen fewer times than ``evidence_values``.
+value until ``evidence_values`` distinct values appear) and, the other way round, constants
+with many values (event names in the leading word); variables whose token count varies (a
+value with spaces in it); variables inside a token (``com.apple.<*>``); templates seen fewer
+times than ``evidence_values``.
 
 >>> m = TemplateMiner()
 >>> m.learn("Failed password for root from 10.0.0.1 port 22 ssh2").template
@@ -36,7 +42,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -62,6 +68,7 @@ _VERSION = 1
 _Tokens = tuple[str, ...]
 _DIGITS = str.maketrans("0123456789", "0000000000")
 _DIGIT_RE = re.compile("[0-9]")
+_RUN_RE = re.compile("[0-9]+")
 
 
 class TemplateMinerConfig(BaseModel):
@@ -81,9 +88,15 @@ class TemplateMinerConfig(BaseModel):
     """Longer lines are cut to this many characters before mining."""
 
 
-def _looks_variable(token: str) -> bool:
-    """A token that is probably a value: it has a digit or a masked span in it."""
-    return WILDCARD in token or any(c.isdigit() for c in token)
+def _same_value_kind(a: str, b: str) -> bool:
+    """Two tokens that are probably two values of one variable.
+
+    Either holds a masked span, or both have digits and are equal once every digit run is
+    read as one digit (``ssh2``/``ssh7``, ``R30-M0``/``R12-M1``; not ``ee0``/``alt0``).
+    """
+    if WILDCARD in a or WILDCARD in b:
+        return True
+    return bool(_DIGIT_RE.search(a)) and _RUN_RE.sub("0", a) == _RUN_RE.sub("0", b)
 
 
 class TemplateMiner:
@@ -336,13 +349,17 @@ class TemplateMiner:
             return self._create(toks), "created"
         tt = self._tokens[best]
         key = tuple(WILDCARD if i in best_pos else t for i, t in enumerate(tt))
-        if all(_looks_variable(tt[i]) and _looks_variable(toks[i]) for i in best_pos):
+        if all(_same_value_kind(tt[i], toks[i]) for i in best_pos):
             return self._generalise(key, best), "updated"
+        # One set of distinct values per free position; a leading word needs twice as many
+        # (it usually names the event: the prefix rule of Drain's parse tree).
+        first = next((i for i, t in enumerate(tt) if is_word(t)), -1)
+        need = self.config.evidence_values * (len(best_pos) + (first in best_pos))
         seen = self._evidence.setdefault(key, set())
-        if len(seen) < self.config.evidence_values:
+        if len(seen) < need:
             seen.add(tuple(tt[i] for i in best_pos))
             seen.add(tuple(toks[i] for i in best_pos))
-        if len(seen) >= self.config.evidence_values:
+        if len(seen) >= need:
             del self._evidence[key]
             return self._generalise(key, best), "merged"
         return self._create(toks), "created"
@@ -426,18 +443,3 @@ def _texts(lines: Sequence[str | bytes], limit: int) -> list[str]:
 def _text(line: str | bytes, limit: int) -> str:
     text = line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line)
     return text[:limit]
-
-
-def learn_all(miner: TemplateMiner, lines: Iterable[str]) -> npt.NDArray[np.int64]:
-    """Learn an iterable in batches of 4096 and return the final (re-labelled) ids."""
-    out: list[npt.NDArray[np.int64]] = []
-    batch: list[str] = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) == 4096:
-            out.append(miner.learn_batch(batch))
-            batch = []
-    if batch:
-        out.append(miner.learn_batch(batch))
-    ids = np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
-    return miner.resolve(ids)
