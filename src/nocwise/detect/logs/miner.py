@@ -69,6 +69,7 @@ _Tokens = tuple[str, ...]
 _DIGITS = str.maketrans("0123456789", "0000000000")
 _DIGIT_RE = re.compile("[0-9]")
 _RUN_RE = re.compile("[0-9]+")
+_VALUE_RE = re.compile(r"[0-9]|<\*>")
 
 
 class TemplateMinerConfig(BaseModel):
@@ -91,11 +92,11 @@ class TemplateMinerConfig(BaseModel):
 def _same_value_kind(a: str, b: str) -> bool:
     """Two tokens that are probably two values of one variable.
 
-    Either holds a masked span, or both have digits and are equal once every digit run is
-    read as one digit (``ssh2``/``ssh7``, ``R30-M0``/``R12-M1``; not ``ee0``/``alt0``).
+    Both hold a masked span or a digit, and either one is masked or they are equal once every
+    digit run is read as one digit (``ssh2``/``ssh7``; not ``ee0``/``alt0`` nor ``<*>``/``****``).
     """
     if WILDCARD in a or WILDCARD in b:
-        return True
+        return bool(_VALUE_RE.search(a)) and bool(_VALUE_RE.search(b))
     return bool(_DIGIT_RE.search(a)) and _RUN_RE.sub("0", a) == _RUN_RE.sub("0", b)
 
 

@@ -154,3 +154,13 @@ def test_never_raises_on_arbitrary_input(lines: list[str | bytes]) -> None:
         assert r.template_id in m.templates() or r.template_id in m.resolve([r.template_id])
         m.match(x)
     m.learn_batch(lines)
+
+
+def test_values_of_one_kind_widen_at_once_and_others_do_not() -> None:
+    m = TemplateMiner()
+    a = m.learn("login on ssh2 port 22 done").template_id
+    r = m.learn("login on ssh7 port 23 done")
+    assert (r.template_id, r.change) == (a, "updated")
+    b = m.learn("fan ( 10 20 30 ) ok").template_id
+    assert m.learn("fan ( 10 20 **** ) ok").template_id != b
+    assert m.learn("link up on ee0 now").template_id != m.learn("link up on alt0 now").template_id
