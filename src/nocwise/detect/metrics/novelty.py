@@ -61,7 +61,6 @@ def _kernel(
     learn: bool,
 ) -> None:
     n_feat = alphas.shape[0] + 1
-    feat = np.empty(n_feat)
     for i in range(series.shape[0]):
         s, t, x = series[i], float(ts[i]), values[i]
         if learn:
@@ -74,29 +73,32 @@ def _kernel(
                 continue
             k = 1.0
             n = book[COUNT, s] + 1.0
-        feat[0] = x
-        for j in range(n_feat - 1):
-            feat[j + 1] = x if n <= 1.0 else smooth[j, s] + decay(alphas[j], k) * (x - smooth[j, s])
-        if n > warmup:
-            z = 0.0
-            for j in range(n_feat):
-                lo, hi = env[2 * j, s], env[2 * j + 1, s]
-                mid = 0.5 * (hi + lo)
-                z = max(z, abs(feat[j] - mid) / (0.5 * (hi - lo) + scale_floor(mid, rel_floor)))
-            out[i] = z
+        scored = n > warmup
+        if scored:
             band[0, i] = 0.5 * (env[0, s] + env[1, s])
             band[1, i] = 0.5 * (env[1, s] - env[0, s]) + scale_floor(band[0, i], rel_floor)
-        if learn:
-            for j in range(n_feat):
+        shrink_w = 0.5 * decay(forget, k)
+        z = 0.0
+        # feature 0 is the value, feature j > 0 its EW mean with weight alphas[j - 1]
+        for j in range(n_feat):
+            f = x
+            if j > 0 and n > 1.0:
+                f = smooth[j - 1, s] + decay(alphas[j - 1], k) * (x - smooth[j - 1, s])
+            lo, hi = env[2 * j, s], env[2 * j + 1, s]
+            if scored:
+                mid = 0.5 * (hi + lo)
+                z = max(z, abs(f - mid) / (0.5 * (hi - lo) + scale_floor(mid, rel_floor)))
+            if learn:
                 if j > 0:
-                    smooth[j - 1, s] = feat[j]
-                lo, hi = env[2 * j, s], env[2 * j + 1, s]
+                    smooth[j - 1, s] = f
                 if n <= 1.0:
-                    env[2 * j, s], env[2 * j + 1, s] = feat[j], feat[j]
+                    env[2 * j, s], env[2 * j + 1, s] = f, f
                 else:
-                    shrink = 0.5 * decay(forget, k) * (hi - lo)
-                    env[2 * j, s] = min(lo + shrink, feat[j])
-                    env[2 * j + 1, s] = max(hi - shrink, feat[j])
+                    shrink = shrink_w * (hi - lo)
+                    env[2 * j, s] = min(lo + shrink, f)
+                    env[2 * j + 1, s] = max(hi - shrink, f)
+        if scored:
+            out[i] = z
 
 
 class NoveltyDetector(ArrayDetector[NoveltyConfig]):
