@@ -161,6 +161,6 @@ def test_values_of_one_kind_widen_at_once_and_others_do_not() -> None:
     a = m.learn("login on ssh2 port 22 done").template_id
     r = m.learn("login on ssh7 port 23 done")
     assert (r.template_id, r.change) == (a, "updated")
-    b = m.learn("fan ( 10 20 30 ) ok").template_id
-    assert m.learn("fan ( 10 20 **** ) ok").template_id != b
+    b = m.learn("fan ( 10 20 **** ) ok").template_id
+    assert m.learn("fan ( 10 20 30 ) ok").template_id != b
     assert m.learn("link up on ee0 now").template_id != m.learn("link up on alt0 now").template_id
