@@ -7,12 +7,18 @@ import secrets
 from fastapi import FastAPI
 from nicegui import app as ui_app
 from nicegui import ui
+from nicegui.storage import Storage
 
 from nocwise.api.deps import authenticate
 from nocwise.console.data import incident_rows, incident_view
 from nocwise.runtime.runtime import Runtime
 
 REFRESH_S = 2.0
+
+# NiceGUI prefixes the mount path (/console) to every absolute target of ui.link and
+# ui.navigate.to, so the pages name each other by their paths inside the mount.
+HOME = "/"
+LOGIN = "/login"
 
 _COLUMNS: list[dict[str, object]] = [
     {"name": "priority", "label": "Prio", "field": "priority", "sortable": True},
@@ -27,6 +33,9 @@ _COLUMNS: list[dict[str, object]] = [
 
 def mount_console(app: FastAPI, runtime: Runtime) -> None:
     """Define the pages and mount NiceGUI at /console on ``app``."""
+    # Signed-in tokens live in NiceGUI's per-user storage: keep it in the data directory, not
+    # in whatever directory the process happened to start from.
+    Storage.path = (runtime.settings.data_dir / "console").resolve()
 
     def signed_in() -> bool:
         token = ui_app.storage.user.get("token")
@@ -34,7 +43,7 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
 
     def header() -> None:
         with ui.header().classes("items-center justify-between bg-slate-800"):
-            ui.link("nocwise", "/console/").classes("text-white text-xl no-underline")
+            ui.link("nocwise", HOME).classes("text-white text-xl no-underline")
             ui.label("incidents, live").classes("text-slate-300")
 
     @ui.page("/login")
@@ -42,11 +51,11 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
         header()
         if token and authenticate(runtime, token) is not None:
             ui_app.storage.user["token"] = token
-            ui.navigate.to("/console/")
+            ui.navigate.to(HOME)
             return
         with ui.card().classes("mx-auto mt-16 w-96"):
             ui.label("Sign in with an API token").classes("text-lg")
-            field = ui.input("token", password=True).props("id=token-input").classes("w-full")
+            field = ui.input("token", password=True).classes("w-full")
             message = ui.label("").classes("text-red-600")
 
             def submit() -> None:
@@ -55,20 +64,21 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
                     message.set_text("unknown or revoked token")
                     return
                 ui_app.storage.user["token"] = value
-                ui.navigate.to("/console/")
+                ui.navigate.to(HOME)
 
+            field.on("keydown.enter", submit)
             ui.button("Sign in", on_click=submit).props("id=sign-in")
 
     @ui.page("/")
     def incidents() -> None:
         if not signed_in():
-            ui.navigate.to("/console/login")
+            ui.navigate.to(LOGIN)
             return
         header()
         funnel = ui.label("").classes("text-slate-600")
         table = ui.table(columns=_COLUMNS, rows=incident_rows(runtime), row_key="id")
         table.classes("w-full").props("id=incidents-table")
-        table.on("rowClick", lambda e: ui.navigate.to(f"/console/incident/{e.args[1]['id']}"))
+        table.on("rowClick", lambda e: ui.navigate.to(f"/incident/{e.args[1]['id']}"))
 
         def refresh() -> None:
             table.rows = incident_rows(runtime)
@@ -86,13 +96,17 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
     @ui.page("/incident/{incident_id}")
     def incident(incident_id: str) -> None:
         if not signed_in():
-            ui.navigate.to("/console/login")
+            ui.navigate.to(LOGIN)
             return
         header()
         body = ui.column().classes("w-full")
+        shown: list[dict[str, object] | None] = []
 
         def render() -> None:
             view = incident_view(runtime, incident_id)
+            if shown and shown[-1] == view:
+                return  # unchanged: keep the page (and where the reader is on it) as it is
+            shown[:] = [view]
             body.clear()
             with body:
                 if view is None:
