@@ -65,6 +65,17 @@ def ring_topology(n: int) -> npt.NDArray[np.bool_]:
     return topo
 
 
+def is_acyclic(adj: npt.NDArray[np.bool_]) -> bool:
+    """Peel off types without parents; a cycle leaves some behind."""
+    left = np.ones(adj.shape[0], dtype=bool)
+    while left.any():
+        roots = left & ~adj[left].any(axis=0)
+        if not roots.any():
+            return False
+        left &= ~roots
+    return True
+
+
 @pytest.fixture(scope="module")
 def cascade() -> AlarmEvents:
     return simulate(TRUE_EDGES, 5, None, 12, seed=7)
@@ -130,6 +141,30 @@ def test_empty_history_learns_no_edges() -> None:
     model = AlarmCausalModel().fit(empty, None, n_types=3)
     assert model.edges() == []
     assert model.n_types == 3
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 50), st.integers(0, 3), st.integers(0, 2)),
+        min_size=1,
+        max_size=60,
+    ),
+    st.booleans(),
+)
+@settings(max_examples=30, deadline=None)
+def test_any_history_gives_an_acyclic_graph_with_shares(
+    rows: list[tuple[int, int, int]], with_topology: bool
+) -> None:
+    arr = np.array(sorted(rows), dtype=np.int64)
+    events = AlarmEvents(arr[:, 0].astype(np.float64), arr[:, 1].copy(), arr[:, 2].copy())
+    topo = ring_topology(3) if with_topology else None
+    model = AlarmCausalModel().fit(events, topo, n_types=6)
+    adj = model.adjacency.astype(np.int64)
+    assert model.n_types == 6
+    assert is_acyclic(model.adjacency)
+    assert all(0.0 <= s <= 1.0 for _, _, s in model.edges())
+    assert not adj[4:].any()  # types never seen stay isolated
+    assert not adj[:, 4:].any()
 
 
 def test_excitation_decays_and_ignores_ties() -> None:
