@@ -6,7 +6,8 @@ One that differs from its closest template only in values of one kind (a masked 
 same token shape with other digits: ``ssh2``/``ssh7``) widens that template. One that differs in
 plain words opens a template of its own until ``evidence_values`` distinct values per differing
 position have been seen (twice as many for the leading word, which usually names the event, as
-in Drain's prefix tree); then all sibling templates merge into one with ``<*>`` there. That is
+in Drain's prefix tree); then all sibling templates merge into one with ``<*>`` there, and those
+words are remembered as values: a later difference in remembered values widens at once. That is
 Brain's downward rule ("a column with few distinct values splits the group, one with many is a
 variable"; Yu et al., "Brain: Log Parsing with Bidirectional Parallel Tree", IEEE TSC 2023)
 applied online, on the token-count buckets and closest-template search of Drain (He et al.,
@@ -114,6 +115,7 @@ class TemplateMiner:
         self._by_tokens: dict[_Tokens, int] = {}
         self._evidence: dict[_Tokens, set[_Tokens]] = {}
         self._history: list[dict[str, Any]] = []
+        self._known: set[str] = set()  # words already seen as values of a variable
         self._cache: dict[str, int] = {}
         self._shapes: dict[str, int] = {}
         self._checks: dict[str, tuple[int, int, Any, str]] = {}
@@ -205,6 +207,7 @@ class TemplateMiner:
                     [list(k), [list(v) for v in sorted(vs)]] for k, vs in self._evidence.items()
                 ],
                 "history": self._history,
+                "known": sorted(self._known),
             },
             {"parent": self._parent.copy(), "counts": self._counts.copy()},
         )
@@ -223,6 +226,7 @@ class TemplateMiner:
             miner._counts = np.asarray(state.arrays["counts"], dtype=np.int64).copy()
             miner._evidence = {tuple(k): {tuple(v) for v in vs} for k, vs in p["evidence"]}
             miner._history = list(p["history"])
+            miner._known = {str(v) for v in p["known"]}
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidRecordError(f"bad template miner state: {exc}") from exc
         if not (len(miner._tokens) == len(miner._versions) == len(miner._parent)):
@@ -355,6 +359,10 @@ class TemplateMiner:
         # One set of distinct values per free position; a leading word needs twice as many
         # (it usually names the event: the prefix rule of Drain's parse tree).
         first = next((i for i, t in enumerate(tt) if is_word(t)), -1)
+        if first not in best_pos and all(
+            tt[i] in self._known or toks[i] in self._known for i in best_pos
+        ):
+            return self._generalise(key, best), "updated"
         need = self.config.evidence_values * (len(best_pos) + (first in best_pos))
         seen = self._evidence.setdefault(key, set())
         if len(seen) < need:
@@ -362,6 +370,7 @@ class TemplateMiner:
             seen.add(tuple(toks[i] for i in best_pos))
         if len(seen) >= need:
             del self._evidence[key]
+            self._known.update(v for vs in seen for v in vs)
             return self._generalise(key, best), "merged"
         return self._create(toks), "created"
 

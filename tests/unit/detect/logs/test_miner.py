@@ -164,3 +164,13 @@ def test_values_of_one_kind_widen_at_once_and_others_do_not() -> None:
     b = m.learn("fan ( 10 20 **** ) ok").template_id
     assert m.learn("fan ( 10 20 30 ) ok").template_id != b
     assert m.learn("link up on ee0 now").template_id != m.learn("link up on alt0 now").template_id
+
+
+def test_words_seen_as_values_widen_other_templates_at_once() -> None:
+    m = TemplateMiner()
+    for user in ("root", "guest", "test", "news"):
+        m.learn(f"Failed password for {user} from 10.0.0.1 port 22 ssh2")
+    a = m.learn("session opened for user root by uid 0").template_id
+    r = m.learn("session opened for user news by uid 0")
+    assert (r.template_id, r.change) == (a, "updated")
+    assert r.template == "session opened for user <*> by uid <*>"
