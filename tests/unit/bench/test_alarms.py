@@ -51,6 +51,14 @@ def test_runs_each_data_set_in_a_folder(shared_data: Path, tmp_path: Path) -> No
     assert {"precision", "recall", "f1", "seconds", "edges_found"} <= row.keys()
 
 
+def test_a_single_data_set_folder_is_one_item(shared_data: Path, tmp_path: Path) -> None:
+    folder = slice_of(shared_data / WIRELESS, tmp_path / "one", 1500)
+    report = run(BenchOptions(data=folder, peers=False), NullProgress())
+    assert [item["dataset"] for item in report.items] == ["one"]
+    assert report.summary["f1_mean"] == report.summary["f1_one"]
+    assert report.peers == {}
+
+
 def test_a_missing_data_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         run(BenchOptions(data=tmp_path), NullProgress())
