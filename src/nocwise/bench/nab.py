@@ -169,6 +169,9 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
     started = now_utc()
     root = nab_root(options.data)
     corpus = load_corpus(root)
+    if options.quick:  # smoke test: the first file of each category
+        firsts = {rel.split("/")[0]: rel for rel in sorted(corpus, reverse=True)}
+        corpus = {rel: corpus[rel] for rel in sorted(firsts.values())}
     windows = ns.load_windows(root)
     n_rows = sum(len(v) for _, v in corpus.values())
     config = EnsembleConfig()
@@ -207,6 +210,8 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
             "probation_percent": ns.PROBATION_PERCENT,
             "threshold": "optimised per profile on the corpus (NAB optimizer)",
             "seed": options.seed,
+            "quick": options.quick,
+            "files": len(corpus),
             "peers": sorted(summaries.keys() - {"nocwise"}),
         },
         summary=summaries["nocwise"],

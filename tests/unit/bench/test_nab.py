@@ -87,3 +87,10 @@ def test_run_reports_scores_for_nocwise_and_peers_and_writes_result_files(
     (labels,) = read_columns(out / "nocwise" / "synthetic" / "nocwise_shift.csv", ["label"])
     assert labels.count("1") == 101
     assert report.summary["nab_standard"] > 50.0
+
+
+def test_quick_run_keeps_one_file_per_category(tmp_path: Path) -> None:
+    root = tiny_nab(tmp_path / "nab")
+    report = run(BenchOptions(data=root, quick=True, peers=False), NullProgress())
+    assert [item["file"] for item in report.items] == ["synthetic/calm.csv"]
+    assert report.peers == {}
