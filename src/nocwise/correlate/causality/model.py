@@ -3,12 +3,17 @@
 A topological Hawkes process (Cai et al., "THP: Topological Hawkes Processes for Learning Causal
 Structure on Event Sequences", IEEE TNNLS 2022, arXiv:2105.10884): an alarm of type u raised on a
 device raises the intensity of type v on the same device and on its topology neighbours up to
-``max_hop`` links away, decaying exponentially with time. Differences from THP: each device has
-its own baseline rate per type (a noisy board is not evidence of causality), only devices that
-ever raise v are at risk of v, and the search adds the best edge over all pairs at each step
-(see :mod:`nocwise.correlate.causality.search`) instead of scanning one change at a time, and
-indirect causes are added back along the learned order when the pair's alarms are dependent on
-their own (:func:`~nocwise.correlate.causality.search.ancestral_completion`).
+``max_hop`` links away, decaying exponentially with time.
+
+Where it departs from THP, and why:
+
+* each device has its own baseline rate per type, and only devices that ever raise v are at
+  risk of v: a noisy board is not evidence of causality;
+* the search adds the best edge over all pairs at each step and refits only the effect type
+  that changed (:mod:`nocwise.correlate.causality.search`), so it converges in seconds;
+* indirect causes, which the multivariate likelihood explains away, are added back along the
+  learned order when the pair's alarms are dependent on their own
+  (:func:`~nocwise.correlate.causality.search.ancestral_completion`).
 
 Weak at: orientation when cause and effect are raised in the same second (ties carry no order,
 so such pairs are oriented only by weaker lagged evidence, and a wrong direction in the learned
