@@ -153,3 +153,12 @@ def _validated(raw: dict) -> None:
     except ScenarioError as exc:
         sc, message = None, str(exc)
     assert isinstance(sc, Scenario) or message.startswith("scenario")
+
+
+def test_root_cause_is_read_from_the_incident_holding_most_alarms() -> None:
+    t0 = datetime(2026, 1, 1, 0, 1, tzinfo=UTC)
+    scattered = [
+        PredictedIncident("big", frozenset({"a1", "a2"}), t0, ["csr-9"]),
+        PredictedIncident("small", frozenset({"a3"}), t0, ["lnk-1"]),
+    ]
+    assert hit_at_k(scattered, _truth(), 1) == 0.0
