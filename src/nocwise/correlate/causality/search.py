@@ -29,6 +29,14 @@ class ChildData:
     n_dev: int
     exposure: float
 
+    def touches(self) -> npt.NDArray[np.bool_]:
+        """Types whose alarms excite at least one of this type's alarms.
+
+        A type that never does cannot gain likelihood as a parent, so it is not fitted: with
+        hundreds of alarm types most pairs never meet, and this skips them.
+        """
+        return np.asarray(self.x.sum(axis=(0, 1)) > 0, dtype=bool)
+
 
 @dataclass(frozen=True, slots=True)
 class ChildFit:
@@ -108,8 +116,9 @@ def greedy_dag(
     cand = np.full((k, k), -np.inf)
 
     def refresh(v: int) -> None:
+        touches = children[v].touches()
         for u in range(k):
-            if u in parents[v] or children[v].x.shape[1] == 0:
+            if u in parents[v] or not touches[u]:
                 cand[u, v] = -np.inf
             else:
                 trial = fit_child(children[v], [*parents[v], u], max_iter, tol)
@@ -151,8 +160,9 @@ def pairwise(
         if child.x.shape[1] == 0:
             continue
         alone = fit_child(child, [v], max_iter, tol).loglik
+        touches = child.touches()
         for u in range(k):
-            if u != v:
+            if u != v and touches[u]:
                 trial = fit_child(child, [v, u], max_iter, tol)
                 gain[u, v] = trial.loglik - alone
                 share[u, v] = trial.share[1]
