@@ -55,17 +55,18 @@ class _Flap:
 
 
 class FlappingStage:
-    """Per key: recent transition times (bounded deque); flapping keys; active alarm ids."""
+    """Per key: recent transition times (a short list); flapping keys; active alarm ids."""
 
     kind: ClassVar[str] = "flapping"
 
     def __init__(self, config: FlappingConfig | None = None) -> None:
         self.config = config or FlappingConfig()
         self._key = key_function(self.config.key)
-        self._times: dict[str, deque[datetime]] = {}
+        self._times: dict[str, list[float]] = {}  # key -> recent transition times, epoch s
         self._active: dict[str, str] = {}  # alarm id -> key
         self._flaps: dict[str, _Flap] = {}
-        self._expiry: deque[tuple[datetime, str]] = deque()
+        self._expiry: deque[tuple[float, str]] = deque()
+        self._window_s = self.config.window.total_seconds()
 
     def is_flapping(self, key: str) -> bool:
         return key in self._flaps
@@ -116,19 +117,23 @@ class FlappingStage:
         return StageOutput(passed, decisions)
 
     def _count(self, key: str, at: datetime) -> tuple[_Flap | None, bool]:
+        at_s = at.timestamp()
         times = self._times.get(key)
         if times is None:
-            times = self._times[key] = deque(maxlen=self.config.max_transitions + 1)
-        times.append(at)
-        self._expiry.append((at, key))
+            times = self._times[key] = [at_s]
+        else:
+            times.append(at_s)
+        self._expiry.append((at_s, key))
         flap = self._flaps.get(key)
         if flap is not None:
             flap.last = max(flap.last, at)
             flap.transitions += 1
+            del times[: -self.config.max_transitions - 1]
             return flap, False
-        horizon = at - self.config.window
-        while times and times[0] < horizon:
-            times.popleft()
+        horizon = at_s - self._window_s
+        if times[0] < horizon:
+            times[:] = [t for t in times if t >= horizon]
+        del times[: -self.config.max_transitions - 1]
         if len(times) > self.config.max_transitions:
             flap = self._flaps[key] = _Flap(at, at, len(times), None)
             return flap, True
@@ -166,7 +171,7 @@ class FlappingStage:
             if flap.held is not None:
                 passed.append(flap.held)
                 decisions.append(Decision(self.kind, FlappingReason.FLAPPING_ENDED, (ev,), aid))
-        horizon = now - self.config.window
+        horizon = now.timestamp() - self._window_s
         while self._expiry and self._expiry[0][0] < horizon:
             at, key = self._expiry.popleft()
             times = self._times.get(key)
@@ -189,10 +194,10 @@ class FlappingStage:
             1,
             {
                 "config": self.config.model_dump(mode="json"),
-                "times": {k: [ts(t) for t in v] for k, v in self._times.items()},
+                "times": {k: list(v) for k, v in self._times.items()},
                 "active": dict(self._active),
                 "flaps": flaps,
-                "expiry": [[ts(t), k] for t, k in self._expiry],
+                "expiry": [[t, k] for t, k in self._expiry],
             },
         )
 
@@ -201,12 +206,11 @@ class FlappingStage:
         state.expect(STATE_SCHEMA, 1)
         p = state.params
         stage = cls(FlappingConfig.model_validate(p["config"]))
-        n = stage.config.max_transitions + 1
-        stage._times = {k: deque((must_ts(t) for t in v), maxlen=n) for k, v in p["times"].items()}
+        stage._times = {k: [float(t) for t in v] for k, v in p["times"].items()}
         stage._active = dict(p["active"])
         stage._flaps = {
             k: _Flap(must_ts(s), must_ts(last), int(c), None if h is None else alarm_from_dict(h))
             for k, (s, last, c, h) in p["flaps"].items()
         }
-        stage._expiry = deque((must_ts(t), k) for t, k in p["expiry"])
+        stage._expiry = deque((float(t), k) for t, k in p["expiry"])
         return stage

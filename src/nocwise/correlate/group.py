@@ -105,6 +105,7 @@ class GroupStage:
         self._drop: list[tuple[datetime, str]] = []
         self._changed: dict[str, None] = {}
         self._feedback: list[Feedback] = []
+        self._dropped: list[str] = []
         self._tmpl = TemplateCache()
         self._window_s = self.config.window.total_seconds()
         c = self.config
@@ -140,6 +141,11 @@ class GroupStage:
             del self._changed[d.id]
         for i in [i for i in self._changed if i not in self._drafts]:
             del self._changed[i]
+        return out
+
+    def take_dropped(self) -> list[str]:
+        """Ids of incidents forgotten since the last call (retention over)."""
+        out, self._dropped = self._dropped, []
         return out
 
     def _type(self, a: Alarm) -> str:

@@ -51,6 +51,7 @@ class ImpactRanker:
         self.config = config or ImpactConfig()
         self._topology = topology or TopologyGraph([], [])
         self._sla: dict[str, bool] = {}
+        self._last: dict[str, tuple[tuple[int, int, int, float], Impact, int]] = {}
 
     def _has_sla(self, entity_id: str) -> bool:
         hit = self._sla.get(entity_id)
@@ -65,6 +66,10 @@ class ImpactRanker:
         c = self.config
         severity = max(draft.severity_of.values(), default=0)
         n_cust, n_serv = len(draft.customers), len(draft.services)
+        key = (n_cust, n_serv, severity, least_noise)
+        hit = self._last.get(draft.id)
+        if hit is not None and hit[0] == key:  # sets only grow, so equal sizes mean equal sets
+            return hit[1], hit[2]
         sla = any(self._has_sla(x) for x in draft.customers) or any(
             self._has_sla(x) for x in draft.services
         )
@@ -81,4 +86,9 @@ class ImpactRanker:
             sla_at_risk=sla and severity > 0,
             score=round(score, 6),
         )
+        self._last[draft.id] = (key, impact, priority)
         return impact, priority
+
+    def forget(self, incident_id: str) -> None:
+        """Drop the cached assessment (the incident's sets were rebuilt or it is gone)."""
+        self._last.pop(incident_id, None)

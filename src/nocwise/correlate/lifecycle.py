@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from nocwise.correlate.base import Decision, StageOutput, Verdict
 from nocwise.correlate.codec import alarm_from_dict, alarm_to_dict, must_ts, ts
@@ -42,11 +42,12 @@ class LifecycleReason(StrEnum):
 
 
 class LifecycleConfig(BaseModel):
-    """How long a cleared, unacknowledged alarm stays in the list."""
+    """How long, and how many, cleared unacknowledged alarms stay in the list (oldest go first)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     kind: Literal["lifecycle"] = "lifecycle"
-    retain_cleared: timedelta = timedelta(hours=1)
+    retain_cleared: timedelta = timedelta(minutes=15)
+    max_cleared: Annotated[int, Field(ge=0)] = 100_000
 
 
 def _ev(summary: str, **data: str | int | float | bool | None) -> tuple[Evidence, ...]:
@@ -262,7 +263,8 @@ class LifecycleStage:
             decisions.append(Decision(self.kind, LifecycleReason.REMOVED, ev, aid, Verdict.ABSORB))
         self._done.clear()
         horizon = now - self.config.retain_cleared
-        while self._cleared and self._cleared[0][0] <= horizon:
+        cap = self.config.max_cleared
+        while self._cleared and (self._cleared[0][0] <= horizon or len(self._cleared) > cap):
             at, aid = self._cleared.popleft()
             left = self._alarms.get(aid)
             if left is None or left.cleared_time != at:

@@ -17,6 +17,7 @@ class MuteReason(StrEnum):
     MAINTENANCE_WINDOW = "maintenance_window"
     PLANNED_OUTAGE = "planned_outage"
     INHIBITED = "inhibited"
+    UPSTREAM_FAULT = "upstream_fault"
     UNMUTED = "unmuted"
     MUTED_ALARM_CLEARED = "muted_alarm_cleared"
 

@@ -114,6 +114,10 @@ class Correlator:
             self._record(out, touched)
             if out.passed:
                 self._run(i + 1, out.passed, now, touched)
+        for iid in self._group.take_dropped():
+            self._incidents.pop(iid, None)
+            self._inc_noise.pop(iid, None)
+            self._ranker.forget(iid)
         return self._flush()
 
     def _run(self, start: int, batch: list[Alarm], now: datetime, touched: dict[str, None]) -> None:
@@ -238,13 +242,15 @@ class Correlator:
 
     def merge(self, a: str, b: str, actor: str) -> list[Incident]:
         """Merge incident ``b`` into ``a`` (``b`` is closed); recorded as feedback."""
-        self._inc_noise.pop(a, None)
-        self._inc_noise.pop(b, None)
+        for i in (a, b):
+            self._inc_noise.pop(i, None)
+            self._ranker.forget(i)
         return [self._freeze(d) for d in self._group.merge(a, b, actor, self._at())] + self._drain()
 
     def split(self, incident_id: str, alarm_ids: Sequence[str], actor: str) -> list[Incident]:
         """Move ``alarm_ids`` into a new incident; recorded as feedback."""
         self._inc_noise.pop(incident_id, None)
+        self._ranker.forget(incident_id)
         return [
             self._freeze(d) for d in self._group.split(incident_id, alarm_ids, actor, self._at())
         ] + self._drain()

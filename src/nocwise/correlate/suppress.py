@@ -7,7 +7,8 @@ up the dependency path, never down) is marked "suppressed by X" with the depth a
 Symptoms stay visible and still pass, so grouping can put them under their cause; only their
 weight in ranking drops. Order does not matter: a parent alarm that arrives after its children
 marks the children already open. When the parent clears, its symptoms are re-examined.
-A clear is never suppressed.
+A clear is never suppressed. The stage also implements the ``Muter`` protocol, so an operator
+who wants symptoms held rather than marked can put it behind a ``MuteStage``.
 
 Weak at: redundancy (a dual-homed node is marked when either uplink fails) and lateral
 failures that do not follow dependency edges.
@@ -23,6 +24,7 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from nocwise.correlate.base import EMPTY, Decision, StageOutput
+from nocwise.correlate.muter import MuteReason, MuteVerdict
 from nocwise.model import Alarm, Evidence, ModelState, Severity
 from nocwise.topology.graph import TopologyGraph
 
@@ -61,10 +63,34 @@ class SuppressStage:
         self._suppressors: dict[str, set[str]] = {}  # entity -> active suppressor alarm ids
         self._marks: dict[str, tuple[str, str, int]] = {}  # alarm -> (by alarm, by entity, depth)
         self._min_rank = self.config.min_severity.rank
+        self._version = 0
 
     def suppressed_by(self, alarm_id: str) -> tuple[str, str, int] | None:
         """(suppressing alarm, its entity, depth) for a current symptom."""
         return self._marks.get(alarm_id)
+
+    # -- the Muter protocol: topology suppression seen as inhibition -------------------------
+
+    @property
+    def version(self) -> int:
+        """Changes whenever the set of suppressing entities changes."""
+        return self._version
+
+    def observe(self, alarm: Alarm) -> None:
+        """Keep the indexes current without emitting decisions."""
+        self.process([alarm], alarm.event_time)
+
+    def mutes(self, alarm: Alarm, now: datetime) -> MuteVerdict | None:
+        """The upstream fault that would mute this alarm, for a ``MuteStage`` that hard-mutes."""
+        if alarm.cleared_time is not None:
+            return None
+        mark = self._marks.get(alarm.alarm_id) or self._find(alarm.managed_object, alarm.alarm_id)
+        if mark is None:
+            return None
+        by, entity, depth = mark
+        return MuteVerdict(
+            MuteReason.UPSTREAM_FAULT, (by,), "topology", f"{depth} hop(s) below {entity}", None
+        )
 
     def _is_suppressor(self, a: Alarm) -> bool:
         if a.perceived_severity.rank < self._min_rank:
@@ -115,6 +141,7 @@ class SuppressStage:
         sup.add(aid)
         if not first:
             return
+        self._version += 1
         for dep, depth in self._topology.dependents(entity, self.config.max_depth):
             for child in sorted(self._by_entity.get(dep, ())):
                 if child not in self._marks:
@@ -139,6 +166,7 @@ class SuppressStage:
         if sup:
             return
         del self._suppressors[entity]
+        self._version += 1
         for dep, _ in self._topology.dependents(entity, self.config.max_depth):
             for child in sorted(self._by_entity.get(dep, ())):
                 mark = self._marks.get(child)

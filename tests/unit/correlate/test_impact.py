@@ -11,7 +11,7 @@ from nocwise.topology.graph import TopologyGraph
 
 
 def draft(t0: datetime, topo: TopologyGraph, entity: str, severity: Severity) -> IncidentDraft:
-    d = IncidentDraft("INC-x", t0, t0, t0, t0, root=entity)
+    d = IncidentDraft(f"INC-{entity}-{severity}", t0, t0, t0, t0, root=entity)
     d.severity_of["a"] = severity.rank
     services, customers = topo.impacted(entity)
     d.services.update(services)

@@ -105,3 +105,18 @@ def test_state_round_trip_continues_identically(t0: datetime, topo: TopologyGrap
     copy = SuppressStage.from_state(stage.to_state(), topo)
     nxt = [raise_alarm("d", "s1/cell1", "cellDown", t0 + S), clear_alarm(p, t0 + 2 * S)]
     assert copy.process(nxt, t0) == stage.process(nxt, t0)
+
+
+def test_suppression_is_also_a_muter(t0: datetime, topo: TopologyGraph) -> None:
+    from nocwise.correlate.muter import Muter, MuteReason
+
+    stage = SuppressStage(None, topo)
+    muter: Muter = stage
+    v0 = muter.version
+    muter.observe(raise_alarm("p", "s1/gnb", "gnbDown", t0, Severity.CRITICAL))
+    assert muter.version == v0 + 1
+    verdict = muter.mutes(raise_alarm("c", "s1/cell0", "cellDown", t0), t0)
+    assert verdict is not None
+    assert verdict.reason is MuteReason.UPSTREAM_FAULT
+    assert verdict.by_ids == ("p",)
+    assert muter.mutes(raise_alarm("up", "s1/csr", "linkDown", t0), t0) is None
