@@ -71,6 +71,7 @@ class Twin:
         self._plan_faults()
         self.background: Background = plan_noise(self.engine, sc, self.start_ms, self.end_ms)
         self._now_ms = self.start_ms
+        self._ran = False
 
     # planning ------------------------------------------------------------------------------
 
@@ -161,7 +162,10 @@ class Twin:
         return out
 
     def run(self) -> Iterator[Step]:
-        """Steps from ``start`` to ``start + duration``, one per ``scenario.step``."""
+        """Steps from ``start`` to ``start + duration``, one per ``scenario.step`` (once per twin)."""
+        if self._ran:
+            raise RuntimeError("a twin runs once; build a new Twin for another run")
+        self._ran = True
         eng = self.engine
         n = (self.end_ms - self.start_ms) // self.step_ms
         for k in range(n + 1):
