@@ -6,7 +6,8 @@ from nocwise.detect.metrics.throughput import measure_throughput
 
 
 def test_measure_throughput_reports_rate_and_state_size() -> None:
-    out = measure_throughput(n_series=1000, steps=5)
+    out = measure_throughput(n_series=1000, steps=5, warmup_steps=30)
     assert out["samples_per_s"] > 0
+    assert out["samples_per_s_wall"] > 0
     assert out["state_bytes"] > 0
     assert out["state_bytes_per_series"] == out["state_bytes"] / 1000
