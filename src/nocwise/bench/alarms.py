@@ -3,6 +3,11 @@
 Scores the learned alarm-type graph against each data set's expert DAG (``DAG.csv``, rows are
 causes): directed-edge precision, recall and F1 with self-loops ignored, plus fit time. ``--data``
 is one data-set folder or a folder of several; each is one item. Peer: ``cooccurrence_lift``.
+
+Each item also reports ``null_edges``: the edges the same model finds after every alarm type's
+timeline is shifted circularly by its own random offset. That keeps each type's bursts and
+devices but breaks any alignment between types, so every edge found there is a false one: a
+check, on any data set, that the penalty is not too weak.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import numpy.typing as npt
 
 from nocwise.bench.options import BenchOptions
 from nocwise.bench.report import BenchReport, Progress, now_utc
+from nocwise.correlate.causality.events import AlarmEvents
 from nocwise.correlate.causality.lift import cooccurrence_lift
 from nocwise.correlate.causality.loader import AlarmDataset, find_datasets, load_dataset
 from nocwise.correlate.causality.model import AlarmCausalConfig, AlarmCausalModel
@@ -44,9 +50,24 @@ def score_edges(found: npt.NDArray[np.bool_], truth: npt.NDArray[np.int64]) -> d
 
 def _run_model(ds: AlarmDataset, config: AlarmCausalConfig) -> dict[str, float]:
     start = time.perf_counter()
-    model = AlarmCausalModel(config).fit(ds.events, ds.topology, ds.n_types)
+    model = AlarmCausalModel(config).fit(*_inputs(ds))
     seconds = time.perf_counter() - start
     return {**score_edges(model.adjacency, ds.dag), "seconds": seconds}
+
+
+def time_shifted(ds: AlarmDataset, seed: int) -> AlarmDataset:
+    """The null data set: each alarm type's timestamps rotated by its own offset in the span."""
+    ev = ds.events
+    if len(ev) == 0:
+        return ds
+    rng = np.random.default_rng(seed)
+    t0 = float(ev.ts.min())
+    span = float(ev.ts.max()) - t0 + 1.0
+    offset = rng.uniform(0.0, span, ds.n_types)
+    ts = t0 + np.mod(ev.ts - t0 + offset[ev.alarm_type], span)
+    order = np.argsort(ts, kind="stable")
+    events = AlarmEvents(ts[order], ev.alarm_type[order], ev.device[order])
+    return AlarmDataset(ds.name, events, ds.dag, ds.topology, ds.n_types, ds.n_devices)
 
 
 def _run_lift(ds: AlarmDataset) -> dict[str, float]:
@@ -85,7 +106,13 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
             ds = _head(ds, QUICK_EVENTS)
         result = _run_model(ds, config)
         ours.append((ds.name, result))
-        row: dict[str, Any] = {"dataset": ds.name, "events": len(ds.events), **result}
+        null = AlarmCausalModel(config).fit(*_inputs(time_shifted(ds, options.seed)))
+        row: dict[str, Any] = {
+            "dataset": ds.name,
+            "events": len(ds.events),
+            **result,
+            "null_edges": len(null.edges()),
+        }
         if options.peers:
             peer = _run_lift(ds)
             lift.append((ds.name, peer))
@@ -102,11 +129,19 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
             "model": config.model_dump(),
             "cooccurrence_lift": LIFT_SETTINGS if options.peers else None,
             "scoring": "directed edges vs DAG.csv (rows = causes), self-loops ignored",
+            "null": "per-type circular time shift, seeded by --seed",
+            "seed": options.seed,
         },
         summary=_summary(ours),
         peers={"cooccurrence_lift": _summary(lift)} if options.peers else {},
         items=items,
     )
+
+
+def _inputs(
+    ds: AlarmDataset,
+) -> tuple[AlarmEvents, npt.NDArray[np.bool_] | None, int]:
+    return ds.events, ds.topology, ds.n_types
 
 
 def _head(ds: AlarmDataset, n: int) -> AlarmDataset:

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nocwise.bench.alarms import run, score_edges
+from nocwise.bench.alarms import run, score_edges, time_shifted
 from nocwise.bench.options import BenchOptions
 from nocwise.bench.report import NullProgress
+from nocwise.correlate.causality.loader import load_dataset
 
 MICROWAVE = "alarms/pcic2021_telecom_alarms/24V_439N_Microwave"
 WIRELESS = "alarms/pcic2021_telecom_alarms/18V_55N_Wireless"
@@ -49,6 +50,17 @@ def test_runs_each_data_set_in_a_folder(shared_data: Path, tmp_path: Path) -> No
     row = report.items[1]
     assert row["edges_true"] == 137
     assert {"precision", "recall", "f1", "seconds", "edges_found"} <= row.keys()
+    assert row["null_edges"] < row["edges_found"]
+
+
+def test_time_shifted_null_keeps_each_type_and_device(shared_data: Path, tmp_path: Path) -> None:
+    ds = load_dataset(slice_of(shared_data / WIRELESS, tmp_path / "s", 800))
+    null = time_shifted(ds, seed=3)
+    assert np.all(np.diff(null.events.ts) >= 0)
+    assert sorted(zip(null.events.alarm_type, null.events.device, strict=True)) == sorted(
+        zip(ds.events.alarm_type, ds.events.device, strict=True)
+    )
+    assert not np.array_equal(null.events.alarm_type, ds.events.alarm_type)
 
 
 def test_a_single_data_set_folder_is_one_item(shared_data: Path, tmp_path: Path) -> None:
