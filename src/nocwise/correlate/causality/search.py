@@ -4,7 +4,7 @@ The likelihood of a topological Hawkes process splits into one term per effect t
 the edge u -> v only changes v's term. The search keeps, for every ordered pair, the gain in v's
 log-likelihood from adding u to v's parents, adds the best edge whose gain beats the penalty
 (BIC: ``hops * log(n_events) / 2`` per edge, as in THP) and keeps the graph acyclic, then refits
-only v's candidates. Gains never turn positive by removing edges, so the loop ends.
+only v's candidates. Each step adds an edge or rules a pair out for good, so it ends.
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ class ChildFit:
 def fit_child(data: ChildData, parents: list[int], max_iter: int, tol: float) -> ChildFit:
     """Fit baseline and excitations by EM (the branching-structure MM updates of Hawkes EM).
 
-    Lewis & Mohler's EM for linear intensities: each update keeps parameters non-negative and
-    never lowers the likelihood, so no step size is needed.
+    The EM of Veen & Schoenberg (2008) and Lewis & Mohler (2011) for linear intensities: each
+    update keeps the parameters non-negative and never lowers the likelihood, so no step size
+    is needed.
     """
     hops = data.x.shape[0]
     n = data.x.shape[1]
