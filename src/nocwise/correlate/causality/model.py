@@ -17,7 +17,8 @@ Where it departs from THP, and why:
 
 Weak at: orientation when cause and effect are raised in the same second (ties carry no order,
 so such pairs are oriented only by weaker lagged evidence, and a wrong direction in the learned
-DAG is copied to the indirect edges below it); one decay time for every pair.
+DAG is copied to the indirect edges below it); one decay time for every pair; where only direct
+causes are wanted, the indirect edges are extra (set ``ancestral=False``).
 """
 
 from __future__ import annotations
