@@ -90,6 +90,18 @@ class DetectionConfig(Section):
     logs: bool = True
 
 
+class TopologyConfig(Section):
+    """How relations read as dependencies."""
+
+    connects: Literal["endpoints_depend_on_source", "source_depends_on_target"] = Field(
+        default="endpoints_depend_on_source",
+        description=(
+            "A `connects` edge `link -> router` (inventory style, TMF639): the router depends "
+            "on the link. Choose source_depends_on_target where feeds write `router -> link`."
+        ),
+    )
+
+
 class PipelineConfig(Section):
     """The stages of the in-process pipeline."""
 
@@ -189,6 +201,7 @@ class Settings(BaseSettings):
     bus: BusConfig = MemoryBus()
     auth: AuthConfig = AuthConfig()
     pipeline: PipelineConfig = PipelineConfig()
+    topology: TopologyConfig = TopologyConfig()
     sources: list[SourceConfig] = Field(default_factory=_default_sources)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -23,12 +23,13 @@ from nocwise.model import (
     MetricBatch,
     Recommendation,
     Relation,
+    RelationKind,
     Series,
     Ticket,
 )
 from nocwise.remediate.tickets import TicketRecommender
 from nocwise.runtime.detection import LogDetection, MetricDetection
-from nocwise.topology.graph import TopologyGraph
+from nocwise.topology.graph import DEFAULT_DEPENDENCY, Direction, TopologyGraph
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class Stages:
 
     def set_topology(self, entities: Sequence[Entity], relations: Sequence[Relation]) -> None:
         """Swap in a new topology (inventory sync): correlation keeps its alarms and incidents."""
-        self.graph = TopologyGraph(entities, relations)
+        self.graph = graph_of(self.settings, entities, relations)
         self.ranker = TopologyRanker(self.graph)
         if not self.correlator.open_alarms():
             self.correlator = _correlator(self.settings, self.graph)
@@ -133,10 +134,22 @@ def build_stages(
     settings: Settings, entities: Sequence[Entity], relations: Sequence[Relation]
 ) -> Stages:
     """Wire the stages from the config: the whole pipeline, top to bottom."""
-    graph = TopologyGraph(entities, relations)
+    graph = graph_of(settings, entities, relations)
     return Stages(settings, graph, _correlator(settings, graph), TicketRecommender.fit([]))
 
 
 def _correlator(settings: Settings, graph: TopologyGraph) -> Correlator:
     config = CorrelateConfig.model_validate(dict(settings.pipeline.correlation.options))
     return build_correlator(config, graph)
+
+
+def graph_of(
+    settings: Settings, entities: Sequence[Entity], relations: Sequence[Relation]
+) -> TopologyGraph:
+    """The topology graph with the dependency reading the config asks for."""
+    dependency = dict(DEFAULT_DEPENDENCY)
+    if settings.topology.connects == "endpoints_depend_on_source":
+        dependency[RelationKind.CONNECTS] = Direction.BACKWARD
+    else:
+        dependency[RelationKind.CONNECTS] = Direction.FORWARD
+    return TopologyGraph(entities, relations, dependency=dependency)
