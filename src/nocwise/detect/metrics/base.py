@@ -4,7 +4,9 @@ A detector keeps state for all series in a few contiguous arrays indexed by seri
 (struct of arrays) and works on whole :class:`MetricBatch` es:
 
 - ``score(batch)`` reads state and never writes it; it returns one score per sample where a
-  higher score means more anomalous, in [0, 1] once warmed up (NaN while the series is cold).
+  higher score means more anomalous, in [0, 1] once warmed up (NaN while the series is cold,
+  and for a rejected sample: NaN/inf value or a timestamp before the series' last one, which
+  is counted in the detector's health and never learned).
 - ``learn(batch)`` is the only mutator.
 - ``to_state()`` / ``from_state()`` round-trip exactly through :class:`ModelState`.
 
