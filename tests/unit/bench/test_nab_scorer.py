@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nocwise.bench.nab_scorer import (
     PROFILES,
@@ -13,11 +15,13 @@ from nocwise.bench.nab_scorer import (
     load_thresholds,
     load_windows,
     probation_length,
+    read_columns,
     scaled_sigmoid,
     score_all,
     score_corpus,
     sweep_file,
     sweep_results,
+    write_result_file,
 )
 
 PUBLISHED = {
@@ -72,3 +76,46 @@ def test_a_false_positive_far_from_any_window_costs_the_fp_weight() -> None:
     fp_only = _toy([0.0] * 5 + [1.0] + [0.0] * 14)
     standard = PROFILES[0]
     assert score_corpus([fp_only], standard, 1.0).raw == pytest.approx(-1.0 - standard.fp_weight)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    values=st.lists(
+        st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False), min_size=1, max_size=40
+    ),
+    scores=st.data(),
+)
+def test_result_files_round_trip_through_the_reader(
+    tmp_path_factory: pytest.TempPathFactory, values: list[float], scores: st.DataObject
+) -> None:
+    n = len(values)
+    ts = np.datetime64("2021-03-01T00:00:00") + np.arange(n) * np.timedelta64(300, "s")
+    score = np.array(scores.draw(st.lists(st.floats(0, 1), min_size=n, max_size=n)))
+    windows = [(str(ts[n // 2]).replace("T", " "), str(ts[-1]).replace("T", " "))]
+    path = tmp_path_factory.mktemp("nab") / "cat" / "det_file.csv"
+    write_result_file(path, ts.astype("datetime64[s]"), np.array(values), score, windows)
+    ts_text, value_text, score_text, label_text = read_columns(
+        path, ["timestamp", "value", "anomaly_score", "label"]
+    )
+    assert np.array_equal(np.array(ts_text, dtype="datetime64[s]"), ts)
+    assert [float(v) for v in value_text] == values
+    assert np.allclose(np.array(score_text, dtype=float), score, atol=5e-7)
+    assert [int(x) for x in label_text] == [int(i >= n // 2) for i in range(n)]
+
+
+@given(st.lists(st.floats(0, 1), min_size=20, max_size=200), st.integers(0, 19))
+def test_sweep_keeps_post_probation_rows_and_window_membership(
+    score: list[float], start: int
+) -> None:
+    n = len(score)
+    ts = (np.datetime64("2021-03-01T00:00") + np.arange(n) * np.timedelta64(5, "m")).astype(
+        "datetime64[s]"
+    )
+    end = min(n - 1, start + 5)
+    sweep = sweep_file("f.csv", ts, np.array(score), [(str(ts[start]), str(ts[end]))])
+    p = probation_length(n)
+    assert sweep.score.size == n - p
+    assert np.all(np.isin(sweep.window, [-1, 0]))
+    assert int((sweep.window == 0).sum()) == max(0, end + 1 - max(start, p))
+    assert np.all(sweep.unweighted[sweep.window == 0] > 0)
+    assert np.all(sweep.unweighted[sweep.window < 0] <= 0)
