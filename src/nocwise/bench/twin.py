@@ -60,7 +60,7 @@ async def _run(scenario: Any, tmp: Path, progress: Progress) -> dict[str, Any]:
     await runtime.start()
     try:
         await runtime.ingest_topology(twin.entities, twin.relations)
-        runtime.stages.learn_tickets(twin.ticket_history(n=5000))
+        await runtime.ingest_tickets(twin.ticket_history(n=5000))
         steps = int(scenario.duration / scenario.step)
         progress.start(f"twin {scenario.name}", steps)
         t0 = time.perf_counter()

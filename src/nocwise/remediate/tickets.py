@@ -33,7 +33,7 @@ from nocwise.model import (
 from nocwise.topology.graph import TopologyGraph
 
 _CLOSE_CODE = re.compile(
-    r"(?:closure|close|resolution)[ _-]?code\s*[:=]\s*([\w.-]+)", re.IGNORECASE
+    r"(?:closure|close|resolution)[ _-]?code[ \t]*[:=][ \t]*([^\r\n]*\S)", re.IGNORECASE
 )
 
 

@@ -87,7 +87,7 @@ async def _demo(
     say(f"  console: {base}/console/login?token={token}")
     say(f"  API:     {base}/docs   (Authorization: Bearer {token})")
     await runtime.ingest_topology(twin.entities, twin.relations)
-    runtime.stages.learn_tickets(twin.ticket_history(n=2000))
+    await runtime.ingest_tickets(twin.ticket_history(n=2000))
     try:
         await replay(twin, runtime, clock, speed=speed, max_seconds=seconds if headless else None)
         await settle(runtime, clock)

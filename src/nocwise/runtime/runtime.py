@@ -33,6 +33,7 @@ from nocwise.model import (
     Series,
     Ticket,
 )
+from nocwise.remediate.tickets import action_of
 from nocwise.runtime.stages import Stages, build_stages
 from nocwise.runtime.telemetry_metrics import OwnMetrics
 from nocwise.store.state.db import Database, make_engine
@@ -164,9 +165,10 @@ class Runtime:
     async def ingest_tickets(self, tickets: Sequence[Ticket]) -> None:
         """Store tickets; resolved ones retrain the remediation recommender."""
         await asyncio.to_thread(self._store_tickets, tickets)
-        with self.db.session() as s:
-            history = TicketRepository(s).all()
-        self.stages.learn_tickets(history)
+        if any(action_of(t) for t in tickets):  # only closed tickets with a code teach anything
+            with self.db.session() as s:
+                history = TicketRepository(s).all()
+            await asyncio.to_thread(self.stages.learn_tickets, history)
 
     def _store_tickets(self, tickets: Sequence[Ticket]) -> None:
         with self.db.session() as s:
