@@ -268,7 +268,7 @@ def build_topology(n_sites: int, seed: int) -> Topology:
         ms[name] = e
         for j in range(2 + (name == "api-gateway")):
             pod = t.add(f"pod-{name}-{j + 1}", "pod", Domain.IT, attributes={"service": name})
-            t.rel(e, pod, RelationKind.CONTAINS)
+            t.rel(e, pod, RelationKind.DEPENDS_ON)  # a service is only as up as its pods
             place(pod, k)
             k += 1
     for name, callees in MICROSERVICES.items():

@@ -1,5 +1,9 @@
 """The digital twin: build a seeded network, run it step by step, keep the ground truth.
 
+Weak at: clock skew between element managers, alarms buffered by isolated elements and flushed
+on recovery, and interactions between faults on the same element (each fault runs its own
+script); KPIs are a diurnal/weekly load model with Gaussian noise, not a traffic simulation.
+
 >>> from datetime import timedelta
 >>> tw = Twin(Scenario("doc", duration=timedelta(minutes=3)))
 >>> steps = list(tw.run())
