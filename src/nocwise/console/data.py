@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from nocwise.runtime.runtime import Runtime
@@ -58,3 +60,35 @@ def incident_view(runtime: Runtime, incident_id: str) -> dict[str, Any] | None:
         for m in incident.members[:500]
     ]
     return d
+
+
+def funnel_text(funnel: Mapping[str, float]) -> str:
+    """The funnel in one line a person reads: the counts that shrink, then the reduction.
+
+    >>> funnel_text({"events": 120.0, "alarms": 40.0, "grouped": 40.0, "incidents": 2.0,
+    ...              "reduction": 0.983, "alarms_per_incident": 20.0, "decisions.x": 3.0})
+    'funnel: 120 events -> 40 alarms -> 2 incidents (98.3% reduction)'
+    >>> funnel_text({})
+    'funnel: nothing yet'
+    """
+    counts = [f"{int(funnel[k])} {k}" for k in ("events", "alarms", "incidents") if k in funnel]
+    if not counts:
+        return "funnel: nothing yet"
+    text = "funnel: " + " -> ".join(counts)
+    if funnel.get("events"):
+        text += f" ({funnel.get('reduction', 0.0):.1%} reduction)"
+    return text
+
+
+def short_time(iso: str) -> str:
+    """An ISO timestamp as a person reads it on the page (to the second, UTC).
+
+    >>> short_time("2026-01-05T00:01:01.177000+00:00")
+    '2026-01-05 00:01:01 UTC'
+    >>> short_time("2026-01-05T02:01:01+02:00")
+    '2026-01-05 00:01:01 UTC'
+    """
+    when = datetime.fromisoformat(iso)
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC")

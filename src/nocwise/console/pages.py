@@ -10,7 +10,7 @@ from nicegui import ui
 from nicegui.storage import Storage
 
 from nocwise.api.deps import authenticate
-from nocwise.console.data import incident_rows, incident_view
+from nocwise.console.data import funnel_text, incident_rows, incident_view, short_time
 from nocwise.runtime.runtime import Runtime
 
 REFRESH_S = 2.0
@@ -83,12 +83,7 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
         def refresh() -> None:
             table.rows = incident_rows(runtime)
             table.update()
-            f = runtime.funnel()
-            funnel.set_text(
-                "funnel: "
-                + " -> ".join(f"{k} {int(v)}" for k, v in f.items() if k != "compression")
-                + (f" (compression {f['compression']:.1%})" if "compression" in f else "")
-            )
+            funnel.set_text(funnel_text(runtime.funnel()))
 
         refresh()
         ui.timer(REFRESH_S, refresh)
@@ -114,7 +109,7 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
                     return
                 ui.label(f"P{view['priority']} · {view['title']}").classes("text-2xl")
                 ui.label(
-                    f"{view['state']} · opened {view['opened']} · {len(view['members'])} alarms"
+                    f"{view['state']} · opened {short_time(view['opened'])} · {len(view['members'])} alarms"
                 )
                 imp = view["impact"]
                 ui.label(
@@ -141,7 +136,7 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
                 ).classes("w-full")
                 ui.label("Timeline").classes("text-lg mt-4")
                 for t in view["timeline"][-50:]:
-                    ui.label(f"{t['ts']} {t['kind']}: {t['detail']}")
+                    ui.label(f"{short_time(t['ts'])} {t['kind']}: {t['detail']}")
 
         render()
         ui.timer(REFRESH_S * 2, render)
