@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import ClassVar, Generic, Self, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 from numba import njit
 from pydantic import BaseModel, ConfigDict, Field
+from scipy.special import erf
 
 from nocwise.model.errors import InvalidRecordError
 from nocwise.model.metrics import MetricBatch
@@ -81,8 +82,6 @@ def decay(alpha: float, k: float) -> float:
 
 def z_to_score(z: FloatArray) -> FloatArray:
     """Map a robust z (≥ 0) to [0, 1] as one minus its two-sided Gaussian tail, erf(z/√2)."""
-    from scipy.special import erf
-
     return np.asarray(erf(np.asarray(z, dtype=np.float64) / math.sqrt(2.0)), dtype=np.float64)
 
 
@@ -196,6 +195,3 @@ class ArrayDetector(ABC, Generic[C]):
                 new[..., : old.shape[-1]] = old
             self._arrays[name] = new
         self._n = n
-
-    def _params(self) -> dict[str, Any]:
-        return self.config.model_dump()
