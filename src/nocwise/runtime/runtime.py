@@ -17,7 +17,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from nocwise.bus import BusFullError, MemoryBus
 from nocwise.clock import Clock
@@ -346,8 +346,3 @@ class Runtime:
         out: dict[str, float] = {"events": float(self.events_in)}
         out.update(self.stages.funnel())
         return out
-
-
-def utcnow_for(clock: Clock) -> datetime:
-    """The runtime's notion of now (its injected clock)."""
-    return clock.now()

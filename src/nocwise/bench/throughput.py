@@ -1,0 +1,94 @@
+"""`nocwise bench throughput`: how fast and how lean each stage is, and how it grows with scale.
+
+Three parts, one report:
+- ingest: records/s end to end into the store per protocol (``bench/ingest_throughput.py``:
+  a real `nocwise serve` process fed over HTTP and TCP);
+- detect: the full metric ensemble's samples/s on one core and its state size, from 10^4 to
+  10^6 series (``detect/metrics/throughput.py``), with river HalfSpaceTrees' samples/s as peer;
+- correlate: alarms/s through the whole correlation chain and resident memory with 10^4 and
+  10^5 open alarms (``correlate/throughput.py``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from nocwise.bench import ingest_throughput
+from nocwise.bench.options import BenchOptions
+from nocwise.bench.report import BenchReport, Progress, now_utc
+from nocwise.correlate.throughput import measure as measure_correlation
+from nocwise.detect.metrics.throughput import measure_throughput
+
+
+def _river_hst_samples_per_s(n: int, seed: int) -> float:
+    """river HalfSpaceTrees, one shared model, learn_one + score_one per sample (its API)."""
+    from river.anomaly import HalfSpaceTrees
+
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=n).tolist()
+    model: Any = HalfSpaceTrees(seed=seed)
+    t0 = time.perf_counter()
+    for v in values:
+        x = {"x": v}
+        model.score_one(x)
+        model.learn_one(x)
+    return n / (time.perf_counter() - t0)
+
+
+def run(options: BenchOptions, progress: Progress) -> BenchReport:
+    """Run the three parts; ``--quick`` shrinks every size."""
+    started = now_utc()
+    summary: dict[str, float] = {}
+    peers: dict[str, dict[str, float]] = {}
+    items: list[dict[str, Any]] = []
+
+    ingest = ingest_throughput.run(options, progress)
+    summary.update({f"ingest.{k}": v for k, v in ingest.summary.items()})
+    for name, peer in ingest.peers.items():
+        peers[name] = dict(peer)
+    items += [{"part": "ingest", **row} for row in ingest.items]
+
+    sizes = (10_000, 100_000) if options.quick else (10_000, 100_000, 1_000_000)
+    progress.start("detect: ensemble throughput", len(sizes))
+    for n in sizes:
+        steps = 200 if n <= 100_000 else 140
+        row = measure_throughput(n, steps, seed=options.seed, warmup_steps=120)
+        items.append({"part": "detect", "series": n, **row})
+        progress.advance()
+    by_n = {r["series"]: r for r in items if r.get("part") == "detect"}
+    for n, r in by_n.items():
+        for k, v in r.items():
+            if k not in ("part", "series") and isinstance(v, int | float):
+                summary[f"detect.{k}@{n}"] = float(v)
+    if options.peers:
+        peers["river_hst"] = {
+            "detect.samples_per_s": _river_hst_samples_per_s(20_000, options.seed)
+        }
+
+    opens = (10_000,) if options.quick else (10_000, 100_000)
+    progress.start("correlate: chain throughput", len(opens))
+    for n_open in opens:
+        row = measure_correlation(n_open, 100_000 if not options.quick else 20_000, options.seed)
+        items.append({"part": "correlate", "open_alarms": n_open, **row})
+        for k, v in row.items():
+            if isinstance(v, int | float):
+                summary[f"correlate.{k}@{n_open}"] = float(v)
+        progress.advance()
+
+    return BenchReport(
+        suite="throughput",
+        started=started,
+        config={
+            "quick": options.quick,
+            "seed": options.seed,
+            "detect_sizes": list(sizes),
+            "correlate_open_alarms": list(opens),
+            "ingest": ingest.config,
+        },
+        summary=summary,
+        peers=peers,
+        items=items,
+    )
