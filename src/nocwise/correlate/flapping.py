@@ -6,6 +6,9 @@ are held with a counted reason instead of reaching grouping one by one; its clea
 After ``quiet`` without transitions, ``tick`` ends the flapping state and, if the last alarm of
 the key is still active, lets it go on once. This is Nagios' flap detection reduced to a count;
 the window is event time, so a replay flaps exactly as the live stream did.
+
+Weak at: problems that toggle just slower than ``window`` / ``max_transitions`` (never
+flagged), and severity oscillation without clears (not counted as transitions).
 """
 
 from __future__ import annotations

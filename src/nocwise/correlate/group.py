@@ -30,7 +30,6 @@ import heapq
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
-from itertools import islice
 from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -100,13 +99,14 @@ class GroupStage:
         self._by_region: dict[str, dict[str, None]] = {}
         self._by_type: dict[str, dict[str, None]] = {}
         self._related: dict[str, tuple[int, list[str]]] = {}
+        self._types_version = 0  # bumped when a type enters or leaves the type index
         self._pending: list[tuple[datetime, str]] = []
         self._expiry: list[tuple[datetime, str]] = []
         self._drop: list[tuple[datetime, str]] = []
         self._changed: dict[str, None] = {}
         self._feedback: list[Feedback] = []
         self._dropped: list[str] = []
-        self._tmpl = TemplateCache()
+        self._tmpl = TemplateCache(max_size=50_000)
         self._window_s = self.config.window.total_seconds()
         c = self.config
         # without a topology path, can text (and causality) alone reach the threshold?
@@ -183,6 +183,22 @@ class GroupStage:
         )
         return Decision(self.kind, reason, (ev,), a.alarm_id)
 
+    def _live(self, bucket: dict[str, None], horizon: datetime) -> list[str]:
+        """Up to ``max_candidates`` incidents of an index bucket, newest first, still in window.
+
+        Incidents past the window but not yet de-indexed (that happens in ``tick``) are skipped
+        without counting, so the answer does not depend on how often ``tick`` runs.
+        """
+        out: list[str] = []
+        cap = self.config.max_candidates
+        drafts = self._drafts
+        for inc in reversed(bucket):
+            if drafts[inc].last_event >= horizon:
+                out.append(inc)
+                if len(out) >= cap:
+                    break
+        return out
+
     def _candidates(self, a: Alarm, template: str) -> dict[str, int | None]:
         """Incident id -> hops (None: no path within ``max_hops``) from the three indexes.
 
@@ -190,8 +206,8 @@ class GroupStage:
         (a core router every incident hangs under) costs a bounded amount per alarm.
         """
         cfg = self.config
-        cap = cfg.max_candidates
         entity = a.managed_object
+        horizon = a.event_time - cfg.window
         cands: dict[str, int | None] = {}
         path = ((entity, 0), *self._topology.dependency_path(entity, cfg.max_hops))
         for x, d_alarm in path:
@@ -199,22 +215,27 @@ class GroupStage:
             if levels is None:
                 continue
             for d_member in range(cfg.max_hops - d_alarm + 1):
+                if not levels[d_member]:
+                    continue
                 h = d_alarm + d_member
-                for n, inc in enumerate(reversed(levels[d_member])):
-                    if n >= cap:
-                        break
+                for inc in self._live(levels[d_member], horizon):
                     prev = cands.get(inc)
                     if prev is None or h < prev:
                         cands[inc] = h
-        for inc in islice(reversed(self._by_region.get(self._topology.region(entity), {})), cap):
-            cands.setdefault(inc, None)
-        if self._text_alone_can_group:
-            for inc in islice(reversed(self._by_template.get(template, {})), cap):
+        region = self._by_region.get(self._topology.region(entity))
+        if region:
+            for inc in self._live(region, horizon):
                 cands.setdefault(inc, None)
+        if self._text_alone_can_group:
+            same = self._by_template.get(template)
+            if same:
+                for inc in self._live(same, horizon):
+                    cands.setdefault(inc, None)
         if self._causal is not None:
             for t in self._related_types(self._type(a)):
-                for inc in islice(reversed(self._by_type.get(t, {})), cap):
+                for inc in self._live(self._by_type.get(t, {}), horizon):
                     cands.setdefault(inc, None)
+        cap = cfg.max_candidates
         if len(cands) > cap:
             far = cfg.max_hops + 1
             cands = dict(
@@ -222,10 +243,17 @@ class GroupStage:
             )
         return cands
 
+    def _index_type(self, typ: str, incident: str) -> None:
+        bucket = self._by_type.get(typ)
+        if bucket is None:
+            bucket = self._by_type[typ] = {}
+            self._types_version += 1
+        bucket[incident] = None
+
     def _related_types(self, typ: str) -> list[str]:
         """Types in open incidents that ``typ`` is causally linked with (cached per type set)."""
         assert self._causal is not None
-        n = len(self._by_type)
+        n = self._types_version
         hit = self._related.get(typ)
         if hit is None or hit[0] != n:
             floor = self.config.min_causality
@@ -327,7 +355,7 @@ class GroupStage:
         d.entities[entity] = d.entities.get(entity, 0) + 1
         typ = self._type(a)
         if typ not in d.types and d.indexed:
-            self._by_type.setdefault(typ, {})[d.id] = None
+            self._index_type(typ, d.id)
         d.types[typ] = d.types.get(typ, 0) + 1
         template = self._tmpl(a)[0]
         if len(d.templates) < _MAX_TEMPLATES and template not in d.templates:
@@ -471,6 +499,7 @@ class GroupStage:
                 hits4.pop(d.id, None)
                 if not hits4:
                     del self._by_type[typ]
+                    self._types_version += 1
         for region in {self._topology.region(e) for e in d.entity_of.values()}:
             hits3 = self._by_region.get(region)
             if hits3 is not None:
@@ -592,7 +621,7 @@ class GroupStage:
             for t in d.templates:
                 self._by_template.setdefault(t, {})[d.id] = None
             for typ in d.types:
-                self._by_type.setdefault(typ, {})[d.id] = None
+                self._index_type(typ, d.id)
         if entities:
             d.root = entities[0]
         for e in entities:
@@ -637,7 +666,7 @@ class GroupStage:
                 for t in d.templates:
                     stage._by_template.setdefault(t, {})[d.id] = None
                 for typ in d.types:
-                    stage._by_type.setdefault(typ, {})[d.id] = None
+                    stage._index_type(typ, d.id)
                 heapq.heappush(stage._expiry, (d.last_event + stage.config.window, d.id))
             elif d.state in (IncidentState.RESOLVED, IncidentState.CLOSED):
                 heapq.heappush(stage._drop, (d.updated + stage.config.retain_resolved, d.id))

@@ -1,12 +1,12 @@
 """The alarm list: raised -> changed* -> cleared, acknowledgement beside it, resync after a gap.
 
-3GPP TS 28.111 §5 / TMF642: a notification is merged into the alarm it names (by ``alarm_id``).
-Clearing is terminal: a later non-clear notification for a cleared alarm is refused with a
-reason, but acknowledgements and comments still apply. An alarm leaves the list once it is both
-cleared and acknowledged; cleared alarms nobody acknowledges are evicted after
-``retain_cleared`` so the list stays bounded. After a gap, :meth:`LifecycleStage.resync` takes a
-source's full active list and synthesises the clears, raises and changes that were missed.
-What passes on is the merged, current state of the alarm.
+3GPP TS 28.111 / TMF642 fault supervision: a notification is merged into the alarm it names (by
+``alarm_id``). Clearing is terminal: a later non-clear notification for a cleared alarm is
+refused with a reason, but acknowledgements and comments still apply. An alarm leaves the list
+once it is both cleared and acknowledged; cleared alarms nobody acknowledges are evicted after
+``retain_cleared`` (or, oldest first, beyond ``max_cleared``) so the list stays bounded. After a
+gap, :meth:`LifecycleStage.resync` takes a source's full active list and synthesises the
+clears, raises and changes that were missed. What passes on is the merged, current state.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from nocwise.model import Alarm, Evidence, ModelState
 MODEL_SCHEMA = "nocwise.correlate.noise_model"
 STAGE_SCHEMA = "nocwise.correlate.noise"
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+_CACHE_MAX = 20_000  # scored alarm types kept; cleared when full
 
 
 class NoiseReason(StrEnum):
@@ -198,6 +199,8 @@ class NoiseStage:
             )
             hit = cache.get(key)
             if hit is None:
+                if len(cache) >= _CACHE_MAX:
+                    cache.clear()
                 _score, reason, ev = self.model.score(a)
                 hit = cache[key] = (reason, (ev,))
             decisions.append(Decision(kind, hit[0], hit[1], a.alarm_id))
@@ -209,8 +212,6 @@ class NoiseStage:
         self._cache.clear()
 
     def tick(self, now: datetime) -> StageOutput:
-        if len(self._cache) > 100_000:
-            self._cache.clear()
         return EMPTY
 
     def to_state(self) -> ModelState:

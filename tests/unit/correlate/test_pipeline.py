@@ -119,3 +119,25 @@ def test_throughput_probe_reports_rate_and_memory() -> None:
     assert out["alarms_per_s"] > 0
     assert out["rss_mb"] > 0
     assert measure(300, 600, 3, 200)["incidents"] == out["incidents"]
+
+
+@pytest.mark.parametrize(
+    "batch", [pytest.param(37, id="small-batches"), pytest.param(400, id="large-batches")]
+)
+def test_incidents_do_not_depend_on_batching_or_tick_cadence(
+    topo: TopologyGraph, batch: int
+) -> None:
+    from nocwise.correlate.throughput import _workload
+
+    _, warm, stream = _workload(400, 1200, seed=5)
+    alarms = warm + stream
+
+    def run(size: int) -> dict[str, str | None]:
+        corr = build_correlator(CorrelateConfig(), topo)
+        for i in range(0, len(alarms), size):
+            chunk = alarms[i : i + size]
+            corr.process(chunk, chunk[-1].event_time)
+            corr.tick(chunk[-1].event_time)
+        return {v.alarm.alarm_id: v.incident_id for v in corr.open_alarms()}
+
+    assert run(batch) == run(1000)
