@@ -642,6 +642,8 @@ class GroupStage:
                 "drafts": [d.to_dict() for d in self._drafts.values()],
                 "changed": list(self._changed),
                 "feedback": [f.to_dict() for f in self._feedback],
+                "opened": self.opened,
+                "placed": self.placed,
             },
         )
 
@@ -674,4 +676,5 @@ class GroupStage:
                 heapq.heappush(stage._pending, (d.first_event + stage.config.group_wait, d.id))
         stage._changed = dict.fromkeys(p["changed"])
         stage._feedback = [Feedback.from_dict(f) for f in p["feedback"]]
+        stage.opened, stage.placed = int(p["opened"]), int(p["placed"])
         return stage

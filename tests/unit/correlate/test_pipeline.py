@@ -10,11 +10,11 @@ from pydantic import ValidationError
 from nocwise.correlate.config import CorrelateConfig
 from nocwise.correlate.matchers import Matcher
 from nocwise.correlate.noise import NoiseModel
-from nocwise.correlate.pipeline import build_correlator
+from nocwise.correlate.pipeline import Correlator, build_correlator
 from nocwise.correlate.silence import Silence
 from nocwise.correlate.synthetic import clear_alarm, raise_alarm
 from nocwise.correlate.throughput import measure
-from nocwise.model import Severity
+from nocwise.model import Alarm, Severity
 from nocwise.topology.graph import TopologyGraph
 
 S = timedelta(seconds=1)
@@ -141,3 +141,29 @@ def test_incidents_do_not_depend_on_batching_or_tick_cadence(
         return {v.alarm.alarm_id: v.incident_id for v in corr.open_alarms()}
 
     assert run(batch) == run(1000)
+
+
+def test_a_checkpoint_mid_stream_continues_identically(topo: TopologyGraph) -> None:
+    from nocwise.correlate.checkpoint import correlator_from_state, correlator_to_state
+    from nocwise.correlate.throughput import _workload
+    from nocwise.model import ModelState
+
+    _, warm, stream = _workload(300, 900, seed=11)
+    alarms = warm + stream
+    mid = len(alarms) // 2
+
+    def feed(corr: Correlator, part: list[Alarm]) -> list[object]:
+        out: list[object] = []
+        for i in range(0, len(part), 100):
+            chunk = part[i : i + 100]
+            res = corr.process(chunk, chunk[-1].event_time)
+            out += [res.alarms, res.incidents, corr.tick(chunk[-1].event_time)]
+        return out
+
+    live = build_correlator(CorrelateConfig(), topo, noise_model=NoiseModel.fit(warm[:50], ["a1"]))
+    feed(live, alarms[:mid])
+    blob = correlator_to_state(live).to_bytes()
+    restored = correlator_from_state(ModelState.from_bytes(blob), topo)
+    assert feed(restored, alarms[mid:]) == feed(live, alarms[mid:])
+    assert restored.funnel() == live.funnel()
+    assert restored.incidents() == live.incidents()
