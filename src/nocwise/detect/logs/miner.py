@@ -364,6 +364,8 @@ class TemplateMiner:
         ):
             return self._generalise(key, best), "updated"
         need = self.config.evidence_values * (len(best_pos) + (first in best_pos))
+        if key not in self._evidence and len(self._evidence) >= self.config.cache_size:
+            self._evidence.clear()  # bounded memory: forget pending evidence, keep templates
         seen = self._evidence.setdefault(key, set())
         if len(seen) < need:
             seen.add(tuple(tt[i] for i in best_pos))

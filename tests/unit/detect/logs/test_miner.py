@@ -174,3 +174,13 @@ def test_words_seen_as_values_widen_other_templates_at_once() -> None:
     r = m.learn("session opened for user news by uid 0")
     assert (r.template_id, r.change) == (a, "updated")
     assert r.template == "session opened for user <*> by uid <*>"
+
+
+def test_leading_word_and_several_free_positions_need_more_evidence() -> None:
+    m = TemplateMiner(TemplateMinerConfig(evidence_values=2))
+    ids = [m.learn(f"{d} startup succeeded").template_id for d in ("cupsd", "sshd", "ntpd")]
+    assert len(set(m.resolve(ids).tolist())) == 3
+    assert m.learn("xinetd startup succeeded").template == "<*> startup succeeded"
+    pairs = [("NEW", "RUNNING"), ("RUNNING", "DONE"), ("DONE", "GONE")]
+    ids = [m.learn(f"moved from {a} to {b}").template_id for a, b in pairs]
+    assert len(set(m.resolve(ids).tolist())) == 3
