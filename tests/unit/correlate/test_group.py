@@ -48,7 +48,9 @@ def test_alarms_too_far_apart_in_time_do_not_group(t0: datetime, topo: TopologyG
     assert stage.incident_of("a") != stage.incident_of("b")
 
 
-def test_learned_causality_groups_across_sites_within_reach(t0: datetime, topo: TopologyGraph) -> None:
+def test_learned_causality_groups_across_sites_within_reach(
+    t0: datetime, topo: TopologyGraph
+) -> None:
     causal = TableCausality({("coreLinkDown", "s1Failure"): 0.9})
     with_model = GroupStage(None, topo, causal)
     without = GroupStage(None, topo)
