@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from nocwise.ingest.codec import dumps
+from nocwise.ingest.codec import alarm_json, dumps
 from nocwise.ingest.sink import Overloaded
 from nocwise.model import (
     Alarm,
@@ -120,7 +120,7 @@ class SqliteSink:
             (
                 a.alarm_id, a.fingerprint, a.source, a.managed_object, a.perceived_severity.value,
                 a.event_time.timestamp(),
-                a.cleared_time.timestamp() if a.cleared_time else None, dumps(a),
+                a.cleared_time.timestamp() if a.cleared_time else None, alarm_json(a),
             )
             for a in alarms
         ]  # fmt: skip
@@ -135,7 +135,7 @@ class SqliteSink:
     async def metrics(
         self, series: Sequence[Series], batch: MetricBatch, batch_id: str | None = None
     ) -> int:
-        defs = [(s.id, s.metric, dumps(s)) for s in series]
+        defs = [(s.id, s.metric, _series_json(s)) for s in series]
         blobs = (len(batch), batch.series.tobytes(), batch.ts_ms.tobytes(), batch.values.tobytes())
 
         def work(c: sqlite3.Connection) -> int:
@@ -343,6 +343,19 @@ class SqliteSink:
             # If the caller's loop is gone, the data is stored all the same.
             with contextlib.suppress(RuntimeError):
                 job.loop.call_soon_threadsafe(_resolve, job.future, result)
+
+
+def _series_json(s: Series) -> str:
+    return json.dumps(
+        {
+            "id": s.id,
+            "metric": s.metric,
+            "labels": dict(s.labels),
+            "entity_id": s.entity_id,
+            "unit": s.unit,
+        },
+        separators=(",", ":"),
+    )
 
 
 def _resolve(future: asyncio.Future[int], result: int | BaseException) -> None:

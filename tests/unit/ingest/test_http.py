@@ -147,3 +147,17 @@ def test_health_is_exported_to_prometheus(client: Client, board: HealthBoard) ->
     text = generate_latest(reg).decode()
     assert 'nocwise_ingest_received_total{source="alertmanager"} 2.0' in text
     assert 'nocwise_ingest_rejected_total{reason="bad_shape",source="alertmanager"} 1.0' in text
+
+
+def test_alarm_json_is_the_generic_document() -> None:
+    from datetime import UTC, datetime
+
+    from nocwise.ingest.codec import alarm_json, to_doc
+    from nocwise.model import Alarm, EventType, Severity, Trend
+
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    a = Alarm(
+        "a", "mo", EventType.EQUIPMENT, "pc", Severity.MAJOR, t, trend_indication=Trend.MORE_SEVERE,
+        threshold_info={"x": "1"}, labels={"k": "v"}, correlated_notifications=("b",),
+    ).comment("u", "hi", t).ack("u", t)  # fmt: skip
+    assert json.loads(alarm_json(a)) == to_doc(a)

@@ -37,10 +37,10 @@ def test_decodes_series_and_samples_into_a_batch() -> None:
     batch, new, rej = m.to_batch(rw.parse(b))
     assert rej == []
     assert [s.labels for s in new] == [{"job": "a"}, {"job": "b"}]
-    assert batch.series.tolist() == [0, 0, 0, 1]
-    assert batch.ts_ms.tolist() == [1000, 2000, 3000, 1000]
+    assert batch.series.tolist() == [0, 0, 1, 0]
+    assert batch.ts_ms.tolist() == [1000, 2000, 1000, 3000]
     assert np.isnan(batch.values[1])
-    assert batch.values[2] == -5.5
+    assert batch.values[3] == -5.5
     batch2, new2, _ = m.to_batch(rw.parse(b))
     assert new2 == []
     assert batch2.series.tolist() == batch.series.tolist()
