@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from nocwise.correlate.base import EMPTY, Decision, StageOutput, Verdict
 from nocwise.correlate.codec import alarm_from_dict, alarm_to_dict
@@ -39,6 +39,7 @@ class DedupConfig(BaseModel):
     kind: Literal["dedup"] = "dedup"
     key: tuple[str, ...] = ("fingerprint",)
     key_by_source: dict[str, tuple[str, ...]] = {}
+    max_keys: Annotated[int, Field(ge=1)] = 2_000_000  # beyond this, new problems pass untracked
 
 
 class DedupStage:
@@ -54,6 +55,7 @@ class DedupStage:
         self._dups: dict[str, list[str]] = {}  # primary -> active duplicates, oldest first
         self._dup_of: dict[str, str] = {}  # duplicate -> primary
         self._latest: dict[str, Alarm] = {}  # duplicate id -> its latest state (for promotion)
+        self.overflow = 0  # alarms passed untracked because ``max_keys`` was reached
 
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
         passed: list[Alarm] = []
@@ -85,7 +87,10 @@ class DedupStage:
             else:
                 key = self._key(a)
                 prim_id = primary.get(key)
-                if prim_id is None:
+                if prim_id is None and len(primary) >= self.config.max_keys:
+                    self.overflow += 1  # storm beyond the bound: pass it on, unindexed
+                    passed.append(a)
+                elif prim_id is None:
                     primary[key] = aid
                     key_of[aid] = key
                     passed.append(a)

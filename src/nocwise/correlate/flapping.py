@@ -47,6 +47,7 @@ class FlappingConfig(BaseModel):
     window: timedelta = timedelta(minutes=10)
     max_transitions: Annotated[int, Field(ge=2)] = 6
     quiet: timedelta = timedelta(minutes=15)
+    max_keys: Annotated[int, Field(ge=1)] = 2_000_000  # beyond this, new keys are not counted
 
 
 @dataclass(slots=True)
@@ -70,6 +71,7 @@ class FlappingStage:
         self._flaps: dict[str, _Flap] = {}
         self._expiry: deque[tuple[float, str]] = deque()
         self._window_s = self.config.window.total_seconds()
+        self.overflow = 0  # transitions not counted because ``max_keys`` was reached
 
     def is_flapping(self, key: str) -> bool:
         return key in self._flaps
@@ -122,6 +124,9 @@ class FlappingStage:
     def _count(self, key: str, at: datetime) -> tuple[_Flap | None, bool]:
         at_s = at.timestamp()
         times = self._times.get(key)
+        if times is None and len(self._times) >= self.config.max_keys:
+            self.overflow += 1  # storm beyond the bound: this key is not watched
+            return None, False
         if times is None:
             times = self._times[key] = [at_s]
         else:

@@ -87,3 +87,12 @@ def test_state_round_trip_continues_identically(t0: datetime) -> None:
     nxt = [clear_alarm(a, t0 + S), raise_alarm("a3", "s1/csr", "linkDown", t0 + 2 * S)]
     assert copy.process(nxt, t0) == stage.process(nxt, t0)
     assert copy.open_keys() == stage.open_keys() == 1
+
+
+def test_open_keys_are_bounded_and_overflow_is_counted(t0: datetime) -> None:
+    stage = DedupStage(DedupConfig(max_keys=2))
+    alarms = [raise_alarm(f"a{i}", f"s{i}/csr", "linkDown", t0) for i in range(4)]
+    out = stage.process(alarms, t0)
+    assert out.passed == alarms  # nothing lost
+    assert stage.open_keys() == 2
+    assert stage.overflow == 2

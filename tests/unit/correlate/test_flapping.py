@@ -73,3 +73,11 @@ def test_state_round_trip_continues_identically(t0: datetime) -> None:
     copy = FlappingStage.from_state(stage.to_state())
     assert copy.process(events[7:], t0) == stage.process(events[7:], t0)
     assert copy.tick(t0 + timedelta(hours=1)) == stage.tick(t0 + timedelta(hours=1))
+
+
+def test_watched_keys_are_bounded_and_overflow_is_counted(t0: datetime) -> None:
+    stage = FlappingStage(FlappingConfig(max_keys=1))
+    a, b = raise_alarm("a", "s1/link", "x", t0), raise_alarm("b", "s2/link", "x", t0)
+    out = stage.process([a, b, clear_alarm(b, t0 + M)], t0)
+    assert len(out.passed) == 3
+    assert stage.overflow == 2
