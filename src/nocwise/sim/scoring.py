@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from sklearn.metrics import adjusted_rand_score
 
+from nocwise.model import Incident
 from nocwise.sim.truth import GroundTruth
 
 
@@ -33,6 +34,21 @@ class PredictedIncident:
     alarm_ids: frozenset[str]
     opened: datetime
     root_candidates: Sequence[str] = field(default_factory=tuple)
+
+
+def from_incidents(incidents: Iterable[Incident]) -> list[PredictedIncident]:
+    """nocwise incidents as predictions: members, opening time, hypotheses by probability."""
+    out = []
+    for inc in incidents:
+        ranked = [h.entity_id for h in sorted(inc.hypotheses, key=lambda h: -h.probability)]
+        if inc.root_entity_id and inc.root_entity_id not in ranked:
+            ranked.insert(0, inc.root_entity_id)
+        out.append(
+            PredictedIncident(
+                inc.id, frozenset(m.alarm_id for m in inc.members), inc.opened, ranked
+            )
+        )
+    return out
 
 
 def incident_ari(

@@ -345,7 +345,10 @@ def build_topology(n_sites: int, seed: int) -> Topology:
             Domain.POWER,
             attributes={**attrs, "battery_minutes": f"{batteries[s]:.0f}"},
         )
-        csr = t.add(f"csr-{sid}", "csr", Domain.TRANSPORT, attributes={**attrs, "vendor": v})
+        csr_vendor = VENDORS[(g + 2) % 3]  # access often comes from another vendor than aggregation
+        csr = t.add(
+            f"csr-{sid}", "csr", Domain.TRANSPORT, attributes={**attrs, "vendor": csr_vendor}
+        )
         is5g = s % 5 != 4
         ran = t.add(f"{'gnb' if is5g else 'enb'}-{sid}", "gnodeb" if is5g else "enodeb", Domain.RAN,
                     attributes={**attrs, "vendor": ("ericsson", "nokia", "huawei")[g % 3]})  # fmt: skip

@@ -17,6 +17,7 @@ from nocwise.sim.scoring import (
     ac_at_k,
     compression,
     detection,
+    from_incidents,
     hit_at_k,
     incident_ari,
 )
@@ -162,3 +163,16 @@ def test_root_cause_is_read_from_the_incident_holding_most_alarms() -> None:
         PredictedIncident("small", frozenset({"a3"}), t0, ["lnk-1"]),
     ]
     assert hit_at_k(scattered, _truth(), 1) == 0.0
+
+
+def test_nocwise_incidents_convert_to_predictions() -> None:
+    from nocwise.model import Hypothesis, Incident, IncidentState, Member
+
+    t0 = datetime(2026, 1, 1, 0, 1, tzinfo=UTC)
+    inc = Incident("I1", IncidentState.OPEN, t0, t0, "cut",
+                   members=(Member("a1", "topology", t0), Member("a2", "topology", t0)),
+                   hypotheses=(Hypothesis("csr-1", "fibre_cut", 0.2), Hypothesis("lnk-1", "fibre_cut", 0.7)))  # fmt: skip
+    (pred,) = from_incidents([inc])
+    assert pred.alarm_ids == frozenset({"a1", "a2"})
+    assert list(pred.root_candidates) == ["lnk-1", "csr-1"]
+    assert hit_at_k([pred], _truth(), 1) == 0.5
