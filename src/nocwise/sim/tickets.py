@@ -128,6 +128,19 @@ _FIX: dict[str, tuple[str, ...]] = {
     "add_capacity": ("Capacity upgrade planned and executed on {e} (extra carrier / 100G).", "added capacity, utilisation now 55%", "upgrade done"),
 }  # fmt: skip
 
+_OPENERS = (
+    "",
+    "",
+    "",
+    "[NOC] ",
+    "URGENT: ",
+    "P1 - ",
+    "Fwd from L1: ",
+    "Auto-ticket: ",
+    "Reported by field ops. ",
+)
+_CLOSERS = ("", "", "", " Escalated to L2.", " Customer impact confirmed.", " pls check asap", " Monitoring.",
+            " Vendor TAC case opened.", " See linked alarms.", " Same as last week?")  # fmt: skip
 _VAGUE = (
     "Issue resolved, monitoring.",
     "No fault found, alarms cleared by themselves.",
@@ -197,7 +210,10 @@ def generate_history(
                "dbm": f"{rng.uniform(-19, -14):.1f}", "pct": int(rng.integers(60, 92)),
                "ver": f"2.{rng.integers(1, 9)}.{rng.integers(0, 9)}", "chg": f"CHG{int(rng.integers(10**6, 10**7))}"}  # fmt: skip
         title = _TITLE[ft][int(rng.integers(len(_TITLE[ft])))].format(**fmt)
-        desc = _style(_DESC[ft][int(rng.integers(len(_DESC[ft])))].format(**fmt), style, rng)
+        body = _DESC[ft][int(rng.integers(len(_DESC[ft])))].format(**fmt)
+        opener = _OPENERS[int(rng.integers(len(_OPENERS)))]
+        closer = _CLOSERS[int(rng.integers(len(_CLOSERS)))]
+        desc = _style(f"{opener}{body}{closer}", style, rng)
         vague = rng.random() < vague_rate
         text = (
             _VAGUE[int(rng.integers(len(_VAGUE)))]
