@@ -29,7 +29,7 @@ __all__ = ["DEFAULT_RULES", "PLACEHOLDER_RE", "MaskRule", "Masker"]
 PLACEHOLDER_RE = re.compile(r"<[A-Z][A-Z0-9_]*>|<\*>")
 """What a placeholder looks like (typed ``<IP>`` or the generic ``<*>``)."""
 
-_E = r"(?![A-Za-z0-9])"
+_E = r"(?![A-Za-z0-9<])"
 _HEX4 = r"[0-9A-Fa-f]{1,4}"
 
 STARTS: dict[str, str] = {
@@ -47,7 +47,7 @@ class MaskRule:
 
     Patterns should use non-capturing groups; they must not match inside a placeholder
     (``<...>``) nor across a line break. A ``boundary`` rule is only tried where the previous
-    character is not an ASCII letter or digit (one shared check, far faster than each rule
+    character is not an ASCII letter, digit or ``>`` (one shared check, far faster than each rule
     looking behind); a rule that may start right after a letter or digit sets
     ``boundary=False``. ``starts`` names the classes of its first character (:data:`STARTS`);
     a wrong class makes the rule miss, so leave all four when unsure.
@@ -90,7 +90,7 @@ DEFAULT_RULES: tuple[MaskRule, ...] = (
     MaskRule("mac", r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}" + _E, starts=(_D, _H)),
     MaskRule(
         "ip",
-        r"(?:(?<![^\s=(\[,])/)?(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?(?::\d{1,5})?(?![A-Za-z0-9.])",
+        r"(?:(?<![^\s=(\[,])/)?(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?(?::\d{1,5})?(?![A-Za-z0-9.<])",
         starts=(_D, _P),
     ),
     MaskRule(
@@ -99,7 +99,7 @@ DEFAULT_RULES: tuple[MaskRule, ...] = (
         + rf"(?:{_HEX4}:){{7}}{_HEX4}"
         + rf"|(?:{_HEX4}:){{1,6}}:(?:{_HEX4}(?::{_HEX4}){{0,5}})?"
         + rf"|::(?:{_HEX4}(?::{_HEX4}){{0,6}})"
-        + r")(?:%\w+)?(?:/\d{1,3})?(?![A-Za-z0-9:])",
+        + r")(?:%\w+)?(?:/\d{1,3})?(?![A-Za-z0-9:<])",
         starts=(_D, _H, _P),
     ),
     MaskRule(
@@ -133,7 +133,7 @@ DEFAULT_RULES: tuple[MaskRule, ...] = (
         "host",
         r"(?<![\w.\-])(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+"
         r"(?:com|net|org|edu|gov|mil|int|info|biz|io|cloud|local|lan|internal|[a-z]{2})"
-        r"(?![\w.\-])",
+        r"(?![\w.\-<])",
         starts=(_D, _H, _L),
     ),
     MaskRule("hex", r"0[xX][0-9A-Fa-f]+" + _E, starts=(_D,)),
@@ -144,7 +144,7 @@ DEFAULT_RULES: tuple[MaskRule, ...] = (
     ),
     MaskRule(
         "id",
-        r"(?<![\w.\-/])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*?_[-+]?\d\w*(?![\w\-])",
+        r"(?<![\w.\-/])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*?_[-+]?\d\w*(?![\w\-<])",
         starts=(_H, _L),
     ),
     MaskRule(
@@ -204,7 +204,7 @@ class Masker:
                 self._tokens[index] = placeholder or rule.token
                 self._names[index] = rule.name
                 index += 1 + re.compile(rule.pattern).groups
-        parts = ([f"[^A-Za-z0-9](?:{'|'.join(branches)})"] if branches else []) + free
+        parts = ([f"[^A-Za-z0-9>](?:{'|'.join(branches)})"] if branches else []) + free
         self._regex = re.compile("|".join(parts)) if parts else None
 
     @property
