@@ -90,8 +90,8 @@ DEFAULT_RULES: tuple[MaskRule, ...] = (
     MaskRule("mac", r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}" + _E, starts=(_D, _H)),
     MaskRule(
         "ip",
-        r"(?:(?<![^\s=(\[,])/)?(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?(?::\d{1,5})?(?![A-Za-z0-9.<])",
-        starts=(_D, _P),
+        r"(?:(?<![^\s=(\[,])/|[A-Za-z][\w.\-]*/)?(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?(?::\d{1,5})?(?![A-Za-z0-9.<])",
+        starts=(_D, _H, _L, _P),
     ),
     MaskRule(
         "ip",
@@ -139,8 +139,17 @@ DEFAULT_RULES: tuple[MaskRule, ...] = (
     MaskRule("hex", r"0[xX][0-9A-Fa-f]+" + _E, starts=(_D,)),
     MaskRule(
         "path",
-        r"(?<![\w.<>/\-])(?:~|\.{1,2})?(?:/+[\w.\-@+~%]+){2,}/?(?:\?[^\s\"'<>]*)?",
+        r"(?<![\w.<>/\-])(?:~|\.{1,2})?(?:/+[\w.\-@+~%*]+){2,}/?(?:\?[^\s\"'<>]*)?",
         starts=(_P,),
+    ),
+    MaskRule(
+        "path",
+        r"(?<![^\s=(\[,'\"])[A-Za-z]:\\[^\s,;\"'<>|]*|(?<![^\s=(\[,'\"])/[\w.\-@+~%*]+/?"
+        r"(?=[\s,;)\]'\"]|$)",
+        starts=(_H, _L, _P),
+    ),
+    MaskRule(
+        "bool", r"(?:true|false|True|False|TRUE|FALSE|null|NULL|None|nil)" + _E, starts=(_H, _L)
     ),
     MaskRule(
         "id",
