@@ -8,6 +8,7 @@ step by step. An owner's events scheduled for its active phase are dropped once 
 from __future__ import annotations
 
 import heapq
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -93,7 +94,9 @@ class Outbox:
 class Engine:
     """Event heap, active alarms, effects and transport state shared by all fault models."""
 
-    def __init__(self, topo: Topology, tel: Telemetry) -> None:
+    def __init__(
+        self, topo: Topology, tel: Telemetry, clock_skew_s: float = 0.0, seed: int = 0
+    ) -> None:
         self.topo = topo
         self.tel = tel
         self._heap: list[tuple[int, int, bool, str, str, Any]] = []
@@ -110,6 +113,9 @@ class Engine:
         self._n_change = 0
         self._n_ticket = 0
         self._n_log = 0
+        self.clock_skew_s = clock_skew_s
+        self._seed = seed
+        self._skew: dict[str, int] = {}
         self.site_of = {r: s for s, r in enumerate(topo.site_csr)}
         self.link_row = {e: k for k, e in enumerate(topo.link_entity)}
 
@@ -152,6 +158,20 @@ class Engine:
         """Schedule a clear."""
         self.push(at_ms, owner, "clear", key, final=final)
 
+    def stamp(self, at_ms: int, source: str) -> datetime:
+        """The time a source writes on an event at ``at_ms``: its clock may be off by a few seconds.
+
+        Each element manager has a fixed offset in ``±clock_skew_s`` (seeded by its name), so the
+        order of event times across sources is not always the causal order.
+        """
+        if self.clock_skew_s <= 0:
+            return from_ms(at_ms)
+        off = self._skew.get(source)
+        if off is None:
+            u = zlib.crc32(f"{self._seed}/{source}".encode()) / 0xFFFFFFFF
+            off = self._skew[source] = int((2 * u - 1) * self.clock_skew_s * 1000)
+        return from_ms(at_ms + off)
+
     def do_raise(self, at_ms: int, owner: Owner, key: str, spec: AlarmSpec) -> None:
         """Emit a raise now (called by the twin's event loop)."""
         if key in self.active:
@@ -164,7 +184,7 @@ class Engine:
             event_type=spec.event_type,
             probable_cause=spec.probable_cause,
             perceived_severity=spec.severity,
-            event_time=from_ms(at_ms),
+            event_time=self.stamp(at_ms, spec.source),
             specific_problem=spec.specific_problem,
             additional_text=spec.text,
             additional_info={"neName": ent.name, "neType": ent.kind, **spec.info},
@@ -184,7 +204,7 @@ class Engine:
         a = self.active.get(key)
         if a is None or a.perceived_severity is severity:
             return
-        a = a.change_severity(severity, from_ms(at_ms))
+        a = a.change_severity(severity, self.stamp(at_ms, a.source))
         self.active[key] = a
         self.out.alarms.append(a)
 
@@ -195,7 +215,7 @@ class Engine:
             return
         oid = self.alarm_owner.pop(key)
         self.owners[oid].active_keys.discard(key)
-        self.out.alarms.append(a.clear(from_ms(at_ms)))
+        self.out.alarms.append(a.clear(self.stamp(at_ms, a.source)))
 
     def clear_all(self, owner: Owner, at_ms: int, lo_s: float = 5.0, hi_s: float = 60.0) -> None:
         """Clear every active alarm of an owner, each after a random delay."""

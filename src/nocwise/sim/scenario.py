@@ -100,6 +100,8 @@ class NoiseSpec:
     syslog_per_router_hour: float = 0.5
     app_logs_per_service_minute: float = 2.0
     traces_per_step: int = 4
+    clock_skew_s: float = 0.0
+    """Each element manager's clock is off by up to this many seconds (fixed per source)."""
 
 
 @dataclass(frozen=True, slots=True)

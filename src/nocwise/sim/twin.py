@@ -67,7 +67,7 @@ class Twin:
         self.telemetry = Telemetry(
             self.topology, sc.seed, self.start_ms, sc.drift.traffic_growth_per_day
         )
-        self.engine = Engine(self.topology, self.telemetry)
+        self.engine = Engine(self.topology, self.telemetry, sc.noise.clock_skew_s, sc.seed)
         self.entities: list[Entity] = self.topology.entities
         self.relations: list[Relation] = self.topology.relations
         self.series: list[Series] = self.telemetry.series
