@@ -81,7 +81,8 @@ def test_default_placeholders_look_like_placeholders() -> None:
 
 
 _LOGGY = st.text(
-    alphabet=st.sampled_from(list("0123456789abcdefABCDEF:./-_=x ,()[]<>*%+GgiEt\n")), max_size=60
+    alphabet=st.sampled_from(list("0123456789abcdefABCDEF:./-_=x ,()[]<>*%+GgiEt\n\\CnulTrs")),
+    max_size=60,
 )
 
 
