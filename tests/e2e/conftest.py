@@ -8,12 +8,13 @@ NiceGUI keeps global state, so there is one server per test module.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import time
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -111,6 +112,7 @@ class Console:
     tokens: dict[str, str]
     server: LiveServer
     twin: Twin
+    plays: list[Future[int]] = field(default_factory=list)
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
@@ -123,7 +125,9 @@ class Console:
             await settle(self.runtime, self.clock)
             return steps
 
-        return self.server.call(run())
+        played = self.server.call(run())
+        self.plays.append(played)
+        return played
 
 
 @pytest.fixture(scope="module")
@@ -141,11 +145,17 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             tokens[role] = repo.create(role, f"e2e-{role}", clock.now())[1]
     server = LiveServer(create_app(settings, clock, runtime, console=True))
     server.start()
+    console: Console | None = None
     try:
         server.call(runtime.ingest_topology(twin.entities, twin.relations)).result(60)
         runtime.stages.learn_tickets(twin.ticket_history(n=2000))
-        yield Console(f"http://127.0.0.1:{server.port}", runtime, clock, tokens, server, twin)
+        console = Console(f"http://127.0.0.1:{server.port}", runtime, clock, tokens, server, twin)
+        yield console
     finally:
+        for played in console.plays if console else ():
+            played.cancel()  # a test that failed half-way leaves no task behind on the loop
+            with contextlib.suppress(BaseException):
+                played.result(timeout=30)
         server.stop()
 
 
