@@ -85,7 +85,7 @@ class TemplateMinerConfig(BaseModel):
     min_shared: float = Field(default=0.5, ge=0.0, le=1.0)
     """Share of a line's word tokens that must equal a template's for the two to be compared."""
     cache_size: int = Field(default=500_000, ge=0)
-    """Masked lines remembered (cleared when full)."""
+    """Bound of each cache (lines by digit shape, by masked text) and of pending evidence."""
     max_chars: int = Field(default=20_000, ge=16)
     """Longer lines are cut to this many characters before mining."""
 
