@@ -169,13 +169,14 @@ class GroupStage:
 
     def _place(self, a: Alarm) -> Decision:
         self.placed += 1
-        best = self._best(a)
+        template, tokens = self._tmpl(a)
+        best = self._best(a, template, tokens)
         if best is None:
-            d = self._open(a)
+            d = self._open(a, tokens)
             reason, score, detail = GroupReason.NEW_INCIDENT, 1.0, "first alarm of the incident"
         else:
             d, reason, score, detail = best
-        self._join(d, a, reason, score, detail)
+        self._join(d, a, reason, score, detail, template)
         ev = Evidence(
             "group",
             f"{reason} -> {d.id}: {detail}",
@@ -210,18 +211,26 @@ class GroupStage:
         horizon = a.event_time - cfg.window
         cands: dict[str, int | None] = {}
         path = ((entity, 0), *self._topology.dependency_path(entity, cfg.max_hops))
-        for x, d_alarm in path:
-            levels = self._anchor.get(x)
+        drafts, anchor, cap = self._drafts, self._anchor, cfg.max_candidates
+        for x, d_alarm in path:  # the hot loop: _live inlined
+            levels = anchor.get(x)
             if levels is None:
                 continue
             for d_member in range(cfg.max_hops - d_alarm + 1):
-                if not levels[d_member]:
+                bucket = levels[d_member]
+                if not bucket:
                     continue
                 h = d_alarm + d_member
-                for inc in self._live(levels[d_member], horizon):
+                n = 0
+                for inc in reversed(bucket):
+                    if drafts[inc].last_event < horizon:
+                        continue
                     prev = cands.get(inc)
                     if prev is None or h < prev:
                         cands[inc] = h
+                    n += 1
+                    if n >= cap:
+                        break
         region = self._by_region.get(self._topology.region(entity))
         if region:
             for inc in self._live(region, horizon):
@@ -235,7 +244,6 @@ class GroupStage:
             for t in self._related_types(self._type(a)):
                 for inc in self._live(self._by_type.get(t, {}), horizon):
                     cands.setdefault(inc, None)
-        cap = cfg.max_candidates
         if len(cands) > cap:
             far = cfg.max_hops + 1
             cands = dict(
@@ -261,9 +269,10 @@ class GroupStage:
             hit = self._related[typ] = (n, rel)
         return hit[1]
 
-    def _best(self, a: Alarm) -> tuple[IncidentDraft, GroupReason, float, str] | None:
+    def _best(
+        self, a: Alarm, template: str, tokens: frozenset[str]
+    ) -> tuple[IncidentDraft, GroupReason, float, str] | None:
         cfg = self.config
-        template, tokens = self._tmpl(a)
         cands = self._candidates(a, template)
         if not cands:
             return None
@@ -326,7 +335,7 @@ class GroupStage:
         (neg_score, _, inc_id), reason, detail = best
         return self._drafts[inc_id], reason, -neg_score, detail
 
-    def _open(self, a: Alarm) -> IncidentDraft:
+    def _open(self, a: Alarm, tokens: frozenset[str]) -> IncidentDraft:
         salt = 0
         iid = incident_id(a.alarm_id)
         while iid in self._drafts:
@@ -334,7 +343,7 @@ class GroupStage:
             iid = incident_id(a.alarm_id, salt)
         at = a.event_time
         d = IncidentDraft(iid, at, at, at, at, root=a.managed_object, title_type=self._type(a))
-        d.tokens = self._tmpl(a)[1]
+        d.tokens = tokens
         d.note(at, "opened", f"opened by alarm {a.alarm_id} on {a.managed_object}")
         self._drafts[iid] = d
         self.opened += 1
@@ -343,7 +352,13 @@ class GroupStage:
         return d
 
     def _join(
-        self, d: IncidentDraft, a: Alarm, reason: GroupReason, score: float, detail: str
+        self,
+        d: IncidentDraft,
+        a: Alarm,
+        reason: GroupReason,
+        score: float,
+        detail: str,
+        template: str,
     ) -> None:
         aid, entity, at = a.alarm_id, a.managed_object, a.event_time
         d.members[aid] = Member(aid, str(reason), at, detail, round(score, 4))
@@ -357,7 +372,6 @@ class GroupStage:
         if typ not in d.types and d.indexed:
             self._index_type(typ, d.id)
         d.types[typ] = d.types.get(typ, 0) + 1
-        template = self._tmpl(a)[0]
         if len(d.templates) < _MAX_TEMPLATES and template not in d.templates:
             d.templates.add(template)
             if d.indexed:
