@@ -9,8 +9,16 @@ extreme-value reference instead of a Gaussian one, and Merlion's calibrator in s
 (Bhatnagar et al. 2021): scores of different detectors become comparable before they are
 combined and thresholded.
 
+A record is weak evidence while it rests on few samples: of m exchangeable samples, the next
+one beats all of them with probability 1/(m + 1), so a young series breaks records often and
+innocently. The ratio is therefore tempered by a confidence that grows with the number m of
+samples the detector has scored on the series, sqrt(m / (m + ``age_half``)), in the manner of
+shrinking an estimate by its standard error (0 turns it off). A hard mute of young series
+would instead miss an incident that happens early.
+
 Weak at: the first samples after warm-up (a small record makes everything look extreme; the
-record starts at ``record_floor``), and series whose anomalies come in ever-growing waves.
+record starts at ``record_floor`` and the age confidence only tempers it), and series whose
+anomalies come in ever-growing waves.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ def calibrate_kernel(
     record_floor: float,
     min_seen: float,
     sharpness: float,
+    age_half: float,
     prob: FloatArray,
     winner: IntArray,
     learn: bool,
@@ -46,7 +55,8 @@ def calibrate_kernel(
 
     ``record`` and ``seen`` are (detectors × series); NaN z (cold detector) is skipped. A sample
     whose detectors are all cold stays NaN. A ``self_calibrated`` detector's z is already a
-    ratio to the series' own history (novelty) and is used as is.
+    ratio to the series' own history (novelty) and is used as is. ``age_half`` is the number
+    of scored samples at which the age confidence reaches sqrt(1/2).
     """
     n_det = z.shape[0]
     for i in range(series.shape[0]):
@@ -60,6 +70,9 @@ def calibrate_kernel(
             if seen[d, s] >= min_seen:
                 ref = 1.0 if self_calibrated[d] else max(record[d, s], record_floor)
                 ratio = weights[d] * min(zd, 1e12) / ref
+                if age_half > 0.0:
+                    m = seen[d, s] - min_seen + 1.0
+                    ratio *= math.sqrt(m / (m + age_half))
                 if ratio > best:
                     best = ratio
                     arg = d

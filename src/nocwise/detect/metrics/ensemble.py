@@ -8,7 +8,7 @@ else from the long spike baseline. Thresholding and episodes live outside (see
 
 Weak at: anything no member sees (see each member's "Weak at"), and the first samples of a
 series, which are NaN until at least one member is warm and its record has been seen
-``min_seen`` times.
+``min_seen`` times, and are then tempered by the age confidence of :mod:`calibrate`.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class EnsembleConfig(BaseModel):
     record_floor: float = Field(default=8.0, gt=0)
     min_seen: int = Field(default=100, ge=0)
     sharpness: float = Field(default=4.0, gt=0)
+    age_half: float = Field(default=100.0, ge=0)
     band_z: float = Field(default=3.0, gt=0)
     model_version: str = "1"
 
@@ -113,6 +114,7 @@ class EnsembleDetector:
                 c.record_floor,
                 float(c.min_seen),
                 c.sharpness,
+                c.age_half,
                 prob,
                 winner,
                 learn,

@@ -92,3 +92,21 @@ def test_observe_raises_one_alarm_per_episode_and_reports_health() -> None:
     assert sum(2500 * STEP_MS <= a.ts_ms < 2600 * STEP_MS for a in opened) == 1
     assert det.health()["rejected"][0] == 1
     assert det.health()["count"][0] == 2999
+
+
+def test_age_confidence_tempers_a_young_series_and_fades_with_age() -> None:
+    """The same spike costs less belief early in a series than late; off means no tempering."""
+
+    def spike_prob(at: int, age_half: float) -> float:
+        values = noisy()
+        values[at] += 60
+        batch = MetricBatch.of(np.zeros(3000), np.arange(3000) * STEP_MS, values)
+        det = EnsembleDetector(EnsembleConfig(age_half=age_half))
+        return float(det.detect(batch, learn=True).prob[at])
+
+    early, late = 150, 2500
+    assert spike_prob(early, 100.0) < spike_prob(early, 0.0)
+    early_cut = spike_prob(early, 0.0) - spike_prob(early, 100.0)
+    late_cut = spike_prob(late, 0.0) - spike_prob(late, 100.0)
+    assert 0.0 <= late_cut < early_cut
+    assert spike_prob(late, 100.0) > 0.9
