@@ -63,6 +63,9 @@ def run(
         str | None, typer.Option(help="host:port for syslog (else logs go as OTLP)")
     ] = None,
     syslog_tcp: Annotated[bool, typer.Option(help="syslog over TCP instead of UDP")] = False,
+    snmp: Annotated[
+        str | None, typer.Option(help="host:port for SNMPv2c traps (linkDown/linkUp)")
+    ] = None,
     history: Annotated[int, typer.Option(help="also write this many past tickets (--out)")] = 0,
 ) -> None:
     """Run a scenario: to files (--out), to a nocwise (--target), or both."""
@@ -105,7 +108,7 @@ def run(
             twin,
             target,
             token,
-            syslog,
+            (syslog, snmp),
             syslog_tcp,
             pace,
             out,
@@ -119,7 +122,7 @@ def _send(
     twin: Twin,
     target: str,
     token: str | None,
-    syslog: str | None,
+    addresses: tuple[str | None, str | None],
     tcp: bool,
     pace: float | None,
     out: Path | None,
@@ -129,11 +132,8 @@ def _send(
     from nocwise.sim.emit import Emitter
     from nocwise.sim.writer import truth_doc
 
-    addr = None
-    if syslog:
-        host, _, port = syslog.rpartition(":")
-        addr = (host or "127.0.0.1", int(port))
-    em = Emitter(target, token=token, syslog=addr, syslog_tcp=tcp)
+    syslog_addr, snmp_addr = (_address(a) for a in addresses)
+    em = Emitter(target, token=token, syslog=syslog_addr, syslog_tcp=tcp, snmp=snmp_addr)
     try:
         em.topology(twin.entities, twin.relations)
         t0 = time.monotonic()
@@ -162,3 +162,14 @@ def _send(
             with (out / "ticket_history.jsonl").open("w") as fh:
                 for t in twin.ticket_history(history):
                     fh.write(json.dumps(to_doc(t)) + "\n")
+
+
+def _address(text: str | None) -> tuple[str, int] | None:
+    """``host:port`` (host defaults to 127.0.0.1)."""
+    if not text:
+        return None
+    host, _, port = text.rpartition(":")
+    try:
+        return host or "127.0.0.1", int(port)
+    except ValueError:
+        raise typer.BadParameter(f"expected host:port, got {text!r}") from None

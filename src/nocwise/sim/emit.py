@@ -3,8 +3,10 @@
 - alarms from Prometheus-style sources -> Alertmanager webhook (payload v4);
   alarms from element managers -> TMF642 Alarm JSON;
 - metrics -> Prometheus remote_write (protobuf, snappy);
-- logs -> syslog (RFC 5424) over UDP or TCP (octet-counted), SNMP linkDown/linkUp traps included
-  as snmptrapd-style lines; or, without a syslog address, OTLP/HTTP JSON logs;
+- logs -> syslog (RFC 5424) over UDP or TCP (octet-counted); or, without a syslog address,
+  OTLP/HTTP JSON logs;
+- SNMP linkDown/linkUp -> SNMPv2c traps over UDP (from the router's management address) when an
+  SNMP address is given, else as syslog/OTLP lines carrying the varbinds;
 - spans -> OTLP/HTTP JSON; changes -> the generic change webhook; tickets -> TMF621 JSON;
 - topology -> the inventory endpoint (nocwise YAML/JSON shape).
 
@@ -153,6 +155,38 @@ def remote_write_body(series: Sequence[Series], batch: MetricBatch) -> bytes:
     return bytes(cramjam.snappy.compress_raw(req.SerializeToString()))
 
 
+_IF_INDEX, _IF_ADMIN, _IF_OPER, _IF_NAME = (
+    "1.3.6.1.2.1.2.2.1.1", "1.3.6.1.2.1.2.2.1.7", "1.3.6.1.2.1.2.2.1.8", "1.3.6.1.2.1.31.1.1.1.1",
+)  # fmt: skip
+
+
+def snmp_trap(r: LogRecord, agent_ip: str, uptime_s: float, community: str = "public") -> bytes:
+    """An SNMPv2c linkDown/linkUp trap (BER, via pysnmp) for a twin ``snmp`` record."""
+    from pyasn1.codec.ber import encoder  # type: ignore[import-untyped]
+    from pysnmp.proto import api  # type: ignore[import-untyped]
+
+    v2 = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
+    a = r.attributes
+    idx = a.get("ifIndex", "1")
+    pdu = v2.SNMPv2TrapPDU()
+    v2.apiTrapPDU.set_defaults(pdu)
+    binds = [
+        (v2.ObjectIdentifier("1.3.6.1.2.1.1.3.0"), v2.TimeTicks(int(uptime_s * 100) % (1 << 32))),
+        (v2.ObjectIdentifier("1.3.6.1.6.3.1.1.4.1.0"), v2.ObjectIdentifier(a["snmpTrapOID"])),
+        (v2.ObjectIdentifier(f"{_IF_INDEX}.{idx}"), v2.Integer(int(idx))),
+        (v2.ObjectIdentifier(f"{_IF_ADMIN}.{idx}"), v2.Integer(int(a.get("ifAdminStatus", "1")))),
+        (v2.ObjectIdentifier(f"{_IF_OPER}.{idx}"), v2.Integer(int(a.get("ifOperStatus", "2")))),
+        (v2.ObjectIdentifier(f"{_IF_NAME}.{idx}"), v2.OctetString(a.get("ifName", ""))),
+        (v2.ObjectIdentifier("1.3.6.1.6.3.18.1.3.0"), v2.IpAddress(agent_ip)),
+    ]
+    v2.apiTrapPDU.set_varbinds(pdu, binds)
+    msg = v2.Message()
+    v2.apiMessage.set_defaults(msg)
+    v2.apiMessage.set_community(msg, community)
+    v2.apiMessage.set_pdu(msg, pdu)
+    return bytes(encoder.encode(msg))
+
+
 def syslog_line(r: LogRecord, facility: int = 23) -> bytes:
     """An RFC 5424 line for a log record (SNMP traps carry their varbinds as structured data)."""
     pri = facility * 8 + max(0, min(7, r.severity))
@@ -233,6 +267,7 @@ class Sent:
     spans: int = 0
     changes: int = 0
     tickets: int = 0
+    traps: int = 0
     refused: dict[str, int] = field(default_factory=dict)
 
 
@@ -246,6 +281,7 @@ class Emitter:
         token: str | None = None,
         syslog: tuple[str, int] | None = None,
         syslog_tcp: bool = False,
+        snmp: tuple[str, int] | None = None,
         client: httpx.Client | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -255,13 +291,18 @@ class Emitter:
         self.syslog = syslog
         self.tcp = syslog_tcp
         self._sock: socket.socket | None = None
+        self.snmp = snmp
+        self._snmp_sock: socket.socket | None = None
+        self._ips: dict[str, str] = {}
+        self._t0: float | None = None
         self.sent = Sent()
 
     def close(self) -> None:
         """Close the HTTP client and the syslog socket."""
         self.client.close()
-        if self._sock is not None:
-            self._sock.close()
+        for sock in (self._sock, self._snmp_sock):
+            if sock is not None:
+                sock.close()
 
     def _post(
         self,
@@ -281,7 +322,8 @@ class Emitter:
         self._post(kind, path, json.dumps(doc).encode(), "application/json")
 
     def topology(self, entities: Sequence[Entity], relations: Sequence[Relation]) -> None:
-        """Send the inventory once, before the first step."""
+        """Send the inventory once, before the first step (and learn the management addresses)."""
+        self._ips = {e.id: e.attributes["mgmt_ip"] for e in entities if "mgmt_ip" in e.attributes}
         self._json("topology", "/api/v1/ingest/topology", topology_doc(entities, relations))
 
     def step(self, series: Sequence[Series], step: Any) -> None:
@@ -311,7 +353,11 @@ class Emitter:
             self.sent.tickets += len(step.tickets)
 
     def _logs(self, logs: Sequence[LogRecord]) -> None:
+        if self.snmp is not None:
+            logs = self._traps(logs)
         self.sent.logs += len(logs)
+        if not logs:
+            return
         if self.syslog is None:
             self._json("otlp_logs", "/api/v1/ingest/otlp/v1/logs", otlp_logs(logs))
             return
@@ -322,7 +368,25 @@ class Emitter:
                 self._sock.connect(self.syslog)
         for r in logs:
             line = syslog_line(r)
+            assert self._sock is not None
             if self.tcp:
                 self._sock.sendall(f"{len(line)} ".encode() + line)
             else:
                 self._sock.sendto(line, self.syslog)
+
+    def _traps(self, logs: Sequence[LogRecord]) -> list[LogRecord]:
+        """Send SNMP records as traps; returns the other records."""
+        assert self.snmp is not None
+        if self._snmp_sock is None:
+            self._snmp_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rest = []
+        for r in logs:
+            ip = self._ips.get(r.entity_id or "")
+            if r.source != "snmp" or ip is None or "snmpTrapOID" not in r.attributes:
+                rest.append(r)
+                continue
+            t = r.ts.timestamp()
+            self._t0 = t if self._t0 is None else self._t0
+            self._snmp_sock.sendto(snmp_trap(r, ip, 86_400 + t - self._t0), self.snmp)
+            self.sent.traps += 1
+        return rest

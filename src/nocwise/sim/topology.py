@@ -102,7 +102,10 @@ class Topology:
     ) -> int:
         """Append an entity; its row is its index in every array."""
         i = len(self.entities)
-        self.entities.append(Entity(id_, kind, domain, name or id_, attributes or {}, labels or {}))
+        attrs = dict(attributes or {})
+        if kind in ("csr", "agg_router", "core_router"):
+            attrs["mgmt_ip"] = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+        self.entities.append(Entity(id_, kind, domain, name or id_, attrs, labels or {}))
         self.index[id_] = i
         self.kinds.setdefault(kind, []).append(i)
         return i

@@ -131,3 +131,54 @@ def test_write_run_files(tmp_path: Path) -> None:
     fault_ids = {a for f in truth["faults"] for a in f["alarm_ids"]}
     assert fault_ids <= {a["alarm_id"] for a in alarms}
     assert len((tmp_path / "ticket_history.jsonl").read_text().splitlines()) == 50
+
+
+def test_snmp_traps_read_back_as_link_alarms_on_the_router_address() -> None:
+    from pyasn1.codec.ber import decoder
+    from pysnmp.proto import api
+
+    from nocwise.ingest.snmp import records_of
+    from nocwise.sim import FaultSpec, NoiseSpec, Scenario
+    from nocwise.sim.emit import snmp_trap
+
+    sc = Scenario("t", duration=timedelta(minutes=10), noise=NoiseSpec(level=0.0),
+                  faults=(FaultSpec("fibre_cut", timedelta(minutes=1), None, "lnk-ring-r001-2"),))  # fmt: skip
+    twin = Twin(sc)
+    traps = [r for s in twin.run() for r in s.logs if r.source == "snmp"]
+    assert len(traps) == 2
+    v2 = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
+    for r in traps:
+        ip = twin.entities[twin.topology.index[r.entity_id]].attributes["mgmt_ip"]
+        msg, _ = decoder.decode(snmp_trap(r, ip, 100.0), asn1Spec=v2.Message())
+        binds = [
+            (str(o), v.prettyPrint()) for o, v in v2.apiPDU.get_varbinds(v2.apiMessage.get_pdu(msg))
+        ]
+        _, alarm = records_of(binds, "192.0.2.1", r.ts)
+        assert alarm is not None
+        assert alarm.managed_object == f"{ip}/{r.attributes['ifName']}"
+        assert not alarm.is_cleared
+
+
+def test_emitter_sends_traps_over_udp() -> None:
+    from nocwise.sim import FaultSpec, NoiseSpec, Scenario
+
+    server = HTTPServer(("127.0.0.1", 0), _Capture)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(2)
+    try:
+        sc = Scenario("t", duration=timedelta(minutes=5), noise=NoiseSpec(level=0.0),
+                      faults=(FaultSpec("fibre_cut", timedelta(minutes=1), None, "lnk-ring-r001-2"),))  # fmt: skip
+        twin = Twin(sc)
+        em = Emitter(f"http://127.0.0.1:{server.server_port}", snmp=udp.getsockname())
+        em.topology(twin.entities, twin.relations)
+        for s in twin.run():
+            em.step(twin.series, s)
+        em.close()
+        assert em.sent.traps == 2
+        assert udp.recv(65535)[0] == 0x30  # a BER SEQUENCE: an SNMP message
+    finally:
+        server.shutdown()
+        server.server_close()
+        udp.close()
