@@ -16,14 +16,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sklearn.metrics import adjusted_rand_score
 
 from nocwise.model import Incident
 from nocwise.sim.truth import GroundTruth
+
+if TYPE_CHECKING:
+    from nocwise.sim.twin import Twin
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,3 +202,16 @@ def summary(
         out[f"detection_rate.{ft}"] = d["rate"]
         out[f"detection_delay_s.{ft}"] = d["delay_s"]
     return out
+
+
+def score_twin(
+    twin: Twin, incidents: Iterable[Incident], *, alarm_id: Callable[[str], str] | None = None
+) -> Mapping[str, float]:
+    """:func:`summary` for a finished twin run and the incidents a pipeline built from it.
+
+    ``alarm_id`` renames the truth's alarm ids first (e.g. :func:`nocwise.sim.emit.wire_id_of`
+    when the run went over the wire).
+    """
+    truth = twin.truth if alarm_id is None else twin.truth.mapped(alarm_id)
+    n_alarms = sum(len(f.alarm_ids) for f in truth.faults) + len(truth.noise_alarm_ids)
+    return summary(from_incidents(incidents), truth, n_alarms, twin.scenario.duration)

@@ -176,3 +176,29 @@ def test_nocwise_incidents_convert_to_predictions() -> None:
     assert pred.alarm_ids == frozenset({"a1", "a2"})
     assert list(pred.root_candidates) == ["lnk-1", "csr-1"]
     assert hit_at_k([pred], _truth(), 1) == 0.5
+
+
+def test_score_twin_on_a_perfect_pipeline() -> None:
+    from nocwise.model import Hypothesis, Incident, IncidentState, Member
+    from nocwise.sim import Twin
+    from nocwise.sim.scoring import score_twin
+
+    twin = Twin(load_scenario("demo").with_overrides(duration=timedelta(minutes=30)))
+    for _ in twin.run():
+        pass
+    incidents = [
+        Incident(
+            f.fault_id,
+            IncidentState.OPEN,
+            f.start,
+            f.start,
+            f.fault_type,
+            members=tuple(Member(a, "truth", f.start) for a in sorted(f.alarm_ids)),
+            hypotheses=(Hypothesis(f.root_entity_id, f.fault_type, 1.0),),
+        )
+        for f in twin.truth.faults
+    ]
+    s = score_twin(twin, incidents)
+    assert s["ari"] == pytest.approx(1.0)
+    assert s["hit@1"] == 1.0
+    assert s["false_incidents_per_day"] == 0.0
