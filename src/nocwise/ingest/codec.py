@@ -9,11 +9,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any
+
+import orjson
 
 from nocwise.model import Alarm
 
@@ -39,38 +40,18 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+def alarm_json(a: Alarm) -> bytes:
+    """The document of an alarm, the same shape as :func:`to_doc`, encoded by orjson (alarms
+    are stored at 10^4/s; the generic encoder costs several times more)."""
+    return orjson.dumps(a, default=mapping_as_dict)
 
 
-def _t(when: datetime | None) -> str | None:
-    return None if when is None else when.isoformat()
+def mapping_as_dict(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
 
 
-def alarm_json(a: Alarm) -> str:
-    """The document of an alarm: the same shape as :func:`to_doc`, written out field by field
-    because alarms are the one record type stored at 10^4/s."""
-    return _ENCODE(
-        {
-            "alarm_id": a.alarm_id, "managed_object": a.managed_object,
-            "event_type": a.event_type.value, "probable_cause": a.probable_cause,
-            "perceived_severity": a.perceived_severity.value, "event_time": a.event_time.isoformat(),
-            "specific_problem": a.specific_problem, "raised_time": _t(a.raised_time),
-            "changed_time": _t(a.changed_time), "cleared_time": _t(a.cleared_time),
-            "additional_text": a.additional_text, "additional_info": dict(a.additional_info),
-            "proposed_repair_actions": a.proposed_repair_actions,
-            "trend_indication": a.trend_indication.value if a.trend_indication else None,
-            "threshold_info": None if a.threshold_info is None else dict(a.threshold_info),
-            "root_cause_indicator": a.root_cause_indicator,
-            "correlated_notifications": list(a.correlated_notifications),
-            "ack_state": a.ack_state.value, "ack_user_id": a.ack_user_id, "ack_time": _t(a.ack_time),
-            "comments": [{"time": c.time.isoformat(), "user_id": c.user_id, "text": c.text} for c in a.comments],
-            "service_affecting": a.service_affecting,
-            "planned_outage_indicator": a.planned_outage_indicator, "source": a.source,
-            "fingerprint": a.fingerprint, "labels": dict(a.labels),
-        }
-    )  # fmt: skip
-
-
-def dumps(record: Any) -> str:
-    """Compact JSON of a record."""
-    return json.dumps(to_doc(record), separators=(",", ":"), ensure_ascii=False)
+def dumps(record: Any) -> bytes:
+    """Compact JSON of a record (orjson encodes frozen dataclasses, enums and datetimes)."""
+    return orjson.dumps(record, default=mapping_as_dict)

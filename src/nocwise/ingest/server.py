@@ -76,8 +76,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--syslog-port", type=int, default=None, help="UDP and TCP")
     p.add_argument("--snmp-port", type=int, default=None)
     p.add_argument("--max-inflight", type=int, default=64)
+    p.add_argument(
+        "--synchronous", choices=["FULL", "NORMAL"], default="FULL",
+        help="SQLite sync: FULL survives power loss, NORMAL only a process crash",
+    )  # fmt: skip
     a = p.parse_args(argv)
-    sink = SqliteSink(a.db)
+    sink = SqliteSink(a.db, synchronous=a.synchronous)
     app = build_app(
         sink,
         SystemClock(),

@@ -15,18 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
-from nocwise.ingest.codec import alarm_json, dumps
+from nocwise.ingest.codec import alarm_json, dumps, mapping_as_dict
 from nocwise.ingest.sink import Overloaded
 from nocwise.model import (
     Alarm,
@@ -51,10 +52,7 @@ CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, metric TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS metric_batches (
   seq INTEGER PRIMARY KEY, n INTEGER NOT NULL, series BLOB NOT NULL, ts BLOB NOT NULL,
   vals BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS logs (
-  seq INTEGER PRIMARY KEY, ts REAL NOT NULL, source TEXT, host TEXT, app TEXT,
-  severity INTEGER, message TEXT, entity_id TEXT, trace_id TEXT, span_id TEXT,
-  attributes TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS log_batches (seq INTEGER PRIMARY KEY, n INTEGER NOT NULL, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS spans (
   trace_id TEXT NOT NULL, span_id TEXT NOT NULL, doc TEXT NOT NULL,
   PRIMARY KEY (trace_id, span_id)) WITHOUT ROWID;
@@ -149,22 +147,13 @@ class SqliteSink:
         return await self._submit("metrics", batch_id, work)
 
     async def logs(self, logs: Sequence[LogRecord], batch_id: str | None = None) -> int:
-        enc = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-        rows = [
-            (
-                r.ts.timestamp(), r.source, r.host, r.app, r.severity, r.message, r.entity_id,
-                r.trace_id, r.span_id, enc(dict(r.attributes)),
-            )
-            for r in logs
-        ]  # fmt: skip
+        """Logs are telemetry: one JSON array per batch, like metric samples."""
+        row = (len(logs), orjson.dumps(list(logs), default=mapping_as_dict))
 
         def work(c: sqlite3.Connection) -> int:
-            c.executemany(
-                "INSERT INTO logs (ts, source, host, app, severity, message, entity_id, trace_id,"
-                " span_id, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            return len(rows)
+            if row[0]:
+                c.execute("INSERT INTO log_batches (n, body) VALUES (?, ?)", row)
+            return row[0]
 
         return await self._submit("logs", batch_id, work)
 
@@ -209,53 +198,40 @@ class SqliteSink:
         with sqlite3.connect(self.path) as c:
             return c.execute(sql, params).fetchall()
 
+    _TABLES = frozenset(
+        {"alarms", "spans", "changes", "tickets", "entities", "relations", "series"}
+    )
+
     def count(self, table: str) -> int:
-        if table not in {
-            "alarms",
-            "logs",
-            "spans",
-            "changes",
-            "tickets",
-            "entities",
-            "relations",
-            "series",
-        }:
+        """Rows stored in ``table`` (``logs`` counts records inside the log batches)."""
+        if table == "logs":
+            return int(self.read("SELECT coalesce(sum(n), 0) FROM log_batches")[0][0])
+        if table not in self._TABLES:
             raise ValueError(f"unknown table {table!r}")
         return int(self.read(f"SELECT count(*) FROM {table}")[0][0])
 
     def alarm_docs(self) -> list[dict[str, Any]]:
-        return [json.loads(d) for (d,) in self.read("SELECT doc FROM alarms ORDER BY alarm_id")]
+        return [orjson.loads(d) for (d,) in self.read("SELECT doc FROM alarms ORDER BY alarm_id")]
 
     def log_rows(self) -> list[dict[str, Any]]:
-        """Stored log records as plain dicts, in arrival order."""
-        cols = (
-            "ts",
-            "source",
-            "host",
-            "app",
-            "severity",
-            "message",
-            "entity_id",
-            "trace_id",
-            "span_id",
-        )
+        """Stored log records as plain dicts (``ts`` as epoch seconds), in arrival order."""
         out = []
-        for row in self.read(f"SELECT {', '.join(cols)}, attributes FROM logs ORDER BY seq"):
-            d = dict(zip(cols, row[:-1], strict=True))
-            d["attributes"] = json.loads(row[-1])
-            out.append(d)
+        for (body,) in self.read("SELECT body FROM log_batches ORDER BY seq"):
+            for d in orjson.loads(body):
+                d["ts"] = datetime.fromisoformat(d["ts"]).timestamp()
+                out.append(d)
         return out
 
     def docs(self, table: str) -> list[dict[str, Any]]:
         if table not in {"spans", "changes", "tickets", "entities"}:
             raise ValueError(f"unknown table {table!r}")
-        return [json.loads(d) for (d,) in self.read(f"SELECT doc FROM {table}")]
+        return [orjson.loads(d) for (d,) in self.read(f"SELECT doc FROM {table}")]
 
     def series_labels(self) -> list[dict[str, str]]:
         """Stored series definitions in id order (to restore a SeriesIndex after a restart)."""
         out = []
         for metric, doc in self.read("SELECT metric, doc FROM series ORDER BY id"):
-            labels = dict(json.loads(doc)["labels"])
+            labels = dict(orjson.loads(doc)["labels"])
             if metric:
                 labels["__name__"] = metric
             out.append(labels)
@@ -345,17 +321,8 @@ class SqliteSink:
                 job.loop.call_soon_threadsafe(_resolve, job.future, result)
 
 
-def _series_json(s: Series) -> str:
-    return json.dumps(
-        {
-            "id": s.id,
-            "metric": s.metric,
-            "labels": dict(s.labels),
-            "entity_id": s.entity_id,
-            "unit": s.unit,
-        },
-        separators=(",", ":"),
-    )
+def _series_json(s: Series) -> bytes:
+    return orjson.dumps(s, default=mapping_as_dict)
 
 
 def _resolve(future: asyncio.Future[int], result: int | BaseException) -> None:

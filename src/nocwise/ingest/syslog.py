@@ -45,6 +45,9 @@ _BSD = re.compile(
     r"(?:\.\d+)?(?:\s+[A-Za-z]{2,5}(?=[:\s]))?:?\s+"
 )
 _TAG = re.compile(r"([^\s:\[\]%][^\s:\[\]]{0,63})(?:\[([^\]\s]{0,32})\])?:(?:\s|$)")
+_SD_ELEMENT = re.compile(r'\[([^\s\]="]+)((?: [^\s\]="]+="(?:[^"\\]|\\.)*")*)\]')
+_SD_PARAM = re.compile(r' ([^\s\]="]+)="((?:[^"\\]|\\.)*)"')
+_SD_ESCAPE = re.compile(r'\\(["\\\]])')
 _CISCO = re.compile(r"%([A-Z0-9_]+)-(\d)-([A-Z0-9_]+):")
 _MONTHS = {
     m: i + 1
@@ -138,39 +141,16 @@ def _structured_data(s: str, pos: int, attrs: dict[str, str]) -> int:
     """Parse ``[id k="v" ...]...`` from ``pos`` into ``attrs`` as ``id.k``; return the end."""
     n = len(s)
     while pos < n and s[pos] == "[":
-        end_id = pos + 1
-        while end_id < n and s[end_id] not in " ]":
-            end_id += 1
-        sd_id = s[pos + 1 : end_id]
-        if not sd_id or end_id >= n:
-            raise Invalid(BAD_VALUE, "malformed SD-ELEMENT")
-        pos = end_id
-        while s[pos] == " ":
-            eq = s.find('="', pos)
-            if eq == -1:
-                raise Invalid(BAD_VALUE, f"malformed SD-PARAM in [{sd_id[:32]}]")
-            name = s[pos + 1 : eq]
-            pos = eq + 2
-            chars: list[str] = []
-            while True:
-                if pos >= n:
-                    raise Invalid(BAD_VALUE, f"unterminated SD-PARAM value in [{sd_id[:32]}]")
-                c = s[pos]
-                if c == "\\" and pos + 1 < n and s[pos + 1] in '"\\]':
-                    chars.append(s[pos + 1])
-                    pos += 2
-                elif c == '"':
-                    pos += 1
-                    break
-                else:
-                    chars.append(c)
-                    pos += 1
-            attrs[f"{sd_id}.{name}"] = "".join(chars)
-            if pos >= n:
-                raise Invalid(BAD_VALUE, f"unterminated SD-ELEMENT [{sd_id[:32]}]")
-        if s[pos] != "]":
-            raise Invalid(BAD_VALUE, f"malformed SD-ELEMENT [{sd_id[:32]}]")
-        pos += 1
+        m = _SD_ELEMENT.match(s, pos)
+        if m is None:
+            raise Invalid(BAD_VALUE, f"malformed SD-ELEMENT at offset {pos}")
+        sd_id = m.group(1)
+        for p in _SD_PARAM.finditer(m.group(2)):
+            value = p.group(2)
+            attrs[f"{sd_id}.{p.group(1)}"] = (
+                _SD_ESCAPE.sub(r"\1", value) if "\\" in value else value
+            )
+        pos = m.end()
     return pos
 
 
