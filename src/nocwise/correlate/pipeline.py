@@ -203,15 +203,9 @@ class Correlator:
         return [self.alarm(a.alarm_id) or AlarmView(a) for a in self._lifecycle.active()]
 
     def incident(self, incident_id: str) -> Incident | None:
+        """The incident as it stands now (published or not), or None once it is forgotten."""
         d = self._group.draft(incident_id)
-        if d is None:
-            return None
-        inc = self._incidents.get(incident_id)
-        return (
-            inc
-            if inc is not None and inc.updated == d.updated and len(inc.members) == len(d.members)
-            else self._freeze(d)
-        )
+        return None if d is None else self._freeze(d)
 
     def incidents(self) -> list[Incident]:
         """Published incidents, most urgent first (priority, then impact score, then age)."""
@@ -278,18 +272,11 @@ class Correlator:
         a = self._lifecycle.get(alarm_id)
         if a is None:
             return ProcessResult([], [])
-        return self.process(
-            [
-                replace(
-                    a,
-                    ack_state=AckState.ACKNOWLEDGED,
-                    ack_user_id=user_id,
-                    ack_time=at,
-                    event_time=max(at, a.event_time),
-                )
-            ],
-            at,
+        last = max(at, a.event_time, a.changed_time or a.event_time)  # never stale
+        acked = replace(
+            a, ack_state=AckState.ACKNOWLEDGED, ack_user_id=user_id, ack_time=at, event_time=last
         )
+        return self.process([acked], at)
 
     def learn_noise(self, alarm: Alarm, actionable: bool) -> None:
         """Feedback for the noise model (an alarm turned out actionable or not)."""

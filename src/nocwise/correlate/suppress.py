@@ -121,6 +121,8 @@ class SuppressStage:
                 self._clear(a, decisions)
             elif a.alarm_id not in seen or a.perceived_severity.rank >= self._min_rank:
                 self._raise(a, decisions)
+            elif a.alarm_id in self._suppressors.get(a.managed_object, ()):
+                self._step_down(a, decisions)  # severity fell below the suppressing level
         return StageOutput(list(alarms), decisions)
 
     def _raise(self, a: Alarm, decisions: list[Decision]) -> None:
@@ -159,6 +161,11 @@ class SuppressStage:
             if not ids:
                 del self._by_entity[entity]
         self._marks.pop(aid, None)
+        self._step_down(a, decisions)
+
+    def _step_down(self, a: Alarm, decisions: list[Decision]) -> None:
+        """The alarm no longer suppresses: re-examine the symptoms it was marking."""
+        aid, entity = a.alarm_id, a.managed_object
         sup = self._suppressors.get(entity)
         if sup is None or aid not in sup:
             return
@@ -177,7 +184,7 @@ class SuppressStage:
                     del self._marks[child]
                     ev = Evidence(
                         "suppress",
-                        f"{entity} cleared",
+                        f"{entity} no longer failing",
                         {"source_alarm_id": aid, "source_entity": entity},
                     )
                     decisions.append(

@@ -120,3 +120,14 @@ def test_suppression_is_also_a_muter(t0: datetime, topo: TopologyGraph) -> None:
     assert verdict.reason is MuteReason.UPSTREAM_FAULT
     assert verdict.by_ids == ("p",)
     assert muter.mutes(raise_alarm("up", "s1/csr", "linkDown", t0), t0) is None
+
+
+def test_a_parent_that_calms_down_stops_suppressing(t0: datetime, topo: TopologyGraph) -> None:
+    from dataclasses import replace
+
+    stage = SuppressStage(None, topo)
+    p = raise_alarm("p", "s1/gnb", "gnbDown", t0, Severity.CRITICAL)
+    stage.process([p, raise_alarm("c", "s1/cell0", "cellDown", t0)], t0)
+    out = stage.process([replace(p, perceived_severity=Severity.WARNING, event_time=t0 + S)], t0)
+    assert stage.suppressed_by("c") is None
+    assert out.decisions[0].reason is SuppressReason.UPSTREAM_CLEARED
