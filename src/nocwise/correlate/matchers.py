@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from nocwise.model import Alarm
 
@@ -31,6 +31,17 @@ class Matcher(BaseModel):
     name: str
     value: str
     op: Literal["=", "!=", "=~", "!~"] = "="
+
+    @model_validator(mode="after")
+    def _regex_compiles(self) -> Matcher:
+        if self.op in ("=~", "!~"):
+            try:
+                re.compile(self.value)
+            except re.error as exc:
+                raise ValueError(
+                    f"matcher {self.name}{self.op} has an invalid regex: {exc}"
+                ) from exc
+        return self
 
     @cached_property
     def _regex(self) -> re.Pattern[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -64,3 +64,26 @@ def test_key_functions_read_fields_labels_and_info(t0: datetime) -> None:
         key_function(["probable_cause", "labels.l", "additional_info.i"])(a) == "linkDown\x1f1\x1f2"
     )
     assert key_function(["fingerprint"])(a) == a.fingerprint
+
+
+def test_an_invalid_regex_is_refused_at_construction() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="invalid regex"):
+        Matcher(name="managed_object", op="=~", value="s1/(")
+
+
+@given(st.text(max_size=30), st.sampled_from(["=", "!=", "=~", "!~"]), st.text(max_size=30))
+def test_matchers_either_refuse_or_answer(value: str, op: str, field_value: str) -> None:
+    from dataclasses import replace
+
+    from pydantic import ValidationError
+
+    from nocwise.correlate.synthetic import raise_alarm as mk
+
+    try:
+        m = Matcher.model_validate({"name": "labels.x", "op": op, "value": value})
+    except ValidationError:
+        return
+    a = replace(mk("a", "e", "c", datetime(2026, 1, 1, tzinfo=UTC)), labels={"x": field_value})
+    assert isinstance(m.matches(a), bool)
