@@ -149,7 +149,10 @@ class Telemetry:
         arr = np.asarray(cols, dtype=np.float64).reshape(n, 6)
         self.entity = np.asarray(ent, dtype=np.int64)
         self.level = arr[:, 0] * (1.0 + 0.08 * rng.standard_normal(n))
-        self.level = np.where(arr[:, 0] > 90.0, arr[:, 0], self.level)  # keep success ratios
+        exact = (arr[:, 0] > 90.0) | np.asarray(
+            [s.labels["kind"] == "power" for s in series], dtype=bool
+        )
+        self.level = np.where(exact, arr[:, 0], self.level)  # success ratios and DC plant stay put
         opt = np.asarray([s.metric == "optical_rx_power" for s in series])
         self.level[opt] = rng.uniform(-11.0, -5.0, int(opt.sum()))
         disk = np.asarray([s.metric == "disk_utilisation" for s in series])
