@@ -202,3 +202,12 @@ def test_score_twin_on_a_perfect_pipeline() -> None:
     assert s["ari"] == pytest.approx(1.0)
     assert s["hit@1"] == 1.0
     assert s["false_incidents_per_day"] == 0.0
+
+
+def test_ticket_history_is_seeded() -> None:
+    topo = build_topology(14, 0)
+    a, _ = generate_history(topo, 200, seed=5)
+    b, _ = generate_history(topo, 200, seed=5)
+    c, _ = generate_history(topo, 200, seed=6)
+    assert a == b
+    assert a != c
