@@ -58,10 +58,6 @@ class Owner:
     n_logs: int = 0
     data: dict[str, Any] = field(default_factory=dict)
 
-    def live(self, at_ms: int) -> bool:
-        """Started and not ended at ``at_ms``."""
-        return self.start_ms <= at_ms and (self.ended_ms is None or at_ms < self.ended_ms)
-
 
 @dataclass(frozen=True, slots=True)
 class AlarmSpec:
@@ -137,10 +133,6 @@ class Engine:
                 continue
             self.now_ms = max(self.now_ms, at)
             handle(at, owner, kind, payload)
-
-    def ended(self, owner: Owner) -> bool:
-        """True once the owner's end has run."""
-        return owner.ended_ms is not None and owner.ended_ms <= self.now_ms
 
     # alarms ------------------------------------------------------------------------------
 
@@ -387,8 +379,3 @@ class Engine:
 def at_offset(t_ms: int, rng: np.random.Generator, lo_s: float, hi_s: float) -> int:
     """``t_ms`` plus a random delay in seconds."""
     return t_ms + int(rng.uniform(lo_s, hi_s) * 1000)
-
-
-def as_dt(ms: int) -> datetime:
-    """Epoch ms as an aware UTC datetime."""
-    return from_ms(ms)

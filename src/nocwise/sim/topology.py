@@ -87,7 +87,6 @@ class Topology:
     # IT and core: callers of each service (entity index -> entity indices that depend on it)
     dependents: dict[int, list[int]] = field(default_factory=dict)
     hosted: dict[int, list[int]] = field(default_factory=dict)  # node -> what runs on it
-    ran_amfs: dict[int, list[int]] = field(default_factory=dict)  # gnb -> its AMF pool
     pop_of_amf: dict[int, list[int]] = field(default_factory=dict)  # amf -> gnbs it serves
     kinds: dict[str, list[int]] = field(default_factory=dict)
 
@@ -363,7 +362,6 @@ def build_topology(n_sites: int, seed: int) -> Topology:
         t.rel(ran, csr, RelationKind.DEPENDS_ON)
         for amf in nf["amf"][2 * pop : 2 * pop + 2]:
             t.rel(ran, amf, RelationKind.DEPENDS_ON)
-        t.ran_amfs[ran] = nf["amf"][2 * pop : 2 * pop + 2]
         gnb_by_pop.setdefault(pop, []).append(ran)
         cells = []
         for ci in range(3):
