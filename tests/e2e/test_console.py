@@ -44,12 +44,16 @@ def test_a_bad_token_is_rejected_with_a_message(page: Page, console: Console) ->
     expect(page).to_have_url(re.compile(r"/console/login$"))
 
 
-def test_a_token_in_the_link_signs_in(page: Page, console: Console) -> None:
+def test_a_token_in_the_link_signs_in_and_an_unknown_incident_says_so(
+    page: Page, console: Console
+) -> None:
     from playwright.sync_api import expect
 
     page.goto(console.url(f"/console/login?token={console.tokens['admin']}"))
     expect(page).to_have_url(re.compile(r"/console/$"))
     expect(page.locator("#incidents-table")).to_be_visible()
+    page.goto(console.url("/console/incident/INC-unknown"))
+    expect(page.get_by_text("no incident INC-unknown")).to_be_visible()
 
 
 def test_an_incident_appears_live_and_opens_with_its_explanation(
