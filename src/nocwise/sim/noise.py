@@ -106,11 +106,23 @@ class Background:
             failed = failed or rng.random() < 0.4
         end = t + own
         status = SpanStatus.ERROR if failed else SpanStatus.OK
+        if failed and service in degraded:
+            self._error_log(service, trace_id, span_id, end, op)
         attrs = {"http.status_code": "500" if failed else "200", "service.version": "current"}
         out.append(
             Span(trace_id, span_id, service, op, from_ms(t0), from_ms(end), parent, status, attrs)
         )
         return end, failed
+
+    def _error_log(self, service: str, trace_id: str, span_id: str, at: int, op: str) -> None:
+        """The failing service logs the error with the trace it belongs to."""
+        eng = self.engine
+        e = eng.topo.index.get(f"svc-{service}")
+        if e is None:
+            return
+        msg = f"ERROR request failed op={op} status=500 trace_id={trace_id} span_id={span_id}"
+        eng.out.logs.append(LogRecord(from_ms(at), msg, 3, eng.topo.entities[e].id, "app", f"{service}-pod",
+                                      service, {}, trace_id, span_id))  # fmt: skip
 
 
 def plan_noise(eng: Engine, sc: Scenario, start: int, end: int) -> Background:

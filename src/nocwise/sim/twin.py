@@ -184,8 +184,8 @@ class Twin:
             eng.pop_until(ts, self._handle)
             eng.now_ms = ts
             metrics = self.telemetry.sample(ts, self._effects(ts))
+            eng.out.spans.extend(self.background.traces(lo, ts, self._degraded()))
             out, eng.out = eng.out, Outbox()
-            out.spans.extend(self.background.traces(lo, ts, self._degraded()))
             out.logs.sort(key=lambda r: r.ts)
             self._now_ms = ts
             yield Step(

@@ -105,3 +105,12 @@ def test_traces_show_errors_only_while_a_deployment_is_bad() -> None:
     assert errors(0, 10) == 0
     assert errors(15, 30) > 0
     assert {sp.parent_id is None for s in steps for sp in s.spans} == {True, False}
+    failed = {
+        sp.trace_id
+        for s in steps
+        for sp in s.spans
+        if sp.status is SpanStatus.ERROR and sp.service == "crm"
+    }
+    logged = {r.trace_id for s in steps for r in s.logs if r.trace_id}
+    assert failed
+    assert failed <= logged  # the failing service logs the error with its trace id
