@@ -1,17 +1,13 @@
 """Grouping: alarms that belong to one problem become one incident, each with its reason.
 
 An active alarm new to grouping is compared with the incidents still open for grouping (last
-member within ``window``). Candidates come from three indexes, never from a scan:
-
-- topology: every incident is indexed under its members' entities and everything they depend on
-  (``max_hops`` up); an alarm looks up its own entity and dependency path, so a shared upstream
-  entity within ``max_hops`` total hops makes a candidate, with that hop count;
-- template: incidents holding an alarm with the same masked text;
-- region: incidents with a member in the same site or aggregation ring.
+member within ``window``). Candidates come from indexes by topology, region, template and
+causally linked type (``candidates.py``), never from a scan of the open alarms.
 
 Each candidate gets ``score = time * min(1, w_topology*topology + w_causality*causality +
 w_text*text)``, where ``time = 1 - dt / (2*window)``, ``topology = 1 - hops / (2*(max_hops+1))``
-(``region_score`` for a same-region candidate without a path), ``causality`` the learned
+(``region_score`` for a candidate without a path that shares the region, or is causally linked
+and within ``causal_max_hops`` of the incident's root), ``causality`` the learned
 strength between the alarm's type and the incident's types (either direction; 0 below
 ``min_causality``) and ``text`` 1 for a shared template, else the Jaccard of tokens. The best
 candidate at or above ``threshold`` wins, and the membership's reason is the largest term;
@@ -35,6 +31,7 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from nocwise.correlate.base import Decision, StageOutput
+from nocwise.correlate.candidates import CandidateIndex
 from nocwise.correlate.causal import CachedCausality, CausalStrength
 from nocwise.correlate.incidents import Feedback, IncidentDraft, incident_id
 from nocwise.correlate.text import TemplateCache, jaccard
@@ -94,12 +91,6 @@ class GroupStage:
         self._causal = CachedCausality(causality) if causality is not None else None
         self._drafts: dict[str, IncidentDraft] = {}
         self._alarm_inc: dict[str, str] = {}
-        self._anchor: dict[str, list[dict[str, None]]] = {}  # entity -> per depth: incidents
-        self._by_template: dict[str, dict[str, None]] = {}
-        self._by_region: dict[str, dict[str, None]] = {}
-        self._by_type: dict[str, dict[str, None]] = {}
-        self._related: dict[str, tuple[int, list[str]]] = {}
-        self._types_version = 0  # bumped when a type enters or leaves the type index
         self._pending: list[tuple[datetime, str]] = []
         self._expiry: list[tuple[datetime, str]] = []
         self._drop: list[tuple[datetime, str]] = []
@@ -110,8 +101,16 @@ class GroupStage:
         self._window_s = self.config.window.total_seconds()
         c = self.config
         # without a topology path, can text (and causality) alone reach the threshold?
-        self._text_alone_can_group = (
-            c.w_text + (c.w_causality if causality is not None else 0.0) >= c.threshold
+        text_alone = c.w_text + (c.w_causality if causality is not None else 0.0) >= c.threshold
+        self._index = CandidateIndex(
+            self._topology,
+            self._drafts,
+            self._causal,
+            c.max_hops,
+            c.max_candidates,
+            c.window,
+            c.min_causality,
+            text_alone,
         )
         self.opened = 0  # incidents opened (the funnel's "incidents")
         self.placed = 0  # alarms that reached grouping (the funnel's "grouped")
@@ -184,99 +183,14 @@ class GroupStage:
         )
         return Decision(self.kind, reason, (ev,), a.alarm_id)
 
-    def _live(self, bucket: dict[str, None], horizon: datetime) -> list[str]:
-        """Up to ``max_candidates`` incidents of an index bucket, newest first, still in window.
-
-        Incidents past the window but not yet de-indexed (that happens in ``tick``) are skipped
-        without counting, so the answer does not depend on how often ``tick`` runs.
-        """
-        out: list[str] = []
-        cap = self.config.max_candidates
-        drafts = self._drafts
-        for inc in reversed(bucket):
-            if drafts[inc].last_event >= horizon:
-                out.append(inc)
-                if len(out) >= cap:
-                    break
-        return out
-
-    def _candidates(self, a: Alarm, template: str) -> dict[str, int | None]:
-        """Incident id -> hops (None: no path within ``max_hops``) from the three indexes.
-
-        Each index bucket is read newest first and at most ``max_candidates`` deep, so a hub
-        (a core router every incident hangs under) costs a bounded amount per alarm.
-        """
-        cfg = self.config
-        entity = a.managed_object
-        horizon = a.event_time - cfg.window
-        cands: dict[str, int | None] = {}
-        path = ((entity, 0), *self._topology.dependency_path(entity, cfg.max_hops))
-        drafts, anchor, cap = self._drafts, self._anchor, cfg.max_candidates
-        for x, d_alarm in path:  # the hot loop: _live inlined
-            levels = anchor.get(x)
-            if levels is None:
-                continue
-            for d_member in range(cfg.max_hops - d_alarm + 1):
-                bucket = levels[d_member]
-                if not bucket:
-                    continue
-                h = d_alarm + d_member
-                n = 0
-                for inc in reversed(bucket):
-                    if drafts[inc].last_event < horizon:
-                        continue
-                    prev = cands.get(inc)
-                    if prev is None or h < prev:
-                        cands[inc] = h
-                    n += 1
-                    if n >= cap:
-                        break
-        region = self._by_region.get(self._topology.region(entity))
-        if region:
-            for inc in self._live(region, horizon):
-                cands.setdefault(inc, None)
-        if self._text_alone_can_group:
-            same = self._by_template.get(template)
-            if same:
-                for inc in self._live(same, horizon):
-                    cands.setdefault(inc, None)
-        if self._causal is not None:
-            for t in self._related_types(self._type(a)):
-                for inc in self._live(self._by_type.get(t, {}), horizon):
-                    cands.setdefault(inc, None)
-        if len(cands) > cap:
-            far = cfg.max_hops + 1
-            cands = dict(
-                heapq.nsmallest(cap, cands.items(), key=lambda kv: far if kv[1] is None else kv[1])
-            )
-        return cands
-
-    def _index_type(self, typ: str, incident: str) -> None:
-        bucket = self._by_type.get(typ)
-        if bucket is None:
-            bucket = self._by_type[typ] = {}
-            self._types_version += 1
-        bucket[incident] = None
-
-    def _related_types(self, typ: str) -> list[str]:
-        """Types in open incidents that ``typ`` is causally linked with (cached per type set)."""
-        assert self._causal is not None
-        n = self._types_version
-        hit = self._related.get(typ)
-        if hit is None or hit[0] != n:
-            floor = self.config.min_causality
-            rel = [t for t in self._by_type if self._causal.either_way(typ, t) >= floor]
-            hit = self._related[typ] = (n, rel)
-        return hit[1]
-
     def _best(
         self, a: Alarm, template: str, tokens: frozenset[str]
     ) -> tuple[IncidentDraft, GroupReason, float, str] | None:
         cfg = self.config
-        cands = self._candidates(a, template)
+        typ = self._type(a)
+        cands = self._index.candidates(a.managed_object, a.event_time, template, typ)
         if not cands:
             return None
-        typ = self._type(a)
         region = self._topology.region(a.managed_object)
         best: tuple[tuple[float, datetime, str], GroupReason, str] | None = None
         for inc, hops in cands.items():
@@ -293,7 +207,7 @@ class GroupStage:
             reach = None
             if hops is not None:
                 topo = 1.0 - hops / (2.0 * (cfg.max_hops + 1))
-            elif inc in self._by_region.get(region, ()):
+            elif self._index.in_region(inc, region):
                 topo = cfg.region_score
             elif (
                 causal
@@ -370,12 +284,11 @@ class GroupStage:
         d.entities[entity] = d.entities.get(entity, 0) + 1
         typ = self._type(a)
         if typ not in d.types and d.indexed:
-            self._index_type(typ, d.id)
+            self._index.index_type(typ, d.id)
         d.types[typ] = d.types.get(typ, 0) + 1
         if len(d.templates) < _MAX_TEMPLATES and template not in d.templates:
             d.templates.add(template)
-            if d.indexed:
-                self._by_template.setdefault(template, {})[d.id] = None
+            self._index.index_template(d, template)
         if at > d.last_event:
             d.last_event = at
         if at > d.updated:
@@ -384,28 +297,12 @@ class GroupStage:
             d.state = IncidentState.OPEN
             d.note(at, "reopened", f"alarm {aid} on {entity}")
         if is_new_entity:
-            self._index_entity(d, entity)
+            self._index.index_entity(d, entity)
             services, customers = self._topology.impacted(entity)
             d.services.update(services)
             d.customers.update(customers)
             self._update_root(d, entity, typ, at)
         self._changed[d.id] = None
-
-    def _index_entity(self, d: IncidentDraft, entity: str) -> None:
-        path = ((entity, 0), *self._topology.dependency_path(entity, self.config.max_hops))
-        for x, depth in path:
-            old = d.index_keys.get(x)
-            if old is None or depth < old:
-                d.index_keys[x] = depth
-                if d.indexed:
-                    levels = self._anchor.get(x)
-                    if levels is None:
-                        levels = self._anchor[x] = [{} for _ in range(self.config.max_hops + 1)]
-                    if old is not None:
-                        levels[old].pop(d.id, None)
-                    levels[depth][d.id] = None
-        if d.indexed:
-            self._by_region.setdefault(self._topology.region(entity), {})[d.id] = None
 
     def _update_root(self, d: IncidentDraft, entity: str, typ: str, at: datetime) -> None:
         root = d.root
@@ -476,7 +373,7 @@ class GroupStage:
             if real > due:
                 heapq.heappush(self._expiry, (real, iid))
                 continue
-            self._deindex(d)
+            self._index.deindex(d)
             if d.state in (IncidentState.RESOLVED, IncidentState.CLOSED):
                 heapq.heappush(self._drop, (d.updated + self.config.retain_resolved, iid))
         while self._drop and self._drop[0][0] <= now:
@@ -492,34 +389,6 @@ class GroupStage:
                     if self._alarm_inc.get(aid) == iid:
                         del self._alarm_inc[aid]
         return StageOutput()
-
-    def _deindex(self, d: IncidentDraft) -> None:
-        d.indexed = False
-        for x, depth in d.index_keys.items():
-            levels = self._anchor.get(x)
-            if levels is not None:
-                levels[depth].pop(d.id, None)
-                if not any(levels):
-                    del self._anchor[x]
-        for t in d.templates:
-            hits2 = self._by_template.get(t)
-            if hits2 is not None:
-                hits2.pop(d.id, None)
-                if not hits2:
-                    del self._by_template[t]
-        for typ in d.types:
-            hits4 = self._by_type.get(typ)
-            if hits4 is not None:
-                hits4.pop(d.id, None)
-                if not hits4:
-                    del self._by_type[typ]
-                    self._types_version += 1
-        for region in {self._topology.region(e) for e in d.entity_of.values()}:
-            hits3 = self._by_region.get(region)
-            if hits3 is not None:
-                hits3.pop(d.id, None)
-                if not hits3:
-                    del self._by_region[region]
 
     # -- operator feedback ----------------------------------------------------------------
 
@@ -615,7 +484,7 @@ class GroupStage:
         self._alarm_inc[aid] = dst.id
         if entity not in dst.member_entities:
             dst.member_entities.add(entity)
-            self._index_entity(dst, entity)
+            self._index.index_entity(dst, entity)
             services, customers = self._topology.impacted(entity)
             dst.services.update(services)
             dst.customers.update(customers)
@@ -624,7 +493,7 @@ class GroupStage:
     def _reindex(self, d: IncidentDraft) -> None:
         """Rebuild an incident's index entries, root and impact after members left it."""
         was_indexed = d.indexed
-        self._deindex(d)
+        self._index.deindex(d)
         d.index_keys.clear()
         d.indexed = was_indexed and d.state is not IncidentState.CLOSED
         d.services.clear()
@@ -633,13 +502,13 @@ class GroupStage:
         d.member_entities = set(entities)
         if d.indexed:
             for t in d.templates:
-                self._by_template.setdefault(t, {})[d.id] = None
+                self._index.index_template(d, t)
             for typ in d.types:
-                self._index_type(typ, d.id)
+                self._index.index_type(typ, d.id)
         if entities:
             d.root = entities[0]
         for e in entities:
-            self._index_entity(d, e)
+            self._index.index_entity(d, e)
             services, customers = self._topology.impacted(e)
             d.services.update(services)
             d.customers.update(customers)
@@ -676,13 +545,8 @@ class GroupStage:
             stage._drafts[d.id] = d
             for aid in d.members:
                 stage._alarm_inc[aid] = d.id
-            for e in dict.fromkeys(d.entity_of.values()):
-                stage._index_entity(d, e)
+            stage._index.index_all(d)
             if d.indexed:
-                for t in d.templates:
-                    stage._by_template.setdefault(t, {})[d.id] = None
-                for typ in d.types:
-                    stage._index_type(typ, d.id)
                 heapq.heappush(stage._expiry, (d.last_event + stage.config.window, d.id))
             elif d.state in (IncidentState.RESOLVED, IncidentState.CLOSED):
                 heapq.heappush(stage._drop, (d.updated + stage.config.retain_resolved, d.id))

@@ -1,0 +1,200 @@
+"""Where grouping finds candidate incidents: indexes by topology, region, template and type.
+
+- topology: every incident is indexed under its members' entities and everything they depend on
+  (``max_hops`` up, one bucket per depth); an alarm looks up its own entity and dependency path,
+  so a shared upstream entity within ``max_hops`` total hops makes a candidate, with that count;
+- region: incidents with a member in the same site or aggregation ring;
+- template: incidents holding an alarm with the same masked text;
+- type: incidents holding an alarm type the causality model links to the alarm's type.
+
+Buckets are read newest first and at most ``max_candidates`` deep, so a hub (a core router
+every incident hangs under) costs a bounded amount per alarm, and no lookup scans the open
+alarms. Incidents past the grouping window are skipped until ``deindex`` removes them.
+"""
+
+from __future__ import annotations
+
+import heapq
+from datetime import datetime, timedelta
+
+from nocwise.correlate.causal import CachedCausality
+from nocwise.correlate.incidents import IncidentDraft
+from nocwise.topology.graph import TopologyGraph
+
+
+class CandidateIndex:
+    """The four indexes, kept in step with the incident drafts grouping owns."""
+
+    def __init__(
+        self,
+        topology: TopologyGraph,
+        drafts: dict[str, IncidentDraft],
+        causal: CachedCausality | None,
+        max_hops: int,
+        max_candidates: int,
+        window: timedelta,
+        min_causality: float,
+        use_templates: bool,
+    ) -> None:
+        self._topology = topology
+        self._drafts = drafts
+        self._causal = causal
+        self._max_hops = max_hops
+        self._cap = max_candidates
+        self._window = window
+        self._min_causality = min_causality
+        self._use_templates = use_templates
+        self._anchor: dict[str, list[dict[str, None]]] = {}  # entity -> per depth: incidents
+        self._by_template: dict[str, dict[str, None]] = {}
+        self._by_region: dict[str, dict[str, None]] = {}
+        self._by_type: dict[str, dict[str, None]] = {}
+        self._related: dict[str, tuple[int, list[str]]] = {}
+        self._types_version = 0  # bumped when a type enters or leaves the type index
+
+    def in_region(self, incident: str, region: str) -> bool:
+        """Whether the incident has a member in ``region``."""
+        return incident in self._by_region.get(region, ())
+
+    def index_template(self, d: IncidentDraft, template: str) -> None:
+        if d.indexed:
+            self._by_template.setdefault(template, {})[d.id] = None
+
+    def index_all(self, d: IncidentDraft) -> None:
+        """Index every entity, template and type of the incident (after loading a snapshot)."""
+        for e in dict.fromkeys(d.entity_of.values()):
+            self.index_entity(d, e)
+        if d.indexed:
+            for t in d.templates:
+                self._by_template.setdefault(t, {})[d.id] = None
+            for typ in d.types:
+                self.index_type(typ, d.id)
+
+    def _live(self, bucket: dict[str, None], horizon: datetime) -> list[str]:
+        """Up to ``max_candidates`` incidents of an index bucket, newest first, still in window.
+
+        Incidents past the window but not yet de-indexed (that happens in ``tick``) are skipped
+        without counting, so the answer does not depend on how often ``tick`` runs.
+        """
+        out: list[str] = []
+        cap = self._cap
+        drafts = self._drafts
+        for inc in reversed(bucket):
+            if drafts[inc].last_event >= horizon:
+                out.append(inc)
+                if len(out) >= cap:
+                    break
+        return out
+
+    def candidates(
+        self, entity: str, at: datetime, template: str, typ: str
+    ) -> dict[str, int | None]:
+        """Incident id -> hops (None: no path within ``max_hops``) from the three indexes.
+
+        Each index bucket is read newest first and at most ``max_candidates`` deep, so a hub
+        (a core router every incident hangs under) costs a bounded amount per alarm.
+        """
+        horizon = at - self._window
+        max_hops = self._max_hops
+        cands: dict[str, int | None] = {}
+        path = ((entity, 0), *self._topology.dependency_path(entity, max_hops))
+        drafts, anchor, cap = self._drafts, self._anchor, self._cap
+        for x, d_alarm in path:  # the hot loop: _live inlined
+            levels = anchor.get(x)
+            if levels is None:
+                continue
+            for d_member in range(max_hops - d_alarm + 1):
+                bucket = levels[d_member]
+                if not bucket:
+                    continue
+                h = d_alarm + d_member
+                n = 0
+                for inc in reversed(bucket):
+                    if drafts[inc].last_event < horizon:
+                        continue
+                    prev = cands.get(inc)
+                    if prev is None or h < prev:
+                        cands[inc] = h
+                    n += 1
+                    if n >= cap:
+                        break
+        region = self._by_region.get(self._topology.region(entity))
+        if region:
+            for inc in self._live(region, horizon):
+                cands.setdefault(inc, None)
+        if self._use_templates:
+            same = self._by_template.get(template)
+            if same:
+                for inc in self._live(same, horizon):
+                    cands.setdefault(inc, None)
+        if self._causal is not None:
+            for t in self._related_types(typ):
+                for inc in self._live(self._by_type.get(t, {}), horizon):
+                    cands.setdefault(inc, None)
+        if len(cands) > cap:
+            far = max_hops + 1
+            cands = dict(
+                heapq.nsmallest(cap, cands.items(), key=lambda kv: far if kv[1] is None else kv[1])
+            )
+        return cands
+
+    def index_type(self, typ: str, incident: str) -> None:
+        bucket = self._by_type.get(typ)
+        if bucket is None:
+            bucket = self._by_type[typ] = {}
+            self._types_version += 1
+        bucket[incident] = None
+
+    def _related_types(self, typ: str) -> list[str]:
+        """Types in open incidents that ``typ`` is causally linked with (cached per type set)."""
+        assert self._causal is not None
+        n = self._types_version
+        hit = self._related.get(typ)
+        if hit is None or hit[0] != n:
+            floor = self._min_causality
+            rel = [t for t in self._by_type if self._causal.either_way(typ, t) >= floor]
+            hit = self._related[typ] = (n, rel)
+        return hit[1]
+
+    def index_entity(self, d: IncidentDraft, entity: str) -> None:
+        path = ((entity, 0), *self._topology.dependency_path(entity, self._max_hops))
+        for x, depth in path:
+            old = d.index_keys.get(x)
+            if old is None or depth < old:
+                d.index_keys[x] = depth
+                if d.indexed:
+                    levels = self._anchor.get(x)
+                    if levels is None:
+                        levels = self._anchor[x] = [{} for _ in range(self._max_hops + 1)]
+                    if old is not None:
+                        levels[old].pop(d.id, None)
+                    levels[depth][d.id] = None
+        if d.indexed:
+            self._by_region.setdefault(self._topology.region(entity), {})[d.id] = None
+
+    def deindex(self, d: IncidentDraft) -> None:
+        d.indexed = False
+        for x, depth in d.index_keys.items():
+            levels = self._anchor.get(x)
+            if levels is not None:
+                levels[depth].pop(d.id, None)
+                if not any(levels):
+                    del self._anchor[x]
+        for t in d.templates:
+            hits2 = self._by_template.get(t)
+            if hits2 is not None:
+                hits2.pop(d.id, None)
+                if not hits2:
+                    del self._by_template[t]
+        for typ in d.types:
+            hits4 = self._by_type.get(typ)
+            if hits4 is not None:
+                hits4.pop(d.id, None)
+                if not hits4:
+                    del self._by_type[typ]
+                    self._types_version += 1
+        for region in {self._topology.region(e) for e in d.entity_of.values()}:
+            hits3 = self._by_region.get(region)
+            if hits3 is not None:
+                hits3.pop(d.id, None)
+                if not hits3:
+                    del self._by_region[region]
