@@ -26,7 +26,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from nocwise.correlate.base import EMPTY, Decision, StageOutput
-from nocwise.model import Alarm, Evidence, ModelState
+from nocwise.model import Alarm, Evidence, Incident, ModelState, Ticket
 
 MODEL_SCHEMA = "nocwise.correlate.noise_model"
 STAGE_SCHEMA = "nocwise.correlate.noise"
@@ -41,6 +41,23 @@ class NoiseReason(StrEnum):
     CHATTY = "chatty"
     UNSEEN_TYPE = "unseen_type"
     ACTIONABLE_TYPE = "actionable_type"
+
+
+def actionable_alarm_ids(tickets: Iterable[Ticket], incidents: Iterable[Incident] = ()) -> set[str]:
+    """The labels the model learns from: alarms on a ticket, or in an incident someone acted on.
+
+    An incident counts as acted on when an operator acknowledged it, merged or split it, or
+    when a ticket names one of its alarms.
+    """
+    ids = {aid for t in tickets for aid in t.related_alarms}
+    for inc in incidents:
+        acted = any(e.kind in _ACTED_ON and e.actor != "nocwise" for e in inc.timeline)
+        if acted or any(m.alarm_id in ids for m in inc.members):
+            ids.update(m.alarm_id for m in inc.members)
+    return ids
+
+
+_ACTED_ON = frozenset({"acknowledged", "merged", "split"})
 
 
 def type_key(a: Alarm) -> str:

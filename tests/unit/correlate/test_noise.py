@@ -92,3 +92,32 @@ def test_model_state_round_trips_through_bytes(t0: datetime) -> None:
     assert copy.scores(probe).tolist() == model.scores(probe).tolist()
     stage = NoiseStage(NoiseConfig(), model)
     assert NoiseStage.from_state(stage.to_state()).process(probe, t0) == stage.process(probe, t0)
+
+
+def test_actionable_labels_come_from_tickets_and_acted_on_incidents(t0: datetime) -> None:
+    from nocwise.correlate.noise import actionable_alarm_ids
+    from nocwise.model import Incident, IncidentState, Member, Ticket, TicketStatus, TimelineEntry
+
+    def inc(iid: str, members: list[str], timeline: tuple[TimelineEntry, ...] = ()) -> Incident:
+        return Incident(
+            iid,
+            IncidentState.OPEN,
+            t0,
+            t0,
+            "x",
+            tuple(Member(m, "topology", t0) for m in members),
+            timeline=timeline,
+        )
+
+    ticket = Ticket(
+        "T1", "fibre cut", "", "major", TicketStatus.RESOLVED, t0, related_alarms=("a1",)
+    )
+    acked = inc("I2", ["b1", "b2"], (TimelineEntry(t0, "acknowledged", "by ops", "ops"),))
+    auto_only = inc("I3", ["c1"], (TimelineEntry(t0, "opened", "opened", "nocwise"),))
+    via_ticket = inc("I4", ["a1", "a2"])
+    assert actionable_alarm_ids([ticket], [acked, auto_only, via_ticket]) == {
+        "a1",
+        "a2",
+        "b1",
+        "b2",
+    }
