@@ -45,8 +45,9 @@ _BSD = re.compile(
     r"(?:\.\d+)?(?:\s+[A-Za-z]{2,5}(?=[:\s]))?:?\s+"
 )
 _TAG = re.compile(r"([^\s:\[\]%][^\s:\[\]]{0,63})(?:\[([^\]\s]{0,32})\])?:(?:\s|$)")
-_SD_ELEMENT = re.compile(r'\[([^\s\]="]+)((?: [^\s\]="]+="(?:[^"\\]|\\.)*")*)\]')
-_SD_PARAM = re.compile(r' ([^\s\]="]+)="((?:[^"\\]|\\.)*)"')
+# PARAM-VALUE as an unrolled loop ([^"\\]* (\\. [^"\\]*)*): linear, no per-character alternation.
+_SD_ELEMENT = re.compile(r'\[([^\s\]="]+)((?: [^\s\]="]+="[^"\\]*(?:\\.[^"\\]*)*")*)\]')
+_SD_PARAM = re.compile(r' ([^\s\]="]+)="([^"\\]*(?:\\.[^"\\]*)*)"')
 _SD_ESCAPE = re.compile(r'\\(["\\\]])')
 _CISCO = re.compile(r"%([A-Z0-9_]+)-(\d)-([A-Z0-9_]+):")
 _MONTHS = {
