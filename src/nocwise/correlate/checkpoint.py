@@ -66,6 +66,7 @@ def correlator_to_state(corr: Correlator) -> ModelState:
         stages[stage.kind] = {"schema": st.schema, "version": st.version, "params": st.params}
         arrays.update({f"{stage.kind}.{k}": v for k, v in st.arrays.items()})
     f = corr._funnel
+    f.as_dict()  # settles pending decision counts
     params = {
         "config": corr.config.model_dump(mode="json"),
         "stages": stages,

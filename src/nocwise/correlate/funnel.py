@@ -30,13 +30,20 @@ class Funnel:
         self.alarms = 0
         self.grouped = 0
         self.incidents = 0
-        self.decisions: Counter[str] = Counter()
+        self.decisions: Counter[str] = Counter()  # "stage.reason" -> count
+        self._pending: Counter[tuple[str, str]] = Counter()
 
     def count_decisions(self, decisions: list[Decision]) -> None:
-        for d in decisions:
-            self.decisions[f"{d.stage}.{d.reason}"] += 1
+        self._pending.update((d.stage, d.reason) for d in decisions)
+
+    def _settle(self) -> None:
+        for (stage, reason), n in self._pending.items():
+            self.decisions[f"{stage}.{reason}"] += n
+        self._pending.clear()
 
     def as_dict(self) -> dict[str, float | int | str]:
+        self._settle()
+
         def ratio(a: int, b: int) -> float:
             return a / b if b else 0.0
 
