@@ -8,6 +8,16 @@ from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
+class AnomalyWindow:
+    """When a fault changed one series, and how (``absent``, ``mult``, ``add`` or ``set``)."""
+
+    series_id: int
+    start: datetime
+    end: datetime | None
+    effect: str
+
+
+@dataclass(frozen=True, slots=True)
 class FaultTruth:
     """One injected fault and everything it caused.
 
@@ -29,6 +39,7 @@ class FaultTruth:
     change_ids: frozenset[str] = frozenset()
     n_logs: int = 0
     remediated: bool = False
+    anomalies: tuple[AnomalyWindow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ from nocwise.sim.noise import Background, plan_noise
 from nocwise.sim.scenario import Scenario
 from nocwise.sim.telemetry import Effect, Telemetry
 from nocwise.sim.topology import Topology, build_topology
-from nocwise.sim.truth import FaultTruth, GroundTruth, HarmlessAnomaly
+from nocwise.sim.truth import AnomalyWindow, FaultTruth, GroundTruth, HarmlessAnomaly
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +251,16 @@ class Twin:
                     change_ids=frozenset(f.changes),
                     n_logs=f.n_logs,
                     remediated=f.remediated,
+                    anomalies=tuple(
+                        AnomalyWindow(
+                            int(sid),
+                            from_ms(e.t0_ms),
+                            from_ms(e.end_ms) if e.end_ms is not None else None,
+                            e.op,
+                        )
+                        for e in f.effects
+                        for sid in e.series
+                    ),
                 )
             )
         noise: set[str] = set()

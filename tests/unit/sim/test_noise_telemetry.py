@@ -114,3 +114,24 @@ def test_traces_show_errors_only_while_a_deployment_is_bad() -> None:
     logged = {r.trace_id for s in steps for r in s.logs if r.trace_id}
     assert failed
     assert failed <= logged  # the failing service logs the error with its trace id
+
+
+def test_truth_lists_the_anomaly_windows_a_fault_caused() -> None:
+    twin = Twin(
+        quiet(
+            FaultSpec(
+                "site_power_failure", timedelta(minutes=5), timedelta(minutes=20), "pwr-0002"
+            ),
+            minutes=40,
+        )
+    )
+    for _ in twin.run():
+        pass
+    f = twin.truth.faults[0]
+    volts = next(
+        s.id for s in twin.series if s.metric == "battery_voltage" and s.entity_id == "pwr-0002"
+    )
+    (w,) = [w for w in f.anomalies if w.series_id == volts]
+    assert w.start == f.start
+    assert w.end == f.end
+    assert {w.series_id for w in f.anomalies} == set(f.series_ids)
