@@ -78,8 +78,8 @@ def _series(item: object) -> SeriesSamples:
         vals = np.array([float(p[1]) for p in values], dtype=np.float64)
     except (TypeError, ValueError, IndexError, KeyError) as exc:
         raise Invalid(BAD_VALUE, f"bad sample: {str(exc)[:100]}") from exc
-    if not np.isfinite(ts).all():
-        raise Invalid(BAD_VALUE, "non-finite timestamp")
+    if not (np.isfinite(ts) & (np.abs(ts) < 1e12)).all():
+        raise Invalid(BAD_VALUE, "timestamp out of range")
     return SeriesSamples(labels, np.round(ts * 1000).astype(np.int64), vals)
 
 
