@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import threading
 import time
@@ -25,9 +26,10 @@ import uvicorn
 from nocwise.api.app import create_app
 from nocwise.clock import ManualClock
 from nocwise.config import Settings
+from nocwise.model import Series
 from nocwise.runtime.replay import replay, settle
 from nocwise.runtime.runtime import Runtime
-from nocwise.sim import FaultSpec, NoiseSpec, Scenario, Twin
+from nocwise.sim import FaultSpec, NoiseSpec, Scenario, Step, Twin
 from nocwise.store.state.repositories import TokenRepository
 
 if TYPE_CHECKING:
@@ -112,22 +114,37 @@ class Console:
     tokens: dict[str, str]
     server: LiveServer
     twin: Twin
+    steps: Iterator[Step]
     plays: list[Future[int]] = field(default_factory=list)
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
 
-    def play(self) -> Future[int]:
-        """Replay the twin's fault into the pipeline on the server's loop (returns at once)."""
+    def play(self, steps: int | None = None) -> Future[int]:
+        """Feed the twin's next ``steps`` steps (all that are left, then settle, for None) into
+        the pipeline on the server's loop; returns at once, the future gives the steps fed."""
+        part = _Slice(self.twin.series, itertools.islice(self.steps, steps))
 
         async def run() -> int:
-            steps = await replay(self.twin, self.runtime, self.clock)
-            await settle(self.runtime, self.clock)
-            return steps
+            fed = await replay(part, self.runtime, self.clock)  # type: ignore[arg-type]
+            if steps is None:
+                await settle(self.runtime, self.clock)
+            return fed
 
         played = self.server.call(run())
         self.plays.append(played)
         return played
+
+
+@dataclass
+class _Slice:
+    """Part of one twin run, shaped as :func:`replay` reads a twin (``run()`` and ``series``)."""
+
+    series: list[Series]
+    steps: Iterator[Step]
+
+    def run(self) -> Iterator[Step]:
+        return self.steps
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +166,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     try:
         server.call(runtime.ingest_topology(twin.entities, twin.relations)).result(60)
         runtime.stages.learn_tickets(twin.ticket_history(n=2000))
-        console = Console(f"http://127.0.0.1:{server.port}", runtime, clock, tokens, server, twin)
+        base = f"http://127.0.0.1:{server.port}"
+        console = Console(base, runtime, clock, tokens, server, twin, twin.run())
         yield console
     finally:
         for played in console.plays if console else ():
