@@ -81,8 +81,10 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
         table.on("rowClick", lambda e: ui.navigate.to(f"/incident/{e.args[1]['id']}"))
 
         def refresh() -> None:
-            table.rows = incident_rows(runtime)
-            table.update()
+            rows = incident_rows(runtime)
+            if rows != table.rows:  # send the table only when an incident changed
+                table.rows = rows
+                table.update()
             funnel.set_text(funnel_text(runtime.funnel()))
 
         refresh()
