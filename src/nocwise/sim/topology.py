@@ -270,7 +270,7 @@ def build_topology(n_sites: int, seed: int) -> Topology:
         ms[name] = e
         for j in range(2 + (name == "api-gateway")):
             pod = t.add(f"pod-{name}-{j + 1}", "pod", Domain.IT, attributes={"service": name})
-            t.rel(e, pod, RelationKind.DEPENDS_ON)  # a service is only as up as its pods
+            t.rel(e, pod, RelationKind.CONTAINS)  # a pod runs its service's deployment spec
             place(pod, k)
             k += 1
     for name, callees in MICROSERVICES.items():
