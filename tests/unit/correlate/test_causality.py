@@ -7,7 +7,7 @@ import contextlib
 import numpy as np
 import numpy.typing as npt
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nocwise.correlate.causality import AlarmCausalConfig, AlarmCausalModel, AlarmEvents
@@ -209,6 +209,7 @@ def test_alarm_csv_round_trips(rows: list[tuple[int, int, int]]) -> None:
 
 @given(st.text(max_size=200))
 @settings(max_examples=100, deadline=None)
+@example(text="9223372036854775808")  # regression: an int64 overflow escaped as OverflowError
 def test_parsers_reject_garbage_with_one_error(text: str) -> None:
     for parse in (parse_alarm_csv, parse_matrix_csv):
         with contextlib.suppress(InvalidRecordError):

@@ -55,7 +55,7 @@ def parse_alarm_csv(text: str) -> AlarmEvents:
         return AlarmEvents(np.zeros(0), empty, empty.copy())
     try:
         rows = np.array([ln.split(",")[:3] for ln in lines[1:]], dtype=np.int64)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise InvalidRecordError(f"Alarm.csv has a non-integer or short row: {exc}") from exc
     if rows.ndim != 2 or rows.shape[1] != 3:
         raise InvalidRecordError("Alarm.csv rows must have at least three columns")
@@ -67,8 +67,8 @@ def parse_matrix_csv(text: str) -> npt.NDArray[np.int64]:
     try:
         rows = [[int(v) for v in ln.split(",")] for ln in text.strip().splitlines()]
         mat = np.array(rows, dtype=np.int64)
-    except ValueError as exc:
-        raise InvalidRecordError(f"matrix csv is not a rectangle of integers: {exc}") from exc
+    except (ValueError, OverflowError) as exc:
+        raise InvalidRecordError(f"matrix csv is not a rectangle of small integers: {exc}") from exc
     if mat.ndim != 2 or mat.shape[0] != mat.shape[1]:
         raise InvalidRecordError(f"matrix csv must be square, got shape {mat.shape}")
     return mat
