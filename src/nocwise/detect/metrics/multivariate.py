@@ -170,16 +170,31 @@ class MultivariateDetector:
 
     # -- scoring ------------------------------------------------------------------------------
 
-    def score(self, rows: npt.ArrayLike) -> MultivariateScores:
-        """Score contiguous rows of the entity (smoothing starts fresh at the first row)."""
+    def score(
+        self, rows: npt.ArrayLike, *, context: npt.ArrayLike | None = None
+    ) -> MultivariateScores:
+        """Score contiguous rows of the entity.
+
+        ``context`` holds the rows just before ``rows`` (the last ``window - 1`` are enough):
+        the smoothing window then continues across calls, so scoring a stream in chunks gives
+        the same scores as scoring it whole. Without it, smoothing starts at the first row.
+        """
         arrays = self._fitted()
         x = _matrix(rows)
-        if x.shape[1] != arrays["mean"].shape[0]:
-            raise ValueError(f"expected {arrays['mean'].shape[0]} KPIs, got {x.shape[1]}")
+        n_kpis = arrays["mean"].shape[0]
+        if x.shape[1] != n_kpis:
+            raise ValueError(f"expected {n_kpis} KPIs, got {x.shape[1]}")
+        lead = 0
+        if context is not None and self.window > 1:
+            before = _matrix(context)[-(self.window - 1) :]
+            if before.shape[0] and before.shape[1] != n_kpis:
+                raise ValueError(f"context: expected {n_kpis} KPIs, got {before.shape[1]}")
+            lead = before.shape[0]
+            x = np.vstack([before.reshape(-1, n_kpis), x])
         spe, t2 = self._raw((x - arrays["mean"]) / arrays["scale"])
         scores, contrib = self._combine(spe, t2)
         thr = float(arrays["threshold"][0])
-        return MultivariateScores(scores / thr, contrib / thr)
+        return MultivariateScores(scores[lead:] / thr, contrib[lead:] / thr)
 
     def _raw(self, z: Array) -> tuple[Array, Array]:
         """Per-KPI SPE and T² parts of standardised rows (each row's parts sum to the total)."""

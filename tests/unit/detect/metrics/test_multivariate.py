@@ -133,6 +133,22 @@ def test_constant_kpi_in_training_does_not_blow_up() -> None:
     assert np.isfinite(out.contributions).all()
 
 
+def test_chunked_scoring_with_context_equals_whole(fitted: MultivariateDetector) -> None:
+    x, _ = with_break()
+    whole = fitted.score(x)
+    parts = [fitted.score(x[:500]), fitted.score(x[500:503], context=x[:500])]
+    parts.append(fitted.score(x[503:], context=x[:503]))
+    assert np.allclose(np.concatenate([p.scores for p in parts]), whole.scores)
+    assert np.allclose(np.vstack([p.contributions for p in parts]), whole.contributions)
+    cold = fitted.score(x[500:])
+    assert not np.allclose(cold.scores[:5], whole.scores[500:505])
+
+
+def test_context_with_other_kpis_is_refused(fitted: MultivariateDetector) -> None:
+    with pytest.raises(ValueError, match="context"):
+        fitted.score(np.zeros((3, 6)), context=np.zeros((3, 5)))
+
+
 def test_empty_rows_give_empty_scores(fitted: MultivariateDetector) -> None:
     out = fitted.score(np.zeros((0, 6)))
     assert out.scores.shape == (0,)
