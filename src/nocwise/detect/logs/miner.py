@@ -372,9 +372,43 @@ class TemplateMiner:
             seen.add(tuple(toks[i] for i in best_pos))
         if len(seen) >= need:
             del self._evidence[key]
-            self._known.update(v for vs in seen for v in vs)
-            return self._generalise(key, best), "merged"
+            fresh = {v for vs in seen for v in vs} - self._known
+            self._known |= fresh
+            survivor = self._generalise(key, best)
+            self._reconsolidate(fresh)
+            return int(self._parent[survivor]), "merged"
         return self._create(toks), "created"
+
+    def _reconsolidate(self, fresh: set[str]) -> None:
+        """Merge templates learned earlier that now differ only in remembered values.
+
+        Words just learned as values of one variable (``cyrus``/``news``/``test`` in ``session
+        closed for user <*>``) are values wherever they stand: sibling templates made before
+        that evidence (``session opened for user cyrus by ...``) merge too, as if their lines
+        came now. The leading word is left alone, as in :meth:`_place`.
+        """
+        if not fresh:
+            return
+        for bucket in list(self._buckets.values()):
+            groups: dict[_Tokens, list[int]] = {}
+            for tid in bucket:
+                tt = self._tokens[tid]
+                if not any(t in fresh for t in tt):
+                    continue
+                first = next((i for i, t in enumerate(tt) if is_word(t)), -1)
+                key = tuple(
+                    WILDCARD if i != first and t in self._known else t for i, t in enumerate(tt)
+                )
+                groups.setdefault(key, []).append(tid)
+            for members in groups.values():
+                if len(members) < 2:
+                    continue
+                rows = [self._tokens[t] for t in members]
+                key = tuple(
+                    col[0] if all(c == col[0] for c in col) else WILDCARD
+                    for col in zip(*rows, strict=True)
+                )
+                self._generalise(key, min(members))
 
     def _event(self, kind: str, tid: int, **extra: Any) -> None:
         self.version += 1

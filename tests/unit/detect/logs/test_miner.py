@@ -184,3 +184,16 @@ def test_leading_word_and_several_free_positions_need_more_evidence() -> None:
     pairs = [("NEW", "RUNNING"), ("RUNNING", "DONE"), ("DONE", "GONE")]
     ids = [m.learn(f"moved from {a} to {b}").template_id for a, b in pairs]
     assert len(set(m.resolve(ids).tolist())) == 3
+
+
+def test_templates_made_before_values_were_known_merge_later() -> None:
+    m = TemplateMiner()
+    users = ("cyrus", "news", "test", "root")
+    opened = [m.learn(f"session opened for user {u} by (uid=0)").template_id for u in users[:3]]
+    assert len(set(opened)) == 3  # three word values: not yet a variable
+    for u in users:
+        m.learn(f"session closed for user {u}")
+    final = m.resolve(opened)
+    assert len(set(final.tolist())) == 1
+    assert m.template(int(final[0])) == "session opened for user <*> by (uid=<*>)"
+    assert any(e["kind"] == "merged" and e["into"] == int(final[0]) for e in m.history())
