@@ -71,6 +71,8 @@ _DIGITS = str.maketrans("0123456789", "0000000000")
 _DIGIT_RE = re.compile("[0-9]")
 _RUN_RE = re.compile("[0-9]+")
 _VALUE_RE = re.compile(r"[0-9]|<\*>")
+_STRETCH = 8  # most tokens a variable may gain or lose against its template
+_LIST_RE = re.compile(r"(?:[^\sA-Za-z]+|\s+)*")
 
 
 class TemplateMinerConfig(BaseModel):
@@ -99,6 +101,17 @@ def _same_value_kind(a: str, b: str) -> bool:
     if WILDCARD in a or WILDCARD in b:
         return bool(_VALUE_RE.search(a)) and bool(_VALUE_RE.search(b))
     return bool(_DIGIT_RE.search(a)) and _RUN_RE.sub("0", a) == _RUN_RE.sub("0", b)
+
+
+def _stretchable(value: str) -> bool:
+    """A captured value that is one token's worth (no space), or a list of non-words."""
+    return not any(c.isspace() for c in value) or bool(_LIST_RE.fullmatch(value))
+
+
+def _same_namespace(a: str, b: str) -> bool:
+    """Two dotted names under one namespace (``com.apple.x``/``com.apple.y``, not ``a.x``/``b.x``)."""
+    pa, pb = a.split("."), b.split(".")
+    return len(pa) > 2 and len(pb) > 2 and pa[:2] == pb[:2]
 
 
 class TemplateMiner:
@@ -161,7 +174,10 @@ class TemplateMiner:
             masked = self._masker.mask(raw)
             tid = self._cache.get(masked)
             if tid is None:
-                tid = self._find_exact(_normalise(tokenize(masked)))
+                toks = _normalise(tokenize(masked))
+                tid = self._find_exact(toks)
+                if tid is None:
+                    tid = self._find_stretched(toks, raw)
                 if tid is None:
                     return None
         return self._result(int(self._parent[tid]), raw, "none")
@@ -301,7 +317,7 @@ class TemplateMiner:
         tid = self._cache.get(masked)
         change: Change = "none"
         if tid is None:
-            tid, change = self._learn_masked(masked)
+            tid, change = self._learn_masked(masked, raw)
         tid = int(self._parent[tid])
         if self.config.cache_size:
             self._remember(raw, shape, tid)
@@ -317,16 +333,16 @@ class TemplateMiner:
                     best, best_consts = tid, consts
         return best
 
-    def _learn_masked(self, masked: str) -> tuple[int, Change]:
+    def _learn_masked(self, masked: str, raw: str) -> tuple[int, Change]:
         toks = _normalise(tokenize(masked))
-        tid, change = self._place(toks)
-        if self.config.cache_size:
+        tid, change = self._place(toks, raw)
+        if self.config.cache_size and len(self._tokens[tid]) == len(toks):
             if len(self._cache) >= self.config.cache_size:
                 self._cache.clear()
             self._cache[masked] = tid
         return tid, change
 
-    def _place(self, toks: _Tokens) -> tuple[int, Change]:
+    def _place(self, toks: _Tokens, raw: str) -> tuple[int, Change]:
         exact = self._find_exact(toks)
         if exact is not None:
             return exact, "none"
@@ -351,7 +367,7 @@ class TemplateMiner:
             if ok and (shared > best_shared or (shared == best_shared and len(diff) < best_diff)):
                 best, best_shared, best_diff, best_pos = tid, shared, len(diff), diff
         if best is None or best_shared < max(1.0, self.config.min_shared * n_words):
-            return self._create(toks), "created"
+            return self._create_or_stretch(toks, raw)
         tt = self._tokens[best]
         key = tuple(WILDCARD if i in best_pos else t for i, t in enumerate(tt))
         if all(_same_value_kind(tt[i], toks[i]) for i in best_pos):
@@ -359,6 +375,8 @@ class TemplateMiner:
         # One set of distinct values per free position; a leading word needs twice as many
         # (it usually names the event: the prefix rule of Drain's parse tree).
         first = next((i for i, t in enumerate(tt) if is_word(t)), -1)
+        if first in best_pos and _same_namespace(tt[first], toks[first]):
+            first = -1  # ``com.apple.a`` / ``com.apple.b``: the event is named after the value
         if first not in best_pos and all(
             tt[i] in self._known or toks[i] in self._known for i in best_pos
         ):
@@ -377,7 +395,37 @@ class TemplateMiner:
             survivor = self._generalise(key, best)
             self._reconsolidate(fresh)
             return int(self._parent[survivor]), "merged"
+        return self._create_or_stretch(toks, raw)
+
+    def _create_or_stretch(self, toks: _Tokens, raw: str) -> tuple[int, Change]:
+        stretched = self._find_stretched(toks, raw)
+        if stretched is not None:
+            return stretched, "none"
         return self._create(toks), "created"
+
+    def _find_stretched(self, toks: _Tokens, raw: str) -> int | None:
+        """A template of another token count whose variables stretch over the line's values.
+
+        A value may hold delimiters (``<*>:a0:<*>:ed`` for ``<*>``, a URL that swallowed the
+        ``:`` after it) or be a list of values (``1 2 3`` for ``<*>``): the raw line fits the
+        template's regex, every constant word of the template is in the line, and no
+        variable takes in a plain word beside other tokens.
+        """
+        words = set(toks)
+        n = len(toks)
+        best, best_consts = None, 0
+        for size, bucket in self._buckets.items():
+            if size == n or abs(size - n) > _STRETCH:
+                continue
+            for tid in bucket:
+                tt = self._tokens[tid]
+                consts = [t for t in tt if t != WILDCARD and is_word(t)]
+                if len(consts) <= best_consts or not words.issuperset(consts):
+                    continue
+                m = self._regex_of(tid).fullmatch(raw)
+                if m is not None and all(_stretchable(g) for g in m.groups()):
+                    best, best_consts = tid, len(consts)
+        return best
 
     def _reconsolidate(self, fresh: set[str]) -> None:
         """Merge templates learned earlier that now differ only in remembered values.

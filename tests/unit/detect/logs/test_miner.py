@@ -197,3 +197,25 @@ def test_templates_made_before_values_were_known_merge_later() -> None:
     assert len(set(final.tolist())) == 1
     assert m.template(int(final[0])) == "session opened for user <*> by (uid=<*>)"
     assert any(e["kind"] == "merged" and e["into"] == int(final[0]) for e in m.history())
+
+
+def test_variables_stretch_over_values_of_other_token_counts() -> None:
+    m = TemplateMiner()
+    a = m.learn("en0: BSSID changed to 5c:50:15:4c:18:13").template_id
+    r = m.learn("en0: BSSID changed to 5c:a0:15:4c:18:ed")
+    assert (r.template_id, r.change) == (a, "none")
+    s = m.learn("en0: Supported channels 1 2 3 4 5 6").template_id
+    assert m.learn("en0: Supported channels 1 2 3 36 40 44 48 52").template_id == s
+    assert m.match("en0: Supported channels 7 8 9 10 11 12 13 14 15") is not None
+    # a variable does not take in plain words beside its value
+    assert m.learn("en0: BSSID changed to 5c:50:15:4c:18:13 and back").template_id != a
+
+
+def test_dotted_names_under_one_namespace_are_not_event_names() -> None:
+    m = TemplateMiner()
+    tail = ": job told me to run; ignoring."
+    jobs = ("com.acme.heartbeat", "com.acme.sync.daily", "com.acme.update", "com.acme.harvest")
+    ids = m.resolve([m.learn(j + tail).template_id for j in jobs])
+    assert len(set(ids.tolist())) == 1
+    leading = [m.learn(w + " startup succeeded").template_id for w in ("cupsd", "sshd", "xfs")]
+    assert len(set(m.resolve(leading).tolist())) == 3
