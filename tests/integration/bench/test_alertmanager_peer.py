@@ -15,6 +15,7 @@ from nocwise.bench.alertmanager_peer import (
     _incidents,
     _Replay,
     alertmanager_version,
+    auto_speed,
     run_alertmanager_peer,
 )
 from nocwise.model import Alarm, Entity, EventType, Relation, Severity
@@ -79,29 +80,45 @@ def test_same_labels_while_active_are_one_alert_and_region_comes_from_topology()
     assert [(p[1], p[2]) for p in replay.posts] == [(True, "a"), (False, "a"), (True, "c")]
     assert replay.posts[0][3]["region"] == "site-1"
     assert replay.posts[1][0] == T0 + timedelta(seconds=30)  # resolved when the last one clears
+    assert {i: n for i, (n, _) in replay.ready.items()} == {"a": 1, "b": 1, "c": 3}
 
 
 def test_an_incident_runs_from_first_firing_to_resolved_per_group_key() -> None:
-    def note(key: str, status: str, *ids: str) -> dict[str, object]:
-        return {
-            "groupKey": key,
-            "status": status,
-            "alerts": [{"annotations": {"alarm_id": i}} for i in ids],
-        }
+    ka, kb, kc = ((("alertname", x),) for x in "abc")
+
+    def note(group: str, status: str, *keys: tuple[tuple[str, str], ...]) -> dict[str, object]:
+        alerts = [{"labels": dict(k)} for k in keys]
+        return {"groupKey": group, "status": status, "alerts": alerts}
 
     received = [
-        (T0, note("g1", "firing", "a")),
-        (T0 + timedelta(minutes=5), note("g1", "firing", "a", "b")),
-        (T0 + timedelta(minutes=6), note("g2", "firing", "c")),
-        (T0 + timedelta(minutes=10), note("g1", "resolved", "a", "b")),
-        (T0 + timedelta(minutes=20), note("g1", "firing", "d")),
+        (T0, 1, note("g1", "firing", ka)),
+        (T0 + timedelta(minutes=5), 2, note("g1", "firing", ka, kb)),
+        (T0 + timedelta(minutes=6), 3, note("g2", "firing", kc)),
+        (T0 + timedelta(minutes=10), 3, note("g1", "resolved", ka, kb)),
+        (T0 + timedelta(minutes=20), 5, note("g1", "firing", ka)),
     ]
-    incs = _incidents(received, {"a": "a", "b": "b", "c": "c", "d": "d", "e": "a"})
+    ready = {
+        "a1": (1, ka),
+        "a2": (2, ka),  # re-raised before the alert left the group: the same alert
+        "b": (2, kb),
+        "c": (3, kc),
+        "a3": (5, ka),  # raised after the group resolved: a new incident
+        "never": (4, (("alertname", "x"),)),
+    }
+    incs = _incidents(received, ready)
     assert [(set(i.alarm_ids), i.opened) for i in incs] == [
-        ({"a", "b", "e"}, T0),
+        ({"a1", "a2", "b"}, T0),
         ({"c"}, T0 + timedelta(minutes=6)),
-        ({"d"}, T0 + timedelta(minutes=20)),
+        ({"a3"}, T0 + timedelta(minutes=20)),
     ]
+
+
+def test_auto_speed_slows_down_for_a_storm() -> None:
+    calm = [T0 + timedelta(minutes=i) for i in range(60)]
+    storm = calm + [T0 + timedelta(minutes=10, seconds=i / 100) for i in range(3000)]
+    assert auto_speed(calm, timedelta(minutes=5)) == 1000.0
+    assert auto_speed(storm, timedelta(minutes=5)) == 10.0
+    assert auto_speed([], timedelta(minutes=5)) == 1000.0
 
 
 @pytest.mark.slow
@@ -110,6 +127,7 @@ def test_demo_twin_through_a_real_alertmanager() -> None:
     scenario = load_scenario("demo")
     twin = Twin(scenario)
     alarms = [a for step in twin.run() for a in step.alarms]
+    before = set(_alertmanager_processes())
     out = run_alertmanager_peer(
         alarms,
         twin.entities,
@@ -125,11 +143,13 @@ def test_demo_twin_through_a_real_alertmanager() -> None:
     assert not math.isnan(out["ari"])
     assert out["false_incidents_per_day"] >= 0
     assert out["notifications"] >= out["incidents"]
+    assert out["speed"] == 1000.0  # the demo is calm enough for the fastest replay
     assert out["alerts_per_s"] > 0
     assert out["peak_rss_mib"] > 1
     # every fault of the demo raises alarms that outlive group_wait, so each one is paged
     assert all(out[f"detection_rate.{f.fault_type}"] == 1.0 for f in twin.truth.faults)
-    assert not _alertmanager_processes(), "the Alertmanager process was left running"
+    left = set(_alertmanager_processes()) - before
+    assert not left, "the Alertmanager process was left running"
 
 
 def _alertmanager_processes() -> list[int]:
