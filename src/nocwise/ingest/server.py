@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -81,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="SQLite sync: FULL survives power loss, NORMAL only a process crash",
     )  # fmt: skip
     a = p.parse_args(argv)
+    # Ingest allocates millions of short-lived records; with the default thresholds the cyclic
+    # collector keeps re-walking every long-lived object (series index, caches) as they pile up.
+    gc.set_threshold(100_000, 50, 100)
     sink = SqliteSink(a.db, synchronous=a.synchronous)
     app = build_app(
         sink,

@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import cramjam
 import numpy as np
 import orjson
 
@@ -147,8 +148,10 @@ class SqliteSink:
         return await self._submit("metrics", batch_id, work)
 
     async def logs(self, logs: Sequence[LogRecord], batch_id: str | None = None) -> int:
-        """Logs are telemetry: one JSON array per batch, like metric samples."""
-        row = (len(logs), orjson.dumps(list(logs), default=mapping_as_dict))
+        """Logs are telemetry: one zstd-compressed JSON array per batch (log lines compress
+        tens of times over, which keeps the WAL and its checkpoints small)."""
+        body = orjson.dumps(list(logs), default=mapping_as_dict)
+        row = (len(logs), bytes(cramjam.zstd.compress(body, level=1)))
 
         def work(c: sqlite3.Connection) -> int:
             if row[0]:
@@ -217,7 +220,7 @@ class SqliteSink:
         """Stored log records as plain dicts (``ts`` as epoch seconds), in arrival order."""
         out = []
         for (body,) in self.read("SELECT body FROM log_batches ORDER BY seq"):
-            for d in orjson.loads(body):
+            for d in orjson.loads(bytes(cramjam.zstd.decompress(body))):
                 d["ts"] = datetime.fromisoformat(d["ts"]).timestamp()
                 out.append(d)
         return out
