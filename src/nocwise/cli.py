@@ -196,7 +196,7 @@ def demo(
         headless=headless,
         seconds=seconds,
         data_dir=data_dir,
-        say=err.print,
+        say=_say,
     )
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
@@ -207,6 +207,11 @@ def demo(
         f"faults injected: {len(summary.get('faults_injected', []))}, incidents: "
         f"{len(summary.get('incidents', []))}, root cause ranked first: {found}"
     )
+
+
+def _say(text: str) -> None:
+    """Plain lines on stderr: URLs and tokens must never be wrapped by the terminal width."""
+    print(text, file=sys.stderr, flush=True)
 
 
 class _RichProgress:
