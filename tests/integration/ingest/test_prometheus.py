@@ -15,7 +15,7 @@ from nocwise.ingest.sqlite_sink import SqliteSink
 
 from .conftest import Served, free_port, need, running, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def _config(prom_port: int, target: str) -> str:

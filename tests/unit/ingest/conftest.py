@@ -9,11 +9,15 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings
 
 from nocwise.clock import ManualClock
 from nocwise.ingest.health import HealthBoard
 from nocwise.ingest.http import Limits, make_router
 from nocwise.ingest.sqlite_sink import SqliteSink
+
+# A deeper fuzz run on demand: pytest tests/unit/ingest --hypothesis-profile=deep
+settings.register_profile("deep", max_examples=2000, deadline=None)
 
 
 @pytest.fixture
