@@ -39,6 +39,8 @@ I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
 F64 = npt.NDArray[np.float64]
 MISSING = -(2**62)
+UNCACHED = -(2**61)  # ids at or below: rejected label sets not remembered
+MAX_CACHED_BAD = 10_000
 
 
 @dataclass(slots=True)
@@ -106,23 +108,27 @@ class RemoteWriteMapper:
     def __init__(self, index: SeriesIndex | None = None) -> None:
         self.index = index or SeriesIndex()
         self._table = LabelTable()
-        self._bad: list[Rejection] = []  # ids -1, -2, ... of rejected label sets
+        self._bad: list[Rejection] = []  # ids -1, -2, ... of rejected label sets (bounded)
+        self._uncached: list[Rejection] = []  # rejections past the bound, for one request
 
     def to_batch(self, d: Decoded) -> tuple[MetricBatch, list[Series], list[Rejection]]:
         """The batch, the series first seen in it, and per-series rejections (with indices)."""
         ids = self._table.lookup(d.hashes)
         new: list[Series] = []
         rejections = list(d.rejections)
+        self._uncached = []
         for i in np.flatnonzero(ids == MISSING).tolist():
             h1, h2 = int(d.hashes[i, 0]), int(d.hashes[i, 1])
             sid = self._table.get(h1, h2)  # a repeat of a series first seen in this request
             if sid == MISSING:
                 a, b = d.label_spans[i]
                 sid = self._learn(d.raw[a:b], new)
-                self._table.insert(h1, h2, sid)
+                if sid > UNCACHED:
+                    self._table.insert(h1, h2, sid)
             ids[i] = sid
         for i in np.flatnonzero(ids < 0).tolist():
-            bad = self._bad[-1 - int(ids[i])]
+            sid = int(ids[i])
+            bad = self._uncached[UNCACHED - sid] if sid <= UNCACHED else self._bad[-1 - sid]
             rejections.append(Rejection(bad.reason, bad.detail, i))
         series = np.repeat(ids, d.counts)
         batch = MetricBatch(series, d.ts_ms, d.values)
@@ -137,7 +143,11 @@ class RemoteWriteMapper:
         try:
             labels = _labels(key)
         except Invalid as exc:
-            self._bad.append(Rejection(exc.reason, exc.detail, None))
+            bad = Rejection(exc.reason, exc.detail, None)
+            if len(self._bad) >= MAX_CACHED_BAD:  # hostile input must not grow memory
+                self._uncached.append(bad)
+                return UNCACHED - (len(self._uncached) - 1)
+            self._bad.append(bad)
             return -len(self._bad)
         sid, is_new = self.index.resolve(labels)
         if is_new:

@@ -80,18 +80,35 @@ def test_v2c_link_down_v3_link_up_and_informs(sink: SqliteSink) -> None:
         # An INFORM is answered only once stored; snmptrap -Ci fails unless it gets the answer.
         [trap, "-Ci", *v3, "127.0.0.1:PORT", "", COLD_START],
         [trap, "-Ci", "-v2c", "-c", "public", "127.0.0.1:PORT", "", COLD_START],
+        # SNMPv1: enterprise, agent address, generic trap 2 (linkDown), specific 0, uptime.
+        [
+            trap,
+            "-v1",
+            "-c",
+            "public",
+            "127.0.0.1:PORT",
+            ".1.3.6.1.4.1.8072",
+            "192.0.2.7",
+            "2",
+            "0",
+            "",
+            *LINK,
+        ],
     ]
-    board = asyncio.run(_run(sink, commands, 4))
-    assert board.source("snmp").received == 4
-    (alarm,) = sink.alarm_docs()
-    assert alarm["managed_object"] == "127.0.0.1/ge-0/0/3"
-    assert alarm["perceived_severity"] == "CLEARED"
+    board = asyncio.run(_run(sink, commands, 5))
+    assert board.source("snmp").received == 5
+    v2, v1 = sorted(sink.alarm_docs(), key=lambda d: d["managed_object"])
+    assert v2["managed_object"] == "127.0.0.1/ge-0/0/3"
+    assert v2["perceived_severity"] == "CLEARED"
+    assert v1["managed_object"] == "192.0.2.7/ge-0/0/3"  # the v1 agent-addr, per RFC 3584
+    assert v1["perceived_severity"] == "MAJOR"
     logs = sink.log_rows()
     assert [r["message"].split()[0] for r in logs] == [
         "linkDown",
         "linkUp",
         "coldStart",
         "coldStart",
+        "linkDown",
     ]
     assert logs[1]["attributes"]["security"] == "v3:ops"
     assert logs[0]["attributes"]["IF-MIB::ifDescr.3"] == "ge-0/0/3"

@@ -103,3 +103,19 @@ def test_fuzz_valid_protobuf_every_sample_kept_or_series_rejected(
     expected = sum(len(s) for i, (_, s) in enumerate(series) if i not in bad)
     assert len(batch) == expected
     assert all(r.reason in REASONS for r in rej)
+
+
+def test_rejected_label_sets_past_the_bound_are_not_remembered() -> None:
+    m = rw.RemoteWriteMapper()
+    rw_mod = rw
+    old = rw_mod.MAX_CACHED_BAD
+    rw_mod.MAX_CACHED_BAD = 2
+    try:
+        bad = [({"job": f"j{i}"}, [(1, 1.0)]) for i in range(5)]
+        _, _, rej = m.to_batch(rw.parse(body([*bad, ({"__name__": "ok"}, [(1, 2.0)])])))
+        assert [r.index for r in rej] == [0, 1, 2, 3, 4]
+        batch, _, rej2 = m.to_batch(rw.parse(body(bad)))
+        assert len(rej2) == 5
+        assert len(batch) == 0
+    finally:
+        rw_mod.MAX_CACHED_BAD = old
