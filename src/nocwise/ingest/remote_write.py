@@ -117,15 +117,18 @@ class RemoteWriteMapper:
         new: list[Series] = []
         rejections = list(d.rejections)
         self._uncached = []
-        for i in np.flatnonzero(ids == MISSING).tolist():
-            h1, h2 = int(d.hashes[i, 0]), int(d.hashes[i, 1])
-            sid = self._table.get(h1, h2)  # a repeat of a series first seen in this request
-            if sid == MISSING:
-                a, b = d.label_spans[i]
-                sid = self._learn(d.raw[a:b], new)
-                if sid > UNCACHED:
-                    self._table.insert(h1, h2, sid)
-            ids[i] = sid
+        unknown = np.flatnonzero(ids == MISSING)
+        if unknown.size:
+            # Learn each new label set once (a request may repeat it), then insert in one call.
+            _, first, back = np.unique(
+                d.hashes[unknown], axis=0, return_index=True, return_inverse=True
+            )
+            rows = unknown[first]
+            spans = d.label_spans[rows].tolist()
+            sids = np.array([self._learn(d.raw[a:b], new) for a, b in spans], dtype=np.int64)
+            keep = sids > UNCACHED
+            self._table.insert_many(d.hashes[rows[keep]], sids[keep])
+            ids[unknown] = sids[back.reshape(-1)]
         for i in np.flatnonzero(ids < 0).tolist():
             sid = int(ids[i])
             bad = self._uncached[UNCACHED - sid] if sid <= UNCACHED else self._bad[-1 - sid]
@@ -174,10 +177,12 @@ class LabelTable:
         return int(_lookup(self._k, self._v, one)[0])
 
     def insert(self, h1: int, h2: int, sid: int) -> None:
-        if 2 * (self._n + 1) > self._v.shape[0]:
+        self.insert_many(np.array([[h1, h2]], dtype=np.uint64), np.array([sid], dtype=np.int64))
+
+    def insert_many(self, hashes: U64, sids: I64) -> None:
+        while 2 * (self._n + len(sids)) > self._v.shape[0]:
             self._grow()
-        if _insert(self._k, self._v, np.uint64(h1), np.uint64(h2), sid):
-            self._n += 1
+        self._n += _insert_many(self._k, self._v, hashes, sids)
 
     def _grow(self) -> None:
         old_k, old_v = self._k, self._v
@@ -216,6 +221,15 @@ def _insert(keys: U64, vals: I64, h1: np.uint64, h2: np.uint64, sid: int) -> boo
     keys[j, 1] = h2
     vals[j] = sid
     return True
+
+
+@njit(cache=True)
+def _insert_many(keys: U64, vals: I64, hashes: U64, sids: I64) -> int:
+    added = 0
+    for i in range(hashes.shape[0]):
+        if _insert(keys, vals, hashes[i, 0], hashes[i, 1], sids[i]):
+            added += 1
+    return added
 
 
 @njit(cache=True)

@@ -31,7 +31,7 @@ class SeriesIndex:
 
     def resolve(self, labels: Mapping[str, str] | Iterable[tuple[str, str]]) -> tuple[int, bool]:
         """The id of a label set and whether it is new."""
-        pairs = labels.items() if isinstance(labels, Mapping) else labels
+        pairs = labels.items() if type(labels) is dict or isinstance(labels, Mapping) else labels
         key = frozenset(pairs)
         sid = self._ids.get(key)
         if sid is not None:
@@ -60,6 +60,11 @@ class SeriesIndex:
 
 def series_of(sid: int, labels: Mapping[str, str]) -> Series:
     """A series record: ``__name__`` is the metric, the first entity-like label the entity."""
-    rest = {k: v for k, v in labels.items() if k != "__name__"}
-    entity = next((rest[k] for k in ENTITY_LABELS if rest.get(k)), None)
+    rest = dict(labels)
+    rest.pop("__name__", None)
+    entity = None
+    for k in ENTITY_LABELS:
+        if rest.get(k):
+            entity = rest[k]
+            break
     return Series(sid, labels.get("__name__", ""), rest, entity, rest.get("unit", ""))
