@@ -5,6 +5,11 @@ The twin is replayed in process through the same runtime `nocwise serve` runs (i
 type: detection rate and delay; overall: grouping ARI and compression, root-cause AC@1/AC@3,
 recommendation hit@1/hit@3 (the fault's correct closure code among the top recommendations)
 and false incidents per simulated day. A real Alertmanager comparison is a separate peer run.
+
+Before the scored run, the correlator's noise model is fitted on an earlier history run of the
+twin (another seed, same network, same length): its faults' alarms stand in for the alarms
+operators put on tickets (actionable), the rest for what they ignored. Nothing of the scored
+run's truth is seen before scoring.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from nocwise.bench.options import BenchOptions
 from nocwise.bench.report import BenchReport, Progress, now_utc
 from nocwise.clock import ManualClock
 from nocwise.config import Settings
-from nocwise.model import Incident, Recommendation
+from nocwise.model import Alarm, Incident, Recommendation, Ticket, TicketStatus
 from nocwise.runtime.replay import replay, settle
 from nocwise.runtime.runtime import Runtime
 from nocwise.sim import Twin, load_scenario
@@ -28,6 +33,8 @@ from nocwise.sim.catalogue import CLOSURE_CODE
 from nocwise.sim.scenario import scenario_names
 from nocwise.sim.scoring import PredictedIncident, match_faults, summary
 from nocwise.store.state.repositories import AlarmRepository, IncidentRepository
+
+HISTORY_SEED_OFFSET = 1000  # the history run's seed: never the scored run's
 
 
 def run(options: BenchOptions, progress: Progress) -> BenchReport:
@@ -47,6 +54,8 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
             "seed": options.seed,
             "size": scenario.size,
             "duration_h": scenario.duration.total_seconds() / 3600,
+            "noise_history_seed": scenario.seed + HISTORY_SEED_OFFSET,
+            "noise_history_h": scenario.duration.total_seconds() / 3600,
         },
         summary=result["summary"],
         items=result["items"],
@@ -61,6 +70,8 @@ async def _run(scenario: Any, tmp: Path, progress: Progress) -> dict[str, Any]:
     try:
         await runtime.ingest_topology(twin.entities, twin.relations)
         await runtime.ingest_tickets(twin.ticket_history(n=5000))
+        history, tickets = _history(scenario)
+        runtime.stages.learn_noise(history, tickets)
         steps = int(scenario.duration / scenario.step)
         progress.start(f"twin {scenario.name}", steps)
         t0 = time.perf_counter()
@@ -82,6 +93,35 @@ async def _run(scenario: Any, tmp: Path, progress: Progress) -> dict[str, Any]:
     figures["seconds"] = seconds
     items = _per_fault(predicted, recs, twin)
     return {"summary": figures, "items": items}
+
+
+def _history(scenario: Any) -> tuple[list[Alarm], list[Ticket]]:
+    """An earlier run of the same network (another seed): its alarms, and a ticket per fault."""
+    past = replace(
+        scenario,
+        seed=scenario.seed + HISTORY_SEED_OFFSET,
+        start=scenario.start - scenario.duration,
+    )
+    twin = Twin(past)
+    first: dict[str, Alarm] = {}
+    for step in twin.run():
+        for a in step.alarms:
+            first.setdefault(a.alarm_id, a)  # the raise, as an alarm store keeps it
+    tickets = [
+        Ticket(
+            id=f"hist-{f.fault_id}",
+            name=f"incident on {f.root_entity_id}",
+            description="",
+            severity="major",
+            status=TicketStatus.CLOSED,
+            created=f.start,
+            related_entities=(f.root_entity_id,),
+            related_alarms=tuple(sorted(f.alarm_ids)),
+        )
+        for f in twin.truth.faults
+        if f.alarm_ids
+    ]
+    return list(first.values()), tickets
 
 
 def _predicted(i: Incident) -> PredictedIncident:

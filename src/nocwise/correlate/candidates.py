@@ -9,7 +9,8 @@
 
 Buckets are read newest first and at most ``max_candidates`` deep, so a hub (a core router
 every incident hangs under) costs a bounded amount per alarm, and no lookup scans the open
-alarms. Incidents past the grouping window are skipped until ``deindex`` removes them.
+alarms. Incidents past the grouping window are skipped until ``deindex`` removes them, except
+in the topology index, where an incident with active alarms stays a candidate up to ``follow``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class CandidateIndex:
         max_hops: int,
         max_candidates: int,
         window: timedelta,
+        follow: timedelta,
         min_causality: float,
         use_templates: bool,
     ) -> None:
@@ -42,6 +44,7 @@ class CandidateIndex:
         self._max_hops = max_hops
         self._cap = max_candidates
         self._window = window
+        self._follow = follow
         self._min_causality = min_causality
         self._use_templates = use_templates
         self._anchor: dict[str, list[dict[str, None]]] = {}  # entity -> per depth: incidents
@@ -94,6 +97,7 @@ class CandidateIndex:
         (a core router every incident hangs under) costs a bounded amount per alarm.
         """
         horizon = at - self._window
+        far = at - self._follow
         max_hops = self._max_hops
         cands: dict[str, int | None] = {}
         path = ((entity, 0), *self._topology.dependency_path(entity, max_hops))
@@ -109,7 +113,8 @@ class CandidateIndex:
                 h = d_alarm + d_member
                 n = 0
                 for inc in reversed(bucket):
-                    if drafts[inc].last_event < horizon:
+                    dr = drafts[inc]
+                    if dr.last_event < horizon and (not dr.severity_of or dr.last_event < far):
                         continue
                     prev = cands.get(inc)
                     if prev is None or h < prev:
@@ -131,9 +136,11 @@ class CandidateIndex:
                 for inc in self._live(self._by_type.get(t, {}), horizon):
                     cands.setdefault(inc, None)
         if len(cands) > cap:
-            far = max_hops + 1
+            beyond = max_hops + 1
             cands = dict(
-                heapq.nsmallest(cap, cands.items(), key=lambda kv: far if kv[1] is None else kv[1])
+                heapq.nsmallest(
+                    cap, cands.items(), key=lambda kv: beyond if kv[1] is None else kv[1]
+                )
             )
         return cands
 

@@ -14,6 +14,16 @@ candidate at or above ``threshold`` wins, and the membership's reason is the lar
 otherwise the alarm opens an incident. An incident is published ``group_wait`` after its first
 alarm's *event* time, so a backfill publishes at once (Alertmanager ``dispatch.go``).
 
+An incident that still has active alarms is still happening: past ``window`` (for up to
+``follow_active`` after its last new member) it keeps absorbing an alarm whose entity depends
+on, or is depended on by (within ``max_hops``), an entity with an active member, with reason
+``active_incident`` and the threshold's score. Slow faults (an overloaded service, a filling
+disk) raise their symptoms minutes to hours apart. Only alarms from sources seen clearing
+alarms count as active: an anomaly event that never clears says nothing about "still", and
+siblings under a shared hub do not count, or one long incident would swallow the network. An alarm the
+noise stage demoted (``may_open`` says no) joins an incident if one fits, but never opens one
+of its own: it stays in the alarm list, ungrouped, with reason ``noise_held``.
+
 Operators merge and split; both are applied at once and kept as ``Feedback`` records.
 
 Weak at: the score weights are set by hand, not learned from the feedback they record; and an
@@ -23,7 +33,7 @@ alarm joins one incident only (no overlapping incidents).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal, Self
@@ -51,6 +61,8 @@ class GroupReason(StrEnum):
     TOPOLOGY = "topology"
     CAUSALITY = "causality"
     TEXT_SIMILARITY = "text_similarity"
+    ACTIVE_INCIDENT = "active_incident"
+    NOISE_HELD = "noise_held"
     OPERATOR_MERGE = "operator_merge"
     OPERATOR_SPLIT = "operator_split"
 
@@ -61,6 +73,7 @@ class GroupConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     kind: Literal["group"] = "group"
     window: timedelta = timedelta(minutes=10)
+    follow_active: timedelta = timedelta(hours=6)
     group_wait: timedelta = timedelta(seconds=30)
     max_hops: Annotated[int, Field(ge=0, le=8)] = 3
     w_topology: Weight = 0.6
@@ -99,6 +112,10 @@ class GroupStage:
         self._dropped: list[str] = []
         self._tmpl = TemplateCache(max_size=50_000)
         self._window_s = self.config.window.total_seconds()
+        self._follow_s = max(self.config.window, self.config.follow_active).total_seconds()
+        self.may_open: Callable[[Alarm], bool] | None = None  # None: every alarm may open one
+        self._source: dict[str, str] = {}  # member alarm -> its source
+        self._clearing: set[str] = set()  # sources seen clearing an alarm
         c = self.config
         # without a topology path, can text (and causality) alone reach the threshold?
         text_alone = c.w_text + (c.w_causality if causality is not None else 0.0) >= c.threshold
@@ -109,6 +126,7 @@ class GroupStage:
             c.max_hops,
             c.max_candidates,
             c.window,
+            max(c.window, c.follow_active),
             c.min_causality,
             text_alone,
         )
@@ -157,6 +175,7 @@ class GroupStage:
         for a in alarms:
             inc = self._alarm_inc.get(a.alarm_id)
             if a.cleared_time is not None:
+                self._clearing.add(a.source)
                 if inc is not None:
                     self._member_cleared(self._drafts[inc], a)
             elif inc is not None:
@@ -170,6 +189,13 @@ class GroupStage:
         self.placed += 1
         template, tokens = self._tmpl(a)
         best = self._best(a, template, tokens)
+        if best is None and self.may_open is not None and not self.may_open(a):
+            ev = Evidence(
+                "group",
+                f"{GroupReason.NOISE_HELD}: demoted as noise and fits no open incident",
+                {"score": 0.0},
+            )
+            return Decision(self.kind, GroupReason.NOISE_HELD, (ev,), a.alarm_id)
         if best is None:
             d = self._open(a, tokens)
             reason, score, detail = GroupReason.NEW_INCIDENT, 1.0, "first alarm of the incident"
@@ -196,9 +222,15 @@ class GroupStage:
         for inc, hops in cands.items():
             d = self._drafts[inc]
             dt = abs((a.event_time - d.last_event).total_seconds())
-            if dt > self._window_s:
-                continue
-            time_f = 1.0 - 0.5 * dt / self._window_s
+            ongoing = dt > self._window_s
+            link = None
+            if ongoing:
+                if hops is None or dt > self._follow_s:
+                    continue
+                link = self._active_link(a.managed_object, d)
+                if link is None:
+                    continue
+            time_f = 0.5 if ongoing else 1.0 - 0.5 * dt / self._window_s
             causal = 0.0
             if self._causal is not None:
                 causal = max((self._causal.either_way(typ, t) for t in d.types), default=0.0)
@@ -224,9 +256,13 @@ class GroupStage:
                 cfg.w_text * text,
             )
             score = time_f * min(1.0, p_topo + p_causal + p_text)
+            if ongoing:
+                score = max(score, cfg.threshold)
             if score < cfg.threshold:
                 continue
-            if p_topo >= p_causal and p_topo >= p_text:
+            if ongoing:
+                reason = GroupReason.ACTIVE_INCIDENT
+            elif p_topo >= p_causal and p_topo >= p_text:
                 reason = GroupReason.TOPOLOGY
             elif p_causal >= p_text:
                 reason = GroupReason.CAUSALITY
@@ -234,7 +270,9 @@ class GroupStage:
                 reason = GroupReason.TEXT_SIMILARITY
             key = (-score, d.opened, inc)
             if best is None or key < best[0]:
-                if hops is not None:
+                if link is not None:
+                    hop_txt = f"{link} hop(s) along dependencies from an active member"
+                elif hops is not None:
                     hop_txt = f"{hops} hop(s) in topology"
                 elif reach is not None:
                     hop_txt = f"{reach} hop(s) from root {d.root}"
@@ -242,12 +280,31 @@ class GroupStage:
                     hop_txt = "same region" if topo else "no topology path"
                 detail = (
                     f"{hop_txt}; causality {causal:.2f}; text {text:.2f}; {dt:.0f}s from last alarm"
+                    + (f", incident still has {d.active} active alarm(s)" if ongoing else "")
                 )
                 best = (key, reason, detail)
         if best is None:
             return None
         (neg_score, _, inc_id), reason, detail = best
         return self._drafts[inc_id], reason, -neg_score, detail
+
+    def _active_link(self, entity: str, d: IncidentDraft) -> int | None:
+        """Dependency hops from ``entity`` to the nearest entity with an active, clearable member."""
+        hops = self.config.max_hops
+        up = self._topology.upstream(entity, hops)
+        best: int | None = None
+        for aid in d.severity_of:
+            if self._source.get(aid) not in self._clearing:
+                continue
+            e = d.entity_of[aid]
+            if e == entity:
+                return 0
+            h = up.get(e)
+            if h is None:
+                h = self._topology.upstream(e, hops).get(entity)
+            if h is not None and (best is None or h < best):
+                best = h
+        return best
 
     def _open(self, a: Alarm, tokens: frozenset[str]) -> IncidentDraft:
         salt = 0
@@ -277,6 +334,7 @@ class GroupStage:
         aid, entity, at = a.alarm_id, a.managed_object, a.event_time
         d.members[aid] = Member(aid, str(reason), at, detail, round(score, 4))
         self._alarm_inc[aid] = d.id
+        self._source[aid] = a.source
         d.entity_of[aid] = entity
         d.severity_of[aid] = a.perceived_severity.rank
         is_new_entity = entity not in d.member_entities
@@ -373,6 +431,10 @@ class GroupStage:
             if real > due:
                 heapq.heappush(self._expiry, (real, iid))
                 continue
+            follow = d.last_event + max(self.config.window, self.config.follow_active)
+            if d.severity_of and follow > now:  # still happening: look again a window later
+                heapq.heappush(self._expiry, (min(now + self.config.window, follow), iid))
+                continue
             self._index.deindex(d)
             if d.state in (IncidentState.RESOLVED, IncidentState.CLOSED):
                 heapq.heappush(self._drop, (d.updated + self.config.retain_resolved, iid))
@@ -388,6 +450,7 @@ class GroupStage:
                 for aid in d.members:
                     if self._alarm_inc.get(aid) == iid:
                         del self._alarm_inc[aid]
+                        self._source.pop(aid, None)
         return StageOutput()
 
     # -- operator feedback ----------------------------------------------------------------
@@ -527,6 +590,8 @@ class GroupStage:
                 "feedback": [f.to_dict() for f in self._feedback],
                 "opened": self.opened,
                 "placed": self.placed,
+                "sources": dict(self._source),
+                "clearing": sorted(self._clearing),
             },
         )
 
@@ -555,4 +620,6 @@ class GroupStage:
         stage._changed = dict.fromkeys(p["changed"])
         stage._feedback = [Feedback.from_dict(f) for f in p["feedback"]]
         stage.opened, stage.placed = int(p["opened"]), int(p["placed"])
+        stage._source = dict(p.get("sources", {}))
+        stage._clearing = set(p.get("clearing", ()))
         return stage

@@ -5,8 +5,8 @@ often such alarms were raised and how often one ended up in an actionable incide
 and per fingerprint how often it was raised per day. The score is the posterior probability
 that the type is *not* actionable (Beta(``prior_actionable``, ``prior_noise``) prior), raised to
 at least ``chatty_floor`` for fingerprints raised more than ``chatty_per_day``. Scores above
-``demote_above`` demote the alarm: it still passes and is grouped, but ranks lower. Nothing is
-dropped. Learning is counting, so ``learn`` on live feedback equals ``fit`` on history.
+``demote_above`` demote the alarm: it still passes, joins an incident it fits and ranks lower,
+but opens no incident of its own unless ``demoted_open_incidents``. Nothing is dropped. Learning is counting, so ``learn`` on live feedback equals ``fit`` on history.
 
 Weak at: new alarm types (scored at the prior with reason ``unseen_type``) and types whose
 actionability depends on context (the same ``linkDown`` matters on a core link, not on a lab
@@ -75,6 +75,7 @@ class NoiseConfig(BaseModel):
     chatty_per_day: Annotated[float, Field(gt=0)] = 24.0
     chatty_floor: Probability = 0.9
     demote_above: Probability = 0.8
+    demoted_open_incidents: bool = False
 
 
 class NoiseModel:
@@ -222,6 +223,11 @@ class NoiseStage:
                 hit = cache[key] = (reason, (ev,))
             decisions.append(Decision(kind, hit[0], hit[1], a.alarm_id))
         return StageOutput(list(alarms), decisions)
+
+    def use(self, model: NoiseModel) -> None:
+        """Swap in a model fitted on history; cached scores are recomputed."""
+        self.model = model
+        self._cache.clear()
 
     def learn(self, alarm: Alarm, actionable: bool) -> None:
         """Feedback: the model learns and cached scores are recomputed."""

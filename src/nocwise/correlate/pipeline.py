@@ -84,6 +84,12 @@ class Correlator:
         self._incidents: dict[str, Incident] = {}
         self._funnel = Funnel()
         self._now: datetime | None = None
+        group.may_open = self._may_open
+
+    def _may_open(self, alarm: Alarm) -> bool:
+        """Whether the alarm may open an incident: not when the noise stage demoted it."""
+        c = self._noise_stage.config
+        return c.demoted_open_incidents or self._noise.get(alarm.alarm_id, 0.0) < c.demote_above
 
     # -- the chain ------------------------------------------------------------------------
 
@@ -154,8 +160,8 @@ class Correlator:
                 s = noise_score(d)
                 if s is not None:
                     noise[aid] = s
-            elif d.stage == "group" and d.evidence:
-                inc = str(d.evidence[0].data.get("incident_id"))
+            elif d.stage == "group" and d.evidence and "incident_id" in d.evidence[0].data:
+                inc = str(d.evidence[0].data["incident_id"])
                 score = noise.get(aid, 0.0)
                 if score < self._inc_noise.get(inc, 1.0):
                     self._inc_noise[inc] = score
@@ -277,6 +283,10 @@ class Correlator:
             a, ack_state=AckState.ACKNOWLEDGED, ack_user_id=user_id, ack_time=at, event_time=last
         )
         return self.process([acked], at)
+
+    def use_noise_model(self, model: NoiseModel) -> None:
+        """Score alarms from now on with ``model`` (fitted on history)."""
+        self._noise_stage.use(model)
 
     def learn_noise(self, alarm: Alarm, actionable: bool) -> None:
         """Feedback for the noise model (an alarm turned out actionable or not)."""

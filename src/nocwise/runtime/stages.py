@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from nocwise.config import Settings
+from nocwise.correlate.noise import NoiseModel, actionable_alarm_ids
 from nocwise.correlate.pipeline import CorrelateConfig, Correlator, build_correlator
 from nocwise.diagnose.topology_ranker import TopologyRanker
 from nocwise.model import (
@@ -49,6 +50,7 @@ class Stages:
         self.correlator = correlator
         self.ranker = TopologyRanker(graph)
         self.recommender = recommender
+        self.noise_model: NoiseModel | None = None
         self.metric_detection = MetricDetection()
         self.log_detection = LogDetection()
         self.busy = False
@@ -60,7 +62,7 @@ class Stages:
         self.graph = graph_of(self.settings, entities, relations)
         self.ranker = TopologyRanker(self.graph)
         if not self.correlator.open_alarms():
-            self.correlator = _correlator(self.settings, self.graph)
+            self.correlator = _correlator(self.settings, self.graph, self.noise_model)
         else:  # the chain's indexes are built on the graph: swapping it mid-storm is not supported
             log.warning("topology updated while alarms are open: correlation keeps the old graph")
 
@@ -78,6 +80,23 @@ class Stages:
         ordered = sorted(alarms, key=lambda a: a.changed_time or a.event_time)
         result: list[Incident] = self.correlator.process(ordered, now).incidents
         return result
+
+    def learn_noise(
+        self,
+        history: Sequence[Alarm],
+        tickets: Sequence[Ticket],
+        incidents: Sequence[Incident] = (),
+    ) -> NoiseModel:
+        """Fit the noise model on past alarms, labelled by tickets and incidents acted on.
+
+        Alarms on a ticket or in an incident an operator acted on are actionable; the rest of
+        their type is noise. Open alarms are re-scored as their next notification arrives.
+        """
+        config = _config(self.settings).noise
+        model = NoiseModel.fit(history, actionable_alarm_ids(tickets, incidents), config)
+        self.noise_model = model
+        self.correlator.use_noise_model(model)
+        return model
 
     def add_changes(self, changes: Sequence[Change]) -> None:
         """Changes open maintenance windows and feed diagnosis."""
@@ -138,9 +157,14 @@ def build_stages(
     return Stages(settings, graph, _correlator(settings, graph), TicketRecommender.fit([]))
 
 
-def _correlator(settings: Settings, graph: TopologyGraph) -> Correlator:
-    config = CorrelateConfig.model_validate(dict(settings.pipeline.correlation.options))
-    return build_correlator(config, graph)
+def _config(settings: Settings) -> CorrelateConfig:
+    return CorrelateConfig.model_validate(dict(settings.pipeline.correlation.options))
+
+
+def _correlator(
+    settings: Settings, graph: TopologyGraph, noise_model: NoiseModel | None = None
+) -> Correlator:
+    return build_correlator(_config(settings), graph, noise_model=noise_model)
 
 
 def graph_of(

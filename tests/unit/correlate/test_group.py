@@ -44,8 +44,54 @@ def test_alarms_near_in_topology_and_time_share_an_incident(
 def test_alarms_too_far_apart_in_time_do_not_group(t0: datetime, topo: TopologyGraph) -> None:
     stage = GroupStage(GroupConfig(window=timedelta(minutes=5)), topo)
     stage.process([raise_alarm("a", "s1/cell0", "cellDown", t0)], t0)
+    stage.process([clear_alarm(raise_alarm("a", "s1/cell0", "cellDown", t0), t0 + M)], t0 + M)
     stage.process([raise_alarm("b", "s1/cell1", "cellDown", t0 + 6 * M)], t0 + 6 * M)
     assert stage.incident_of("a") != stage.incident_of("b")
+
+
+def test_an_incident_still_active_absorbs_related_alarms_past_the_window(
+    t0: datetime, topo: TopologyGraph
+) -> None:
+    cfg = GroupConfig(window=timedelta(minutes=5), follow_active=timedelta(hours=1))
+    stage = GroupStage(cfg, topo)
+    old = raise_alarm("old", "s9/cell0", "cellDown", t0 - M)
+    stage.process([old, clear_alarm(old, t0)], t0)  # "ems" clears its alarms: they mean "still"
+    stage.process([raise_alarm("a", "s1/gnb", "gnbDown", t0)], t0)
+    stage.process([raise_alarm("ev", "s2/gnb", "anomaly", t0, source="detector")], t0)
+    stage.tick(t0 + 20 * M)  # the expiry timer fires, but the incident is still happening
+    out = stage.process([raise_alarm("b", "s1/cell0", "cellDown", t0 + 30 * M)], t0 + 30 * M)
+    inc = stage.incident_of("a")
+    assert inc is not None and stage.incident_of("b") == inc
+    assert reasons(stage, inc)["b"] == GroupReason.ACTIVE_INCIDENT
+    assert "along dependencies from an active member" in out.decisions[0].evidence[0].summary
+    assert "still has 1 active alarm(s)" in out.decisions[0].evidence[0].summary
+    # a source never seen clearing (an anomaly event) does not keep its incident going
+    stage.process([raise_alarm("c2", "s2/cell0", "cellDown", t0 + 30 * M)], t0 + 30 * M)
+    assert stage.incident_of("c2") != stage.incident_of("ev")
+    restored = GroupStage.from_state(stage.to_state(), topo)
+    assert restored.to_state() == stage.to_state()
+    # no topology path: an ongoing incident absorbs by topology only
+    stage.process([raise_alarm("far", "s7/cell0", "cellDown", t0 + 40 * M)], t0 + 40 * M)
+    assert stage.incident_of("far") != inc
+    # past follow_active after its last new member it stops absorbing, active or not
+    late = t0 + 30 * M + 61 * M
+    stage.tick(late)
+    stage.process([raise_alarm("c", "s1/cell0", "cellDown", late)], late)
+    assert stage.incident_of("c") != inc
+
+
+def test_an_alarm_that_may_not_open_joins_but_never_opens(
+    t0: datetime, topo: TopologyGraph
+) -> None:
+    stage = GroupStage(None, topo)
+    stage.may_open = lambda a: a.alarm_id != "noisy" and a.alarm_id != "noisy2"
+    out = stage.process([raise_alarm("noisy", "s1/cell0", "cellDown", t0)], t0)
+    assert stage.incident_of("noisy") is None
+    assert out.decisions[0].reason == GroupReason.NOISE_HELD
+    assert out.passed[0].alarm_id == "noisy"  # still passes: it stays in the alarm list
+    stage.process([raise_alarm("real", "s1/cell1", "cellDown", t0 + S)], t0 + S)
+    stage.process([raise_alarm("noisy2", "s1/cell0", "cellDown", t0 + 2 * S)], t0 + 2 * S)
+    assert stage.incident_of("noisy2") == stage.incident_of("real") is not None
 
 
 def test_learned_causality_groups_across_sites_within_reach(

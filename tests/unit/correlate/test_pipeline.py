@@ -73,7 +73,8 @@ def test_silences_through_the_correlator_hold_and_release(
 def test_noise_history_demotes_incidents_of_chatty_types(t0: datetime, topo: TopologyGraph) -> None:
     history = [raise_alarm(f"h{i}", f"s{i % 20}/csr", "fanFailure", t0 - i * M) for i in range(50)]
     model = NoiseModel.fit(history, actionable_ids=())
-    corr = build_correlator(CorrelateConfig(), topo, noise_model=model)
+    config = CorrelateConfig.model_validate({"noise": {"demoted_open_incidents": True}})
+    corr = build_correlator(config, topo, noise_model=model)
     corr.process(
         [
             raise_alarm("fan", "s1/csr", "fanFailure", t0, Severity.MAJOR),
@@ -90,6 +91,24 @@ def test_noise_history_demotes_incidents_of_chatty_types(t0: datetime, topo: Top
     assert fan.noise_score is not None
     assert fan.noise_score > 0.9
     corr.learn_noise(fan.alarm, actionable=True)
+
+
+def test_demoted_alarms_join_incidents_but_open_none(t0: datetime, topo: TopologyGraph) -> None:
+    history = [raise_alarm(f"h{i}", f"s{i % 20}/csr", "fanFailure", t0 - i * M) for i in range(50)]
+    corr = build_correlator(
+        CorrelateConfig(), topo, noise_model=NoiseModel.fit(history, actionable_ids=())
+    )
+    corr.process([raise_alarm("fan", "s1/csr", "fanFailure", t0, Severity.MAJOR)], t0)
+    corr.tick(t0 + M)
+    assert corr.incidents() == []
+    fan = corr.alarm("fan")
+    assert fan is not None and fan.incident_id is None  # still listed, just not an incident
+    assert [v.alarm.alarm_id for v in corr.open_alarms()] == ["fan"]
+    corr.process([raise_alarm("link", "s5/csr", "linkDown", t0 + M, Severity.MAJOR)], t0 + M)
+    corr.process([raise_alarm("fan2", "s5/csr", "fanFailure", t0 + M, Severity.MAJOR)], t0 + M)
+    corr.tick(t0 + 2 * M)
+    (inc,) = corr.incidents()
+    assert {m.alarm_id for m in inc.members} == {"link", "fan2"}
 
 
 def test_merge_needs_a_time_seen_first(topo: TopologyGraph) -> None:
