@@ -44,6 +44,9 @@ class Client:
     def post(self, url: str, **kwargs: Any) -> httpx.Response:
         return self._loop.run_until_complete(self._client.post(url, **kwargs))
 
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self._loop.run_until_complete(self._client.get(url, **kwargs))
+
     def close(self) -> None:
         self._loop.run_until_complete(self._client.aclose())
         self._loop.close()

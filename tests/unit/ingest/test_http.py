@@ -161,3 +161,41 @@ def test_alarm_json_is_the_generic_document() -> None:
         threshold_info={"x": "1"}, labels={"k": "v"}, correlated_notifications=("b",),
     ).comment("u", "hi", t).ack("u", t)  # fmt: skip
     assert json.loads(alarm_json(a)) == to_doc(a)
+
+
+def test_too_many_requests_in_flight_are_refused_not_queued(
+    sink: SqliteSink, board: HealthBoard
+) -> None:
+    from datetime import UTC, datetime
+
+    from fastapi import FastAPI
+
+    from nocwise.clock import ManualClock
+    from nocwise.ingest.http import Limits, make_router
+
+    app = FastAPI()
+    clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    app.include_router(
+        make_router(sink, board, clock, limits=Limits(max_inflight=0, retry_after_s=3))
+    )
+    c = Client(app)
+    r = c.post("/api/v1/ingest/alertmanager", content=am_body(1))
+    c.close()
+    assert r.status_code == 503
+    assert r.headers["retry-after"] == "3"
+
+
+def test_tickets_csv_topology_yaml_and_source_health(client: Client, sink: SqliteSink) -> None:
+    csv = b"number,short_description,state,opened_at\nINC1,Cell down,New,2026-01-05 10:00:00\n"
+    r = client.post("/api/v1/ingest/tickets", content=csv, headers={"Content-Type": "text/csv"})
+    assert r.json()["stored"] == 1
+    yml = b"entities: [{id: s1, kind: site}, {id: g1, kind: gnodeb}]\nrelations: [{src: s1, dst: g1, kind: contains}]\n"
+    r = client.post(
+        "/api/v1/ingest/topology", content=yml, headers={"Content-Type": "application/yaml"}
+    )
+    assert r.json() == {"accepted": 3, "stored": 3, "rejected": []}
+    assert sink.count("tickets") == 1
+    assert sink.count("relations") == 1
+    health = {h["source"]: h for h in client.get("/api/v1/ingest/sources").json()}
+    assert health["tickets"]["received"] == 1
+    assert health["topology"]["last_received"] is not None
