@@ -6,7 +6,9 @@ waiting, runs each in its own savepoint, commits once (``synchronous=FULL``: dur
 call returns), then resolves the callers. Many concurrent requests thus share one fsync.
 
 Idempotency: alarms upsert by ``alarm_id`` (a newer event or a clear changes the row; a replay
-of the same alarm changes nothing; a clear is never undone); spans, changes, tickets, entities
+of the same alarm changes nothing; a clear is never undone by anything older than it, while a
+raise after the clear, with the same id, is a new occurrence and replaces the cleared row: the
+alarm history belongs to the state store, this sink keeps the latest occurrence); spans, changes, tickets, entities
 and relations upsert by their ids; a ``batch_id`` is remembered per kind, and a batch seen before
 is a no-op. Metric samples are stored per batch (columnar blobs), so their identity is the batch.
 """
@@ -72,8 +74,10 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (alarm_id) DO UPDATE SET
   fingerprint = excluded.fingerprint, severity = excluded.severity,
   event_time = excluded.event_time, cleared_time = excluded.cleared_time, doc = excluded.doc
-WHERE alarms.cleared_time IS NULL
-  AND (excluded.event_time > alarms.event_time OR excluded.cleared_time IS NOT NULL)
+WHERE (alarms.cleared_time IS NULL
+       AND (excluded.event_time > alarms.event_time OR excluded.cleared_time IS NOT NULL))
+   OR (alarms.cleared_time IS NOT NULL AND excluded.cleared_time IS NULL
+       AND excluded.event_time > alarms.cleared_time)
 """
 
 Work = Callable[[sqlite3.Connection], int]

@@ -199,3 +199,14 @@ def test_tickets_csv_topology_yaml_and_source_health(client: Client, sink: Sqlit
     health = {h["source"]: h for h in client.get("/api/v1/ingest/sources").json()}
     assert health["tickets"]["received"] == 1
     assert health["topology"]["last_received"] is not None
+
+
+def test_a_raise_after_the_clear_is_a_new_occurrence(client: Client, sink: SqliteSink) -> None:
+    client.post("/api/v1/ingest/alertmanager", content=am_body(1))
+    client.post("/api/v1/ingest/alertmanager", content=am_body(1, "resolved"))  # ends 10:30
+    again = json.loads(am_body(1))
+    again["alerts"][0]["startsAt"] = "2026-01-05T11:00:00Z"
+    client.post("/api/v1/ingest/alertmanager", content=json.dumps(again).encode())
+    (doc,) = sink.alarm_docs()
+    assert doc["cleared_time"] is None
+    assert doc["raised_time"].startswith("2026-01-05T11:00")
