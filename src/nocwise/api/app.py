@@ -18,6 +18,8 @@ from nocwise.clock import Clock, SystemClock
 from nocwise.config import Settings
 from nocwise.ingest.health import HealthBoard
 from nocwise.ingest.http import make_router
+from nocwise.ingest.listeners import start_listeners
+from nocwise.ingest.series_index import SeriesIndex
 from nocwise.runtime.runtime import Runtime
 from nocwise.runtime.sink import RuntimeSink
 
@@ -32,12 +34,18 @@ def create_app(
     clock = clock or SystemClock()
     rt = runtime or Runtime(settings, clock)
 
+    health = HealthBoard()
+    health.register(rt.metrics.registry)
+    sink = RuntimeSink(rt)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await rt.start()
+        listeners = await start_listeners(settings.sources, sink, health, clock)
         try:
             yield
         finally:
+            await listeners.stop()
             await rt.stop()
 
     app = FastAPI(
@@ -60,17 +68,17 @@ def create_app(
             return problem(413, "Payload too large", f"the body exceeds {max_body} bytes")
         return await call_next(request)
 
-    health = HealthBoard()
-    health.register(rt.metrics.registry)
     app.state.ingest_health = health
     http_kinds = {s.kind for s in settings.sources if s.enabled}
+    series_index = SeriesIndex.restore(rt.telemetry.series_label_sets())
     app.include_router(
         make_router(
-            RuntimeSink(rt),
+            sink,
             health,
             clock,
             dependencies=[cast(Any, require_role("operator"))],
             kinds=http_kinds,
+            series_index=series_index,
         )
     )
     app.include_router(system.router)

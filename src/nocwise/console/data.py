@@ -92,3 +92,26 @@ def short_time(iso: str) -> str:
     if when.tzinfo is not None:
         when = when.astimezone(UTC)
     return when.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def source_rows(snapshot: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of the sources table from the ingest health board's snapshot.
+
+    >>> source_rows([{"source": "syslog", "received": 3, "rate_per_s": 0.05,
+    ...               "rejected": {"bad_frame": 1}, "last_received": None, "last_rejection": None}])
+    [{'source': 'syslog', 'received': 3, 'rate': '0.05', 'rejected': 'bad_frame: 1', 'last_received': '-', 'last_rejection': '-'}]
+    """
+    rows = []
+    for h in snapshot:
+        last = h.get("last_rejection")
+        rows.append(
+            {
+                "source": h["source"],
+                "received": h["received"],
+                "rate": f"{h.get('rate_per_s', 0.0):.2f}",
+                "rejected": ", ".join(f"{k}: {v}" for k, v in sorted(h["rejected"].items())) or "0",
+                "last_received": h.get("last_received") or "-",
+                "last_rejection": f"{last['reason']}: {last['detail']}" if last else "-",
+            }
+        )
+    return rows

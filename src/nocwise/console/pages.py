@@ -10,7 +10,7 @@ from nicegui import ui
 from nicegui.storage import Storage
 
 from nocwise.api.deps import authenticate
-from nocwise.console.data import funnel_text, incident_rows, incident_view, short_time
+from nocwise.console.data import funnel_text, incident_rows, incident_view, short_time, source_rows
 from nocwise.runtime.runtime import Runtime
 
 REFRESH_S = 2.0
@@ -19,6 +19,15 @@ REFRESH_S = 2.0
 # ui.navigate.to, so the pages name each other by their paths inside the mount.
 HOME = "/"
 LOGIN = "/login"
+SOURCES = "/sources"
+
+_SOURCE_COLUMNS: list[dict[str, object]] = [
+    {"name": k, "label": label, "field": k, "align": "left"}
+    for k, label in (
+        ("source", "Source"), ("received", "Received"), ("rate", "Per second"),
+        ("rejected", "Rejected"), ("last_received", "Last received"), ("last_rejection", "Last rejection"),
+    )
+]  # fmt: skip
 
 _COLUMNS: list[dict[str, object]] = [
     {"name": "priority", "label": "Prio", "field": "priority", "sortable": True},
@@ -44,7 +53,9 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
     def header() -> None:
         with ui.header().classes("items-center justify-between bg-slate-800"):
             ui.link("nocwise", HOME).classes("text-white text-xl no-underline")
-            ui.label("incidents, live").classes("text-slate-300")
+            with ui.row().classes("items-center gap-6"):
+                ui.link("incidents", HOME).classes("text-slate-200 no-underline")
+                ui.link("sources", SOURCES).classes("text-slate-200 no-underline")
 
     @ui.page("/login")
     def login(token: str | None = None) -> None:
@@ -86,6 +97,23 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
                 table.rows = rows
                 table.update()
             funnel.set_text(funnel_text(runtime.funnel()))
+
+        refresh()
+        ui.timer(REFRESH_S, refresh)
+
+    @ui.page(SOURCES)
+    def sources() -> None:
+        if not signed_in():
+            ui.navigate.to(LOGIN)
+            return
+        header()
+        ui.label("Ingest sources and their health").classes("text-lg")
+        table = ui.table(columns=_SOURCE_COLUMNS, rows=[], row_key="source").classes("w-full")
+
+        def refresh() -> None:
+            board = app.state.ingest_health
+            table.rows = source_rows(board.snapshot(runtime.clock.now()))
+            table.update()
 
         refresh()
         ui.timer(REFRESH_S, refresh)

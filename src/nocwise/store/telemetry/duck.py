@@ -106,13 +106,24 @@ class TelemetryStore:
             ).fetchall()
         return [(int(i), str(m)) for i, m in rows]
 
+    def series_label_sets(self) -> list[dict[str, str]]:
+        """Every series' labels (with ``__name__``) in id order, to restore a series index."""
+        with self._lock:
+            rows = self._con.execute("SELECT id, metric, labels FROM series ORDER BY id").fetchall()
+        out = []
+        for expected, (sid, metric, labels) in enumerate(rows):
+            if int(sid) != expected:  # ids not dense: a foreign id space; start a new index
+                return []
+            out.append({**json.loads(labels), **({"__name__": metric} if metric else {})})
+        return out
+
     def counts(self) -> dict[str, int]:
         """Rows per table."""
         with self._lock:
             out = {}
             for t in ("series", "samples", "logs"):
-                row = self._con.execute(f"SELECT count(*) FROM {t}").fetchone()
-                out[t] = int(row[0]) if row else 0
+                rows = self._con.execute(f"SELECT count(*) FROM {t}").fetchall()
+                out[t] = int(rows[0][0]) if rows else 0
         return out
 
     def close(self) -> None:
