@@ -140,6 +140,11 @@ class SnmpUser(Section):
     auth_key: SecretStr | None = None
     priv_protocol: Literal["none", "des", "aes", "aes256"] = "aes"
     priv_key: SecretStr | None = None
+    engine_id: str | None = Field(
+        default=None,
+        pattern="^(0x)?[0-9a-fA-F]{10,64}$",
+        description="The sender's authoritative engine id (hex), needed for SNMPv3 traps",
+    )
 
 
 class SnmpSource(Section):
