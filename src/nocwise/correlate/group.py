@@ -21,8 +21,11 @@ on, or is depended on by (within ``max_hops``), an entity with an active member,
 disk) raise their symptoms minutes to hours apart. Only alarms from sources seen clearing
 alarms count as active: an anomaly event that never clears says nothing about "still", and
 siblings under a shared hub do not count, or one long incident would swallow the network. An alarm the
-noise stage demoted (``may_open`` says no) joins an incident if one fits, but never opens one
-of its own: it stays in the alarm list, ungrouped, with reason ``noise_held``.
+noise stage demoted (``may_open`` says no) joins an incident if one fits (reason
+``noise_member``) but rides along: it neither moves the incident's window nor adds entities,
+templates or types for others to match, or chatty alarms would chain unrelated faults into one
+incident. It never opens an incident of its own: it stays in the alarm list, ungrouped, with
+reason ``noise_held``.
 
 Operators merge and split; both are applied at once and kept as ``Feedback`` records.
 
@@ -63,6 +66,7 @@ class GroupReason(StrEnum):
     TEXT_SIMILARITY = "text_similarity"
     ACTIVE_INCIDENT = "active_incident"
     NOISE_HELD = "noise_held"
+    NOISE_MEMBER = "noise_member"
     OPERATOR_MERGE = "operator_merge"
     OPERATOR_SPLIT = "operator_split"
 
@@ -189,7 +193,8 @@ class GroupStage:
         self.placed += 1
         template, tokens = self._tmpl(a)
         best = self._best(a, template, tokens)
-        if best is None and self.may_open is not None and not self.may_open(a):
+        demoted = self.may_open is not None and not self.may_open(a)
+        if best is None and demoted:
             ev = Evidence(
                 "group",
                 f"{GroupReason.NOISE_HELD}: demoted as noise and fits no open incident",
@@ -201,6 +206,8 @@ class GroupStage:
             reason, score, detail = GroupReason.NEW_INCIDENT, 1.0, "first alarm of the incident"
         else:
             d, reason, score, detail = best
+            if demoted:
+                reason, detail = GroupReason.NOISE_MEMBER, f"demoted as noise; {detail}"
         self._join(d, a, reason, score, detail, template)
         ev = Evidence(
             "group",
@@ -294,7 +301,10 @@ class GroupStage:
         up = self._topology.upstream(entity, hops)
         best: int | None = None
         for aid in d.severity_of:
-            if self._source.get(aid) not in self._clearing:
+            if (
+                self._source.get(aid) not in self._clearing
+                or d.members[aid].reason == GroupReason.NOISE_MEMBER
+            ):
                 continue
             e = d.entity_of[aid]
             if e == entity:
@@ -337,9 +347,17 @@ class GroupStage:
         self._source[aid] = a.source
         d.entity_of[aid] = entity
         d.severity_of[aid] = a.perceived_severity.rank
+        d.entities[entity] = d.entities.get(entity, 0) + 1
+        if at > d.updated:
+            d.updated = at
+        if d.state is IncidentState.RESOLVED:
+            d.state = IncidentState.OPEN
+            d.note(at, "reopened", f"alarm {aid} on {entity}")
+        self._changed[d.id] = None
+        if reason is GroupReason.NOISE_MEMBER:
+            return  # rides along: it neither extends the window nor widens the incident's reach
         is_new_entity = entity not in d.member_entities
         d.member_entities.add(entity)
-        d.entities[entity] = d.entities.get(entity, 0) + 1
         typ = self._type(a)
         if typ not in d.types and d.indexed:
             self._index.index_type(typ, d.id)
@@ -349,18 +367,12 @@ class GroupStage:
             self._index.index_template(d, template)
         if at > d.last_event:
             d.last_event = at
-        if at > d.updated:
-            d.updated = at
-        if d.state is IncidentState.RESOLVED:
-            d.state = IncidentState.OPEN
-            d.note(at, "reopened", f"alarm {aid} on {entity}")
         if is_new_entity:
             self._index.index_entity(d, entity)
             services, customers = self._topology.impacted(entity)
             d.services.update(services)
             d.customers.update(customers)
             self._update_root(d, entity, typ, at)
-        self._changed[d.id] = None
 
     def _update_root(self, d: IncidentDraft, entity: str, typ: str, at: datetime) -> None:
         root = d.root

@@ -61,7 +61,8 @@ def test_an_incident_still_active_absorbs_related_alarms_past_the_window(
     stage.tick(t0 + 20 * M)  # the expiry timer fires, but the incident is still happening
     out = stage.process([raise_alarm("b", "s1/cell0", "cellDown", t0 + 30 * M)], t0 + 30 * M)
     inc = stage.incident_of("a")
-    assert inc is not None and stage.incident_of("b") == inc
+    assert inc is not None
+    assert stage.incident_of("b") == inc
     assert reasons(stage, inc)["b"] == GroupReason.ACTIVE_INCIDENT
     assert "along dependencies from an active member" in out.decisions[0].evidence[0].summary
     assert "still has 1 active alarm(s)" in out.decisions[0].evidence[0].summary
@@ -91,7 +92,14 @@ def test_an_alarm_that_may_not_open_joins_but_never_opens(
     assert out.passed[0].alarm_id == "noisy"  # still passes: it stays in the alarm list
     stage.process([raise_alarm("real", "s1/cell1", "cellDown", t0 + S)], t0 + S)
     stage.process([raise_alarm("noisy2", "s1/cell0", "cellDown", t0 + 2 * S)], t0 + 2 * S)
-    assert stage.incident_of("noisy2") == stage.incident_of("real") is not None
+    inc = stage.incident_of("real")
+    assert inc is not None
+    assert stage.incident_of("noisy2") == inc
+    assert reasons(stage, inc)["noisy2"] == GroupReason.NOISE_MEMBER
+    d = stage.draft(inc)
+    assert d is not None
+    assert "s1/cell0" not in d.member_entities
+    assert d.last_event == t0 + S
 
 
 def test_learned_causality_groups_across_sites_within_reach(
