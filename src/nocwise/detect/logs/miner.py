@@ -71,8 +71,8 @@ _DIGITS = str.maketrans("0123456789", "0000000000")
 _DIGIT_RE = re.compile("[0-9]")
 _RUN_RE = re.compile("[0-9]+")
 _VALUE_RE = re.compile(r"[0-9]|<\*>")
-_STRETCH = 8  # most tokens a variable may gain or lose against its template
-_LIST_RE = re.compile(r"(?:[^\sA-Za-z]+|\s+)*")
+_STRETCH = 12  # most variables of a template that lines of other token counts are tried on
+_LIST_RE = re.compile(r"[^A-Za-z]*")
 
 
 class TemplateMinerConfig(BaseModel):
@@ -413,18 +413,29 @@ class TemplateMiner:
         """
         words = set(toks)
         n = len(toks)
+        masked = "".join(toks)
         best, best_consts = None, 0
         for size, bucket in self._buckets.items():
-            if size == n or abs(size - n) > _STRETCH:
+            if size == n:
                 continue
             for tid in bucket:
                 tt = self._tokens[tid]
                 consts = [t for t in tt if t != WILDCARD and is_word(t)]
-                if len(consts) <= best_consts or not words.issuperset(consts):
+                if (
+                    len(consts) <= best_consts
+                    or sum(WILDCARD in t for t in tt) > _STRETCH
+                    or not words.issuperset(consts)
+                ):
                     continue
-                m = self._regex_of(tid).fullmatch(raw)
-                if m is not None and all(_stretchable(g) for g in m.groups()):
-                    best, best_consts = tid, len(consts)
+                rx = self._regex_of(tid)
+                m = rx.fullmatch(raw)
+                if m is None:
+                    continue
+                if not all(_stretchable(g) for g in m.groups()):
+                    m = rx.fullmatch(masked)  # a list of masked values: ``<*> <*> <*>``
+                    if m is None or not all(_stretchable(g) for g in m.groups()):
+                        continue
+                best, best_consts = tid, len(consts)
         return best
 
     def _reconsolidate(self, fresh: set[str]) -> None:

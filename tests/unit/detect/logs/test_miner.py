@@ -219,3 +219,10 @@ def test_dotted_names_under_one_namespace_are_not_event_names() -> None:
     assert len(set(ids.tolist())) == 1
     leading = [m.learn(w + " startup succeeded").template_id for w in ("cupsd", "sshd", "xfs")]
     assert len(set(m.resolve(leading).tolist())) == 3
+
+
+def test_a_list_of_masked_values_stretches_one_variable() -> None:
+    m = TemplateMiner()
+    a = m.learn("ask 10.0.0.1:50010 to delete blk_-1").template_id
+    assert m.learn("ask 10.0.0.2:50010 to delete blk_-1 blk_2 blk_3 blk_-4").template_id == a
+    assert m.learn("ask 10.0.0.2:50010 to delete blk_-1 and more").template_id != a
