@@ -7,11 +7,19 @@ same token shape with other digits: ``ssh2``/``ssh7``) widens that template. One
 plain words opens a template of its own until ``evidence_values`` distinct values per differing
 position have been seen (twice as many for the leading word, which usually names the event, as
 in Drain's prefix tree); then all sibling templates merge into one with ``<*>`` there, and those
-words are remembered as values: a later difference in remembered values widens at once. That is
-Brain's downward rule ("a column with few distinct values splits the group, one with many is a
+words are remembered as values: a later difference in remembered values widens at once, and
+templates made earlier that differ only in those words merge then (``session opened for user
+cyrus`` once ``session closed for user <*>`` has shown cyrus to be a value). That is Brain's
+downward rule ("a column with few distinct values splits the group, one with many is a
 variable"; Yu et al., "Brain: Log Parsing with Bidirectional Parallel Tree", IEEE TSC 2023)
 applied online, on the token-count buckets and closest-template search of Drain (He et al.,
-"Drain: An Online Log Parsing Approach with Fixed Depth Tree", ICWS 2017).
+"Drain: An Online Log Parsing Approach with Fixed Depth Tree", ICWS 2017). A leading dotted name
+under a shared namespace (``com.apple.x``/``com.apple.y``) counts as a value, not an event name.
+
+A line that would open a template but whose raw text fits a template of another token count,
+each variable taking one space-free value or a list of non-words (a URL that swallowed the
+``:`` after it, ``blk_1 blk_2 blk_3`` for one ``<*>``), joins that template instead: variables
+whose token count varies.
 
 Ids never change meaning: a merge keeps the lowest id and records the others as its aliases, so
 ids handed out earlier are re-labelled with :meth:`TemplateMiner.resolve`. Every creation,
@@ -23,10 +31,11 @@ check of the digits its template keeps as constants. Only new shapes are masked 
 regex) and placed.
 
 Weak at: variables whose values are few and word-like (they stay split into one template per
-value until ``evidence_values`` distinct values appear) and, the other way round, constants
-with many values (event names in the leading word); variables whose token count varies (a
-value with spaces in it); variables inside a token (``com.apple.<*>``); templates seen fewer
-times than ``evidence_values``.
+value until ``evidence_values`` distinct values appear, unless another template shows them as
+values) and, the other way round, constants with few but frequent values (``VM Started``,
+``VM Paused``... merge once four appear) or with many values (event names in the leading word);
+a variable whose value is a run of words; variables inside a token (kept as whole-token
+``<*>``); templates seen fewer times than ``evidence_values``.
 
 >>> m = TemplateMiner()
 >>> m.learn("Failed password for root from 10.0.0.1 port 22 ssh2").template
