@@ -142,6 +142,7 @@ class TemplateMiner:
         self._shapes: dict[str, int] = {}
         self._checks: dict[str, tuple[int, int, Any, str]] = {}
         self._regex: dict[tuple[int, int], re.Pattern[str]] = {}
+        self._profiles: dict[_Tokens, tuple[frozenset[str], int]] = {}
         self.version = 0
 
     # ------------------------------------------------------------------ public API
@@ -324,9 +325,10 @@ class TemplateMiner:
     def _learn_raw(self, raw: str, shape: str) -> tuple[int, Change]:
         masked = self._masker.mask(raw)
         tid = self._cache.get(masked)
-        change: Change = "none"
-        if tid is None:
-            tid, change = self._learn_masked(masked, raw)
+        # A stretched template may not fit every line of one masked text: check, then place.
+        if tid is not None and self._remember(raw, shape, int(self._parent[tid])):
+            return int(self._parent[tid]), "none"
+        tid, change = self._learn_masked(masked, raw)
         tid = int(self._parent[tid])
         if self.config.cache_size:
             self._remember(raw, shape, tid)
@@ -345,7 +347,7 @@ class TemplateMiner:
     def _learn_masked(self, masked: str, raw: str) -> tuple[int, Change]:
         toks = _normalise(tokenize(masked))
         tid, change = self._place(toks, raw)
-        if self.config.cache_size and len(self._tokens[tid]) == len(toks):
+        if self.config.cache_size:
             if len(self._cache) >= self.config.cache_size:
                 self._cache.clear()
             self._cache[masked] = tid
@@ -428,13 +430,8 @@ class TemplateMiner:
             if size == n:
                 continue
             for tid in bucket:
-                tt = self._tokens[tid]
-                consts = [t for t in tt if t != WILDCARD and is_word(t)]
-                if (
-                    len(consts) <= best_consts
-                    or sum(WILDCARD in t for t in tt) > _STRETCH
-                    or not words.issuperset(consts)
-                ):
+                consts, n_vars = self._profile(self._tokens[tid])
+                if len(consts) <= best_consts or n_vars > _STRETCH or not consts <= words:
                     continue
                 rx = self._regex_of(tid)
                 m = rx.fullmatch(raw)
@@ -446,6 +443,16 @@ class TemplateMiner:
                         continue
                 best, best_consts = tid, len(consts)
         return best
+
+    def _profile(self, tt: _Tokens) -> tuple[frozenset[str], int]:
+        """The constant words of a template and its number of variables (cached)."""
+        got = self._profiles.get(tt)
+        if got is None:
+            if len(self._profiles) >= 4 * len(self._tokens) + 64:
+                self._profiles.clear()
+            consts = frozenset(t for t in tt if t != WILDCARD and is_word(t))
+            got = self._profiles[tt] = (consts, sum(WILDCARD in t for t in tt))
+        return got
 
     def _reconsolidate(self, fresh: set[str]) -> None:
         """Merge templates learned earlier that now differ only in remembered values.
