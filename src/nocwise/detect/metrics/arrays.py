@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, Self, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +28,26 @@ FloatArray = npt.NDArray[np.float64]
 #: Bookkeeping fields, in this order, in every detector's ``book`` array (shape (5, n_series)).
 BOOK_FIELDS = ("count", "last_ts_ms", "dt_ms", "rejected", "gaps")
 COUNT, LAST_TS, DT, REJECTED, GAPS = range(5)
+
+
+class Slot(NamedTuple):
+    """One state array: leading shape (the series axis is appended), initial value, dtype."""
+
+    lead: tuple[int, ...]
+    init: float = 0.0
+    dtype: type[np.generic] = np.float64
+
+
+def grow_arrays(arrays: dict[str, npt.NDArray[Any]], layout: dict[str, Slot], n: int) -> None:
+    """Give every array of ``layout`` room for ``n`` series, keeping what is there."""
+    for name, slot in layout.items():
+        old = arrays.get(name)
+        if old is not None and old.shape[-1] >= n:
+            continue
+        new = np.full((*slot.lead, n), slot.init, dtype=slot.dtype)
+        if old is not None:
+            new[..., : old.shape[-1]] = old
+        arrays[name] = new
 
 
 class DetectorConfig(BaseModel):
@@ -97,15 +117,20 @@ class ArrayDetector(ABC, Generic[C]):
 
     def __init__(self, config: C | None = None) -> None:
         self.config: C = config if config is not None else self.config_class()  # type: ignore[assignment]
-        self._arrays: dict[str, FloatArray] = {}
+        self._arrays: dict[str, npt.NDArray[Any]] = {}
         self._n = 0
         self._grow(0)
 
     # -- what a detector defines ---------------------------------------------------------------
 
     @abstractmethod
-    def _layout(self) -> dict[str, tuple[tuple[int, ...], float]]:
-        """Array name -> (leading shape, initial value); the series axis is appended."""
+    def _layout(self) -> dict[str, Slot]:
+        """Array name -> its slot (leading shape, initial value, dtype)."""
+
+    @classmethod
+    def _upgrade(cls, state: ModelState) -> ModelState:
+        """Migrate an older snapshot to :attr:`version` (the default knows only the current)."""
+        return state
 
     @abstractmethod
     def _run(self, batch: MetricBatch, out: FloatArray, band: FloatArray, learn: bool) -> None:
@@ -159,7 +184,7 @@ class ArrayDetector(ABC, Generic[C]):
         return sum(a.nbytes for a in self._arrays.values())
 
     def to_state(self) -> ModelState:
-        """Config as JSON, every array copied."""
+        """Config as JSON, every array copied (in its own dtype)."""
         return ModelState(
             f"nocwise.detect.metrics.{self.kind}",
             self.version,
@@ -169,7 +194,8 @@ class ArrayDetector(ABC, Generic[C]):
 
     @classmethod
     def from_state(cls, state: ModelState) -> Self:
-        """Rebuild from :meth:`to_state`; raises on another schema or version."""
+        """Rebuild from :meth:`to_state` (older versions migrated); raises on any other."""
+        state = cls._upgrade(state)
         state.expect(f"nocwise.detect.metrics.{cls.kind}", cls.version)
         det = cls(cls.config_class.model_validate(state.params))  # type: ignore[arg-type]
         n = int(state.arrays["book"].shape[-1])
@@ -177,7 +203,7 @@ class ArrayDetector(ABC, Generic[C]):
         for name, arr in state.arrays.items():
             if name not in det._arrays or det._arrays[name].shape != arr.shape:
                 raise InvalidRecordError(f"state array {name!r} has an unexpected shape")
-            det._arrays[name] = np.array(arr, dtype=np.float64)
+            det._arrays[name] = np.array(arr, dtype=det._arrays[name].dtype)
         return det
 
     # -- internals -----------------------------------------------------------------------------
@@ -186,12 +212,5 @@ class ArrayDetector(ABC, Generic[C]):
         if n <= self._n and self._arrays:
             return
         n = max(n, self._n)
-        layout: dict[str, tuple[tuple[int, ...], float]] = {"book": ((len(BOOK_FIELDS),), 0.0)}
-        layout.update(self._layout())
-        for name, (lead, init) in layout.items():
-            new = np.full((*lead, n), init, dtype=np.float64)
-            old = self._arrays.get(name)
-            if old is not None:
-                new[..., : old.shape[-1]] = old
-            self._arrays[name] = new
+        grow_arrays(self._arrays, {"book": Slot((len(BOOK_FIELDS),)), **self._layout()}, n)
         self._n = n

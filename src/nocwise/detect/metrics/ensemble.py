@@ -1,10 +1,11 @@
 """The metric ensemble: every univariate detector, calibrated per series, in one probability.
 
-Each member scores every sample (one compiled pass each over the batch); :mod:`calibrate`
-turns their robust z into one probability per sample and names the member that contributed
-most. The expected band for the evidence comes from the seasonal profile where it is warm,
-else from the long spike baseline. Thresholding and episodes live outside (see
-:mod:`episodes`), as in Merlion's calibrator / alarm split.
+Each member scores every sample and :mod:`calibrate` turns their robust z into one
+probability per sample and names the member that contributed most, all in one compiled pass
+over the batch (:mod:`fused`) on one shared bookkeeping. The expected band for the evidence
+comes from the seasonal profile where it is warm, else from the long spike baseline.
+Thresholding and episodes live outside (see :mod:`episodes`), as in Merlion's calibrator /
+alarm split.
 
 Weak at: anything no member sees (see each member's "Weak at"), and the first samples of a
 series, which are NaN until at least one member is warm and its record has been seen
@@ -20,12 +21,18 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from nocwise.detect.metrics.arrays import ArrayDetector, FloatArray
-from nocwise.detect.metrics.calibrate import calibrate_kernel
+from nocwise.detect.metrics.arrays import (
+    BOOK_FIELDS,
+    ArrayDetector,
+    FloatArray,
+    Slot,
+    grow_arrays,
+)
 from nocwise.detect.metrics.episodes import EpisodeEvents, EpisodeTracker
+from nocwise.detect.metrics.fused import ensemble_kernel
 from nocwise.detect.metrics.level_shift import LevelShiftConfig, LevelShiftDetector
 from nocwise.detect.metrics.novelty import NoveltyConfig, NoveltyDetector
-from nocwise.detect.metrics.seasonal import SeasonalConfig, SeasonalDetector
+from nocwise.detect.metrics.seasonal import SeasonalConfig, SeasonalDetector, upgrade_bins
 from nocwise.detect.metrics.spike import SpikeConfig, SpikeDetector
 from nocwise.detect.metrics.trend import TrendConfig, TrendDetector
 from nocwise.model.errors import InvalidRecordError
@@ -72,7 +79,8 @@ class EnsembleDetector:
     """Calibrated ensemble of the univariate detectors; see the module docstring."""
 
     kind: ClassVar[str] = "ensemble"
-    version: ClassVar[int] = 1
+    #: v2: one bookkeeping for all members, seasonal bins as float32 (v1 is migrated)
+    version: ClassVar[int] = 2
 
     def __init__(self, config: EnsembleConfig | None = None) -> None:
         self.config = config if config is not None else EnsembleConfig()
@@ -84,50 +92,120 @@ class EnsembleDetector:
             TrendDetector(c.trend),
             NoveltyDetector(c.novelty),
         )
-        self._record = np.zeros((len(MEMBERS), 0))
-        self._seen = np.zeros((len(MEMBERS), 0))
+        self._layout: dict[str, Slot] = {"book": Slot((len(BOOK_FIELDS),))}
+        for member in self.members:  # each member's kind is its name in MEMBERS
+            self._layout.update({f"{member.kind}/{k}": v for k, v in member._layout().items()})
+        self._layout.update({"record": Slot((len(MEMBERS),)), "seen": Slot((len(MEMBERS),))})
+        self._arrays: dict[str, npt.NDArray[Any]] = {}
+        grow_arrays(self._arrays, self._layout, 0)
+        self._weights = np.asarray(c.weights, dtype=np.float64)
+        self._self_calibrated = np.array([m == "novelty" for m in MEMBERS])
 
-    def _grow(self, n: int) -> None:
-        if n > self._record.shape[1]:
-            pad = n - self._record.shape[1]
-            self._record = np.pad(self._record, ((0, 0), (0, pad)))
-            self._seen = np.pad(self._seen, ((0, 0), (0, pad)))
-
-    def detect(self, batch: MetricBatch, *, learn: bool) -> EnsembleOutput:
-        """Probability, winner and band per sample; learns the batch when ``learn``."""
-        self._grow(batch.n_series_hint)
-        raws = [m.raw_band(batch, learn=learn) for m in self.members]
-        lower, upper = self._band(raws[0][1], raws[2][1])
-        z = np.stack([r[0] for r in raws]) if len(batch) else None
-        prob = np.full(len(batch), np.nan)
-        winner = np.full(len(batch), -1, dtype=np.int64)
-        if z is not None:
-            c = self.config
-            calibrate_kernel(
-                batch.series,
-                z,
-                np.asarray(c.weights, dtype=np.float64),
-                np.array([m == "novelty" for m in MEMBERS]),
-                self._record,
-                self._seen,
+    def _member_args(self) -> tuple[tuple[Any, ...], ...]:
+        """Each member's state arrays and settings, in its step function's order."""
+        c, a = self.config, self._arrays
+        bin_ms, n_day, n_week = self.members[2]._bins()  # type: ignore[attr-defined]
+        return (
+            (
+                a["spike/loc"],
+                a["spike/dev"],
+                np.asarray(c.spike.alphas, dtype=np.float64),
+                c.spike.warmup,
+                c.spike.clip,
+                c.spike.rel_floor,
+            ),
+            (
+                a["level_shift/short"],
+                a["level_shift/loc"],
+                a["level_shift/dev"],
+                c.level_shift.fast,
+                c.level_shift.slow,
+                c.level_shift.warmup,
+                c.level_shift.clip,
+                c.level_shift.rel_floor,
+            ),
+            (
+                a["seasonal/first"],
+                a["seasonal/loc"],
+                a["seasonal/dev"],
+                a["seasonal/cnt"],
+                bin_ms,
+                n_day,
+                n_week,
+                c.seasonal.alpha,
+                c.seasonal.clip,
+                c.seasonal.rel_floor,
+            ),
+            (
+                a["trend/holt"],
+                a["trend/loc"],
+                a["trend/dev"],
+                c.trend.level,
+                c.trend.slope,
+                c.trend.noise,
+                c.trend.horizon,
+                c.trend.warmup,
+                c.trend.clip,
+                c.trend.rel_floor,
+            ),
+            (
+                a["novelty/env"],
+                a["novelty/smooth"],
+                np.asarray(c.novelty.smoothing, dtype=np.float64),
+                c.novelty.forget,
+                c.novelty.warmup,
+                c.novelty.rel_floor,
+            ),
+            (
+                self._weights,
+                self._self_calibrated,
+                a["record"],
+                a["seen"],
                 c.record_decay,
                 c.record_floor,
                 float(c.min_seen),
                 c.sharpness,
                 c.age_half,
+            ),
+        )
+
+    def detect(self, batch: MetricBatch, *, learn: bool) -> EnsembleOutput:
+        """Probability, winner and band per sample; learns the batch when ``learn``."""
+        n = len(batch)
+        prob, lower, upper = np.empty(n), np.empty(n), np.empty(n)
+        winner = np.empty(n, dtype=np.int64)
+        if n:
+            if int(batch.series.min()) < 0:
+                raise InvalidRecordError("series ids must be non-negative")
+            if batch.n_series_hint > self.n_series:
+                grow_arrays(self._arrays, self._layout, batch.n_series_hint)
+            c = self.config
+            spike, level_shift, seasonal, trend, novelty, calibration = self._member_args()
+            ensemble_kernel(
+                batch.series,
+                batch.ts_ms,
+                batch.values,
+                self._arrays["book"],
+                c.spike.gap_factor,
+                spike,
+                level_shift,
+                seasonal,
+                trend,
+                novelty,
+                calibration,
+                c.band_z,
                 prob,
                 winner,
+                lower,
+                upper,
                 learn,
             )
         return EnsembleOutput(prob, winner, lower, upper)
 
-    def _band(self, spike: FloatArray, seasonal: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Seasonal band where its bin is warm, else the long spike baseline."""
-        cold = np.isnan(seasonal[0])
-        loc = np.where(cold, spike[0], seasonal[0])
-        sigma = np.where(cold, spike[1], seasonal[1])
-        k = self.config.band_z
-        return loc - k * sigma, loc + k * sigma
+    @property
+    def n_series(self) -> int:
+        """Series the state has room for."""
+        return int(self._arrays["book"].shape[-1])
 
     def observe(self, batch: MetricBatch, episodes: EpisodeTracker) -> EpisodeEvents:
         """Score and learn a batch, then open/close episodes: the alarms with their evidence."""
@@ -139,7 +217,8 @@ class EnsembleDetector:
 
     def health(self) -> dict[str, FloatArray]:
         """Per-series samples learned, rejected (NaN/inf, out of order) and gaps seen."""
-        return self.members[0].health()
+        book = self._arrays["book"]
+        return {name: book[i].copy() for i, name in enumerate(BOOK_FIELDS)}
 
     def score(self, batch: MetricBatch) -> FloatArray:
         """Anomaly probability per sample against the state before the batch (pure)."""
@@ -155,46 +234,42 @@ class EnsembleDetector:
 
     def state_bytes(self) -> int:
         """Memory held by all state arrays."""
-        own = self._record.nbytes + self._seen.nbytes
-        return own + sum(m.state_bytes() for m in self.members)
+        return sum(a.nbytes for a in self._arrays.values())
 
     def to_state(self) -> ModelState:
-        """Members' arrays under ``<member>/<array>`` plus the calibration records."""
-        arrays: dict[str, npt.NDArray[np.float64]] = {
-            "record": self._record.copy(),
-            "seen": self._seen.copy(),
-        }
-        for name, m in zip(MEMBERS, self.members, strict=True):
-            for key, arr in m.to_state().arrays.items():
-                arrays[f"{name}/{key}"] = arr
+        """The bookkeeping, members' arrays under ``<member>/<array>``, calibration records."""
         return ModelState(
             "nocwise.detect.metrics.ensemble",
             self.version,
             self.config.model_dump(mode="json"),
-            arrays,
+            {k: v.copy() for k, v in self._arrays.items()},
         )
 
     @classmethod
     def from_state(cls, state: ModelState) -> Self:
-        """Rebuild from :meth:`to_state`."""
+        """Rebuild from :meth:`to_state`; a v1 snapshot (a bookkeeping per member) is migrated."""
+        if state.schema == "nocwise.detect.metrics.ensemble" and state.version == 1:
+            state = _upgrade_v1(state)
         state.expect("nocwise.detect.metrics.ensemble", cls.version)
         det = cls(EnsembleConfig.model_validate(state.params))
-        try:
-            det._record = np.array(state.arrays["record"], dtype=np.float64)
-            det._seen = np.array(state.arrays["seen"], dtype=np.float64)
-        except KeyError as exc:
-            raise InvalidRecordError(f"ensemble state misses {exc}") from exc
-        members = []
-        for name, m in zip(MEMBERS, det.members, strict=True):
-            sub = {
-                k.split("/", 1)[1]: v for k, v in state.arrays.items() if k.startswith(name + "/")
-            }
-            snap = ModelState(
-                f"nocwise.detect.metrics.{m.kind}",
-                m.version,
-                m.config.model_dump(mode="json"),
-                sub,
-            )
-            members.append(type(m).from_state(snap))
-        det.members = tuple(members)
+        if state.arrays.keys() != det._layout.keys():
+            missing = sorted(det._layout.keys() ^ state.arrays.keys())
+            raise InvalidRecordError(f"ensemble state arrays differ from the layout: {missing}")
+        n = int(state.arrays["book"].shape[-1])
+        grow_arrays(det._arrays, det._layout, n)
+        for name, arr in state.arrays.items():
+            if det._arrays[name].shape != arr.shape:
+                raise InvalidRecordError(f"state array {name!r} has an unexpected shape")
+            det._arrays[name] = np.array(arr, dtype=det._arrays[name].dtype)
         return det
+
+
+def _upgrade_v1(state: ModelState) -> ModelState:
+    """v1 -> v2: the members' identical bookkeeping becomes one, seasonal bins float32."""
+    arrays = {k: v for k, v in state.arrays.items() if not k.endswith("/book")}
+    try:
+        arrays["book"] = state.arrays["spike/book"]
+    except KeyError as exc:
+        raise InvalidRecordError(f"ensemble state misses {exc}") from exc
+    seasonal = upgrade_bins(ModelState(state.schema, 1, state.params, arrays), "seasonal/")
+    return ModelState(state.schema, 2, state.params, seasonal.arrays)

@@ -22,11 +22,17 @@ from nocwise.detect.metrics.arrays import (
     ArrayDetector,
     DetectorConfig,
     FloatArray,
+    Slot,
     book_check,
     book_step,
     decay,
 )
-from nocwise.detect.metrics.robust import MAD_TO_SIGMA, robust_update, scale_floor
+from nocwise.detect.metrics.robust import (
+    MAD_TO_SIGMA,
+    ew_weight,
+    robust_update,
+    scale_floor,
+)
 from nocwise.model.metrics import IntArray, MetricBatch
 
 __all__ = ["LevelShiftConfig", "LevelShiftDetector"]
@@ -75,7 +81,7 @@ def _kernel(
             k = 1.0
             n = book[COUNT, s] + 1.0
         a_fast = decay(fast, k)
-        m = x if n <= 1.0 else short[0, s] + max(a_fast, 1.0 / n) * (x - short[0, s])
+        m = x if n <= 1.0 else short[0, s] + ew_weight(a_fast, n) * (x - short[0, s])
         if n > warmup:
             sigma = MAD_TO_SIGMA * dev[0, s] + scale_floor(loc[0, s], rel_floor)
             out[i] = abs(m - loc[0, s]) / (sigma * se)
@@ -92,8 +98,8 @@ class LevelShiftDetector(ArrayDetector[LevelShiftConfig]):
     kind: ClassVar[str] = "level_shift"
     config_class: ClassVar[type[DetectorConfig]] = LevelShiftConfig
 
-    def _layout(self) -> dict[str, tuple[tuple[int, ...], float]]:
-        return {"short": ((1,), 0.0), "loc": ((1,), 0.0), "dev": ((1,), 0.0)}
+    def _layout(self) -> dict[str, Slot]:
+        return {"short": Slot((1,)), "loc": Slot((1,)), "dev": Slot((1,))}
 
     def _run(self, batch: MetricBatch, out: FloatArray, band: FloatArray, learn: bool) -> None:
         c, a = self.config, self._arrays

@@ -24,6 +24,7 @@ from nocwise.detect.metrics.arrays import (
     ArrayDetector,
     DetectorConfig,
     FloatArray,
+    Slot,
     book_check,
     book_step,
     decay,
@@ -107,9 +108,9 @@ class NoveltyDetector(ArrayDetector[NoveltyConfig]):
     kind: ClassVar[str] = "novelty"
     config_class: ClassVar[type[DetectorConfig]] = NoveltyConfig
 
-    def _layout(self) -> dict[str, tuple[tuple[int, ...], float]]:
+    def _layout(self) -> dict[str, Slot]:
         n_smooth = len(self.config.smoothing)
-        return {"env": ((2 * (n_smooth + 1),), 0.0), "smooth": ((n_smooth,), 0.0)}
+        return {"env": Slot((2 * (n_smooth + 1),)), "smooth": Slot((n_smooth,))}
 
     def _run(self, batch: MetricBatch, out: FloatArray, band: FloatArray, learn: bool) -> None:
         c, a = self.config, self._arrays

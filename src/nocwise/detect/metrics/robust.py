@@ -7,11 +7,15 @@ baseline or inflate the scale. Until ``warmup`` samples the estimates are plain 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 from numba import njit
 
 FloatArray = npt.NDArray[np.float64]
+#: state arrays may be stored as float32 where their precision allows (seasonal bins)
+StateArray = npt.NDArray[np.floating[Any]]
 
 #: mean absolute deviation -> standard deviation for Gaussian data (sqrt(pi/2)).
 MAD_TO_SIGMA = 1.2533141373155003
@@ -30,8 +34,19 @@ def robust_z(x: float, loc: float, dev: float, rel_floor: float) -> float:
 
 
 @njit(cache=True)
+def ew_weight(a: float, n: float) -> float:
+    """``max(a, 1 / n)``: a running mean for the first 1/a samples, then EW with weight ``a``.
+
+    Exactly that maximum, without the division once ``n * a > 1`` (a warm series).
+    """
+    if n * a > 1.0:
+        return a
+    return max(a, 1.0 / n)
+
+
+@njit(cache=True)
 def robust_update(
-    loc: FloatArray, dev: FloatArray, j: int, s: int, x: float, a: float, n: float, clip: float
+    loc: StateArray, dev: StateArray, j: int, s: int, x: float, a: float, n: float, clip: float
 ) -> None:
     """One Huber-clipped EW step of ``loc[j, s]`` and ``dev[j, s]`` (n = samples incl. this)."""
     r = x - loc[j, s]
@@ -39,7 +54,7 @@ def robust_update(
         loc[j, s] = x
         dev[j, s] = 0.0
         return
-    w = max(a, 1.0 / n)
+    w = ew_weight(a, n)
     c = clip * MAD_TO_SIGMA * dev[j, s]
     rc = min(max(r, -c), c) if n > 8.0 and c > 0.0 else r
     loc[j, s] += w * rc

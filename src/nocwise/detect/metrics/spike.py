@@ -22,6 +22,7 @@ from nocwise.detect.metrics.arrays import (
     ArrayDetector,
     DetectorConfig,
     FloatArray,
+    Slot,
     book_check,
     book_step,
     decay,
@@ -89,9 +90,9 @@ class SpikeDetector(ArrayDetector[SpikeConfig]):
     kind: ClassVar[str] = "spike"
     config_class: ClassVar[type[DetectorConfig]] = SpikeConfig
 
-    def _layout(self) -> dict[str, tuple[tuple[int, ...], float]]:
+    def _layout(self) -> dict[str, Slot]:
         j = len(self.config.alphas)
-        return {"loc": ((j,), 0.0), "dev": ((j,), 0.0)}
+        return {"loc": Slot((j,)), "dev": Slot((j,))}
 
     def _run(self, batch: MetricBatch, out: FloatArray, band: FloatArray, learn: bool) -> None:
         c, a = self.config, self._arrays

@@ -21,11 +21,17 @@ from nocwise.detect.metrics.arrays import (
     ArrayDetector,
     DetectorConfig,
     FloatArray,
+    Slot,
     book_check,
     book_step,
     decay,
 )
-from nocwise.detect.metrics.robust import MAD_TO_SIGMA, robust_update, scale_floor
+from nocwise.detect.metrics.robust import (
+    MAD_TO_SIGMA,
+    ew_weight,
+    robust_update,
+    scale_floor,
+)
 from nocwise.model.metrics import IntArray, MetricBatch
 
 __all__ = ["TrendConfig", "TrendDetector"]
@@ -80,7 +86,7 @@ def _kernel(
         if n <= 1.0:
             new_level, new_slope = x, 0.0
         else:
-            al = max(decay(a_level, k), 1.0 / n)
+            al = ew_weight(decay(a_level, k), n)
             new_level = al * x + (1.0 - al) * (level + slope * k)
             new_slope = slope + a_slope * ((new_level - level) / max(k, 1e-9) - slope)
         if n > warmup:
@@ -100,8 +106,8 @@ class TrendDetector(ArrayDetector[TrendConfig]):
     kind: ClassVar[str] = "trend"
     config_class: ClassVar[type[DetectorConfig]] = TrendConfig
 
-    def _layout(self) -> dict[str, tuple[tuple[int, ...], float]]:
-        return {"holt": ((2,), 0.0), "loc": ((1,), 0.0), "dev": ((1,), 0.0)}
+    def _layout(self) -> dict[str, Slot]:
+        return {"holt": Slot((2,)), "loc": Slot((1,)), "dev": Slot((1,))}
 
     def _run(self, batch: MetricBatch, out: FloatArray, band: FloatArray, learn: bool) -> None:
         c, a = self.config, self._arrays

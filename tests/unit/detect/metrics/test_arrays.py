@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nocwise.detect.metrics.seasonal import SeasonalDetector
 from nocwise.detect.metrics.spike import SpikeConfig, SpikeDetector
 from nocwise.model.errors import InvalidRecordError
 from nocwise.model.metrics import MetricBatch
+from nocwise.model.state import ModelState
 
 
 def test_gaps_are_counted_and_reported() -> None:
@@ -55,3 +57,21 @@ def test_unseen_ids_grow_state_without_touching_known_series() -> None:
     det.learn(MetricBatch.of([7], [0], [5.0]))
     assert det.n_series == 8
     assert np.array_equal(det.to_state().arrays["loc"][:, 0], before)
+
+
+def test_seasonal_bins_are_compact_and_a_version_1_snapshot_migrates() -> None:
+    det = SeasonalDetector()
+    ts = np.arange(3 * 1440) * 60_000
+    det.learn(MetricBatch.of(np.zeros(ts.size), ts, np.sin(ts / 3e6) + 5.0))
+    state = det.to_state()
+    assert state.arrays["loc"].dtype == np.float32
+    assert state.arrays["cnt"].dtype == np.uint16
+    old = ModelState(
+        state.schema,
+        1,
+        state.params,
+        {k: np.asarray(v, dtype=np.float64) for k, v in state.arrays.items()},
+    )
+    back = SeasonalDetector.from_state(old).to_state()
+    assert back.version == 2
+    assert all(np.array_equal(back.arrays[k], v) for k, v in state.arrays.items())

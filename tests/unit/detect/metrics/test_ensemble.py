@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from nocwise.detect.metrics.anomaly import MetricAnomaly
 from nocwise.detect.metrics.ensemble import MEMBERS, EnsembleConfig, EnsembleDetector
 from nocwise.detect.metrics.episodes import EpisodeTracker
+from nocwise.model.errors import InvalidRecordError
 from nocwise.model.metrics import MetricBatch
+from nocwise.model.state import ModelState
 
 STEP_MS = 5 * 60_000
 
@@ -110,3 +113,38 @@ def test_age_confidence_tempers_a_young_series_and_fades_with_age() -> None:
     late_cut = spike_prob(late, 0.0) - spike_prob(late, 100.0)
     assert 0.0 <= late_cut < early_cut
     assert spike_prob(late, 100.0) > 0.9
+
+
+def v1_snapshot(det: EnsembleDetector) -> ModelState:
+    """The layout before version 2: a bookkeeping per member, float64 seasonal bins."""
+    state = det.to_state()
+    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in state.arrays.items() if k != "book"}
+    for name in MEMBERS:
+        arrays[f"{name}/book"] = state.arrays["book"].copy()
+    return ModelState(state.schema, 1, state.params, arrays)
+
+
+def test_a_version_1_snapshot_is_migrated_and_scores_the_same() -> None:
+    values = noisy()
+    batch = MetricBatch.of(np.zeros(3000), np.arange(3000) * STEP_MS, values)
+    head, tail = batch.select(np.arange(3000) < 2000), batch.select(np.arange(3000) >= 2000)
+    det = EnsembleDetector()
+    det.learn(head)
+    old = EnsembleDetector.from_state(ModelState.from_bytes(v1_snapshot(det).to_bytes()))
+    assert old.to_state().version == 2
+    for name, arr in det.to_state().arrays.items():
+        assert np.array_equal(old.to_state().arrays[name], arr), name
+    assert np.array_equal(old.score_learn(tail), det.score_learn(tail), equal_nan=True)
+
+
+def test_a_snapshot_with_missing_arrays_is_refused() -> None:
+    state = EnsembleDetector().to_state()
+    arrays = {k: v for k, v in state.arrays.items() if k != "seasonal/cnt"}
+    with pytest.raises(InvalidRecordError):
+        EnsembleDetector.from_state(ModelState(state.schema, state.version, state.params, arrays))
+
+
+def test_state_stays_under_the_per_series_budget() -> None:
+    det = EnsembleDetector()
+    det.learn(MetricBatch.of(np.arange(1000), np.zeros(1000), np.ones(1000)))
+    assert det.state_bytes() / 1000 <= 2400  # 4 GB holds 10^6 series with room to spare

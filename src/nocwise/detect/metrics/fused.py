@@ -1,0 +1,216 @@
+"""The ensemble's single compiled pass: validate once, run every member, calibrate.
+
+Running the members one after another reads each sample, validates it and advances the
+bookkeeping five times, and writes a z per member to memory for the calibration to read back.
+Here one loop admits each sample once, runs every member's update on it, keeps the five z in
+registers and writes only the outputs. The member sections repeat, statement for statement,
+the members' own kernels (spike, level_shift, seasonal, trend, novelty) and
+:func:`nocwise.detect.metrics.calibrate.calibrate_kernel`; a unit test holds the two paths
+equal. The member bodies are pasted rather than called because numba passes state arrays to
+a per-sample call with reference counting, which cost a factor of 5–8 when we tried it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+from nocwise.detect.metrics.arrays import COUNT, FloatArray, book_check, book_step, decay
+from nocwise.detect.metrics.robust import (
+    MAD_TO_SIGMA,
+    ew_weight,
+    robust_update,
+    robust_z,
+    scale_floor,
+)
+from nocwise.detect.metrics.seasonal import CNT_MAX
+from nocwise.model.metrics import IntArray
+
+
+@njit(cache=True)
+def power(b: float, p: float) -> float:
+    """``b ** p`` by repeated squaring for a small whole ``p`` (the usual sharpness), else pow."""
+    if p == 4.0:
+        b2 = b * b
+        return b2 * b2
+    return float(b**p)
+
+
+@njit(cache=True)
+def ensemble_kernel(
+    series: IntArray,
+    ts: IntArray,
+    values: FloatArray,
+    book: FloatArray,
+    gap_factor: float,
+    spike: tuple[Any, ...],
+    level_shift: tuple[Any, ...],
+    seasonal: tuple[Any, ...],
+    trend: tuple[Any, ...],
+    novelty: tuple[Any, ...],
+    calibration: tuple[Any, ...],
+    band_z: float,
+    prob: FloatArray,
+    winner: npt.NDArray[np.int64],
+    lower: FloatArray,
+    upper: FloatArray,
+    learn: bool,
+) -> None:
+    """Probability, winner and band per sample; each member tuple holds its state and settings.
+
+    The tuples are in the order of ``EnsembleDetector._member_args``. The band is the seasonal
+    one where its bin is warm, else the long spike baseline's.
+    """
+    sp_loc, sp_dev, sp_alphas, sp_warmup, sp_clip, sp_floor = spike
+    ls_short, ls_loc, ls_dev, ls_fast, ls_slow, ls_warmup, ls_clip, ls_floor = level_shift
+    se_first, se_loc, se_dev, se_cnt, bin_ms, n_day, n_week, se_alpha, se_clip, se_floor = seasonal
+    tr_holt, tr_loc, tr_dev, tr_level, tr_slope, tr_noise, tr_h, tr_warmup, tr_clip, tr_floor = (
+        trend
+    )
+    nv_env, nv_smooth, nv_alphas, nv_forget, nv_warmup, nv_floor = novelty
+    weights, self_cal, record, seen, r_decay, r_floor, min_seen, sharpness, age_half = calibration
+    ls_se = math.sqrt(ls_fast / (2.0 - ls_fast))
+    nv_feat = nv_alphas.shape[0] + 1
+    sp_last = sp_alphas.shape[0] - 1
+    for i in range(series.shape[0]):
+        s, t, x = series[i], float(ts[i]), values[i]
+        prob[i], winner[i], lower[i], upper[i] = np.nan, -1, np.nan, np.nan
+        if learn:
+            k = book_step(book, s, t, x, gap_factor)
+            if k < 0.0:
+                continue
+            n = book[COUNT, s]
+        else:
+            if not book_check(book, s, t, x):
+                continue
+            k = 1.0
+            n = book[COUNT, s] + 1.0
+
+        # spike
+        z_sp = band_loc = band_sd = np.nan
+        if n > sp_warmup:
+            # min over scales of |x - loc| / sigma, compared as cross products: one division
+            num, den = np.inf, 1.0
+            for j in range(sp_alphas.shape[0]):
+                nj = abs(x - sp_loc[j, s])
+                dj = MAD_TO_SIGMA * sp_dev[j, s] + scale_floor(sp_loc[j, s], sp_floor)
+                if nj * den < num * dj or j == 0:
+                    num, den = nj, dj
+            z_sp = num / den
+            band_loc = sp_loc[sp_last, s]
+            band_sd = MAD_TO_SIGMA * sp_dev[sp_last, s] + scale_floor(band_loc, sp_floor)
+        if learn:
+            for j in range(sp_alphas.shape[0]):
+                robust_update(sp_loc, sp_dev, j, s, x, decay(sp_alphas[j], k), n, sp_clip)
+
+        # level shift
+        z_ls = np.nan
+        a_fast = decay(ls_fast, k)
+        m = x if n <= 1.0 else ls_short[0, s] + ew_weight(a_fast, n) * (x - ls_short[0, s])
+        if n > ls_warmup:
+            sigma = MAD_TO_SIGMA * ls_dev[0, s] + scale_floor(ls_loc[0, s], ls_floor)
+            z_ls = abs(m - ls_loc[0, s]) / (sigma * ls_se)
+        if learn:
+            ls_short[0, s] = m
+            robust_update(ls_loc, ls_dev, 0, s, x, decay(ls_slow, k), n, ls_clip)
+
+        # seasonal
+        z_se = np.nan
+        b = ts[i] // bin_ms
+        jd = b % n_day
+        jw = n_day + b % n_week
+        if se_cnt[jd, s] == 0 and se_cnt[jw, s] == 0 and se_first[0, s] == 0.0 and learn:
+            se_first[0, s] = t + 1.0
+        age = t - (se_first[0, s] - 1.0) if se_first[0, s] > 0.0 else 0.0
+        j = -1
+        if age >= 2.0 * n_week * bin_ms and se_cnt[jw, s] >= 2:
+            j = jw
+        elif age >= 2.0 * n_day * bin_ms and se_cnt[jd, s] >= 2:
+            j = jd
+        if j >= 0:
+            z_se = robust_z(x, se_loc[j, s], se_dev[j, s], se_floor)
+            band_loc = float(se_loc[j, s])
+            band_sd = MAD_TO_SIGMA * se_dev[j, s] + scale_floor(se_loc[j, s], se_floor)
+        if learn:
+            for j in (jd, jw):
+                if se_cnt[j, s] < CNT_MAX:
+                    se_cnt[j, s] += 1
+                c = float(se_cnt[j, s])
+                robust_update(se_loc, se_dev, j, s, x, decay(se_alpha, 1.0), c, se_clip)
+
+        # trend
+        z_tr = np.nan
+        level, slope = tr_holt[0, s], tr_holt[1, s]
+        if n <= 1.0:
+            new_level, new_slope = x, 0.0
+        else:
+            al = ew_weight(decay(tr_level, k), n)
+            new_level = al * x + (1.0 - al) * (level + slope * k)
+            new_slope = slope + tr_slope * ((new_level - level) / max(k, 1e-9) - slope)
+        if n > tr_warmup:
+            sigma = MAD_TO_SIGMA * tr_dev[0, s] + scale_floor(tr_loc[0, s], tr_floor)
+            z_tr = abs(new_slope) * tr_h / sigma
+        if learn:
+            tr_holt[0, s], tr_holt[1, s] = new_level, new_slope
+            robust_update(tr_loc, tr_dev, 0, s, x - new_level, decay(tr_noise, k), n, tr_clip)
+
+        # novelty
+        z_nv = np.nan
+        scored = n > nv_warmup
+        num, den = 0.0, 1.0  # the largest excess, as a fraction (one division at the end)
+        shrink_w = 0.5 * decay(nv_forget, k)
+        for j in range(nv_feat):
+            f = x
+            if j > 0 and n > 1.0:
+                f = nv_smooth[j - 1, s] + decay(nv_alphas[j - 1], k) * (x - nv_smooth[j - 1, s])
+            lo, hi = nv_env[2 * j, s], nv_env[2 * j + 1, s]
+            if scored:
+                mid = 0.5 * (hi + lo)
+                nj, dj = abs(f - mid), 0.5 * (hi - lo) + scale_floor(mid, nv_floor)
+                if nj * den > num * dj:
+                    num, den = nj, dj
+            if learn:
+                if j > 0:
+                    nv_smooth[j - 1, s] = f
+                if n <= 1.0:
+                    nv_env[2 * j, s], nv_env[2 * j + 1, s] = f, f
+                else:
+                    shrink = shrink_w * (hi - lo)
+                    nv_env[2 * j, s] = min(lo + shrink, f)
+                    nv_env[2 * j + 1, s] = max(hi - shrink, f)
+        if scored:
+            z_nv = num / den
+
+        # calibration (see calibrate.calibrate_kernel): the largest ratio z / record wins,
+        # compared as cross products so that only the winner is divided; members with the same
+        # number of scored samples share one age confidence
+        best_num, best_den, arg = -1.0, 1.0, -1
+        age_m, age_f = -1.0, 1.0
+        zs = (z_sp, z_ls, z_se, z_tr, z_nv)
+        for d in range(5):
+            zd = zs[d]
+            if math.isnan(zd):
+                continue
+            if seen[d, s] >= min_seen:
+                num = weights[d] * min(zd, 1e12)
+                den = 1.0 if self_cal[d] else max(record[d, s], r_floor)
+                if age_half > 0.0:
+                    m = seen[d, s] - min_seen + 1.0
+                    if m != age_m:
+                        age_m, age_f = m, math.sqrt(m / (m + age_half))
+                    num *= age_f
+                if num * best_den > best_num * den or arg < 0:
+                    best_num, best_den, arg = num, den, d
+            if learn:
+                seen[d, s] += 1.0
+                record[d, s] = max(record[d, s] * r_decay, min(zd, 1e12))
+        if arg >= 0:
+            winner[i] = arg
+            best = best_num / best_den
+            prob[i] = 0.0 if best <= 0.0 else 1.0 / (1.0 + 1.0 / power(best, sharpness))
+        lower[i] = band_loc - band_z * band_sd
+        upper[i] = band_loc + band_z * band_sd

@@ -1,0 +1,99 @@
+"""The ensemble's single pass equals its members run one after another, then calibrated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nocwise.detect.metrics.calibrate import calibrate_kernel
+from nocwise.detect.metrics.ensemble import MEMBERS, EnsembleConfig, EnsembleDetector
+from nocwise.detect.metrics.level_shift import LevelShiftDetector
+from nocwise.detect.metrics.novelty import NoveltyDetector
+from nocwise.detect.metrics.seasonal import SeasonalDetector
+from nocwise.detect.metrics.spike import SpikeDetector
+from nocwise.detect.metrics.trend import TrendDetector
+from nocwise.model.metrics import MetricBatch
+
+STEP_MS = 5 * 60_000
+
+
+def stream(n_steps: int = 5000, n_series: int = 4, seed: int = 0) -> MetricBatch:
+    """Seasonal series of unlike scales with spikes, NaN, jitter and a long gap."""
+    rng = np.random.default_rng(seed)
+    steps = np.repeat(np.arange(n_steps), n_series)
+    series = np.tile(np.arange(n_series), n_steps)
+    ts = steps * STEP_MS + 1_600_000_000_000 + rng.integers(0, 20_000, steps.size) * (series == 1)
+    ts[(series == 2) & (steps > n_steps // 2)] += 8 * 3_600_000
+    scale = np.array([1.0, 1e6, 1e-3, 1e9])[series % 4]
+    values = scale * (10 + np.sin(2 * np.pi * steps / 288) + rng.normal(0, 0.3, steps.size))
+    values[rng.choice(values.size, 30, replace=False)] *= 3
+    values[rng.choice(values.size, 20, replace=False)] = np.nan
+    return MetricBatch(series, ts, values)
+
+
+class OneByOne:
+    """The reference: every member's own kernel, then :func:`calibrate_kernel`."""
+
+    def __init__(self, config: EnsembleConfig) -> None:
+        self.c = config
+        self.members: list[Any] = [
+            SpikeDetector(config.spike),
+            LevelShiftDetector(config.level_shift),
+            SeasonalDetector(config.seasonal),
+            TrendDetector(config.trend),
+            NoveltyDetector(config.novelty),
+        ]
+        self.record = np.zeros((len(MEMBERS), 0))
+        self.seen = np.zeros((len(MEMBERS), 0))
+
+    def detect(self, batch: MetricBatch, learn: bool) -> tuple[np.ndarray, ...]:
+        pad = batch.n_series_hint - self.record.shape[1]
+        if pad > 0:
+            self.record = np.pad(self.record, ((0, 0), (0, pad)))
+            self.seen = np.pad(self.seen, ((0, 0), (0, pad)))
+        raws = [m.raw_band(batch, learn=learn) for m in self.members]
+        prob = np.full(len(batch), np.nan)
+        winner = np.full(len(batch), -1, dtype=np.int64)
+        c = self.c
+        calibrate_kernel(
+            batch.series,
+            np.stack([r[0] for r in raws]),
+            np.asarray(c.weights, dtype=np.float64),
+            np.array([m == "novelty" for m in MEMBERS]),
+            self.record,
+            self.seen,
+            c.record_decay,
+            c.record_floor,
+            float(c.min_seen),
+            c.sharpness,
+            c.age_half,
+            prob,
+            winner,
+            learn,
+        )
+        spike, seasonal = raws[0][1], raws[2][1]
+        cold = np.isnan(seasonal[0])
+        loc = np.where(cold, spike[0], seasonal[0])
+        sigma = np.where(cold, spike[1], seasonal[1])
+        return prob, winner, loc - c.band_z * sigma, loc + c.band_z * sigma
+
+
+def test_single_pass_equals_members_one_by_one() -> None:
+    config = EnsembleConfig(min_seen=50)
+    fused, ref = EnsembleDetector(config), OneByOne(config)
+    batch = stream()
+    for start in range(0, len(batch), 997):
+        part = batch.select(
+            (np.arange(len(batch)) >= start) & (np.arange(len(batch)) < start + 997)
+        )
+        for learn in (False, True):
+            out = fused.detect(part, learn=learn)
+            prob, winner, lower, upper = ref.detect(part, learn=learn)
+            assert np.array_equal(out.winner, winner)
+            np.testing.assert_allclose(out.prob, prob, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(out.lower, lower, rtol=1e-9)
+            np.testing.assert_allclose(out.upper, upper, rtol=1e-9)
+    assert np.isfinite(fused.detect(batch.select(batch.series == 0), learn=False).prob).any()
+    health = fused.health()
+    assert np.array_equal(health["count"], ref.members[0].health()["count"])
