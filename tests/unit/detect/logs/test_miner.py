@@ -226,3 +226,14 @@ def test_a_list_of_masked_values_stretches_one_variable() -> None:
     a = m.learn("ask 10.0.0.1:50010 to delete blk_-1").template_id
     assert m.learn("ask 10.0.0.2:50010 to delete blk_-1 blk_2 blk_3 blk_-4").template_id == a
     assert m.learn("ask 10.0.0.2:50010 to delete blk_-1 and more").template_id != a
+
+
+def test_a_stretched_template_is_checked_before_its_masked_text_is_reused() -> None:
+    m = TemplateMiner()
+    a = m.learn("open 5: done").template_id
+    assert m.learn("open http://a: done").template_id == a  # the URL took the ":"
+    lines = ["open http://b done", "open http://c: done"]
+    ids = [m.learn(x).template_id for x in lines]
+    assert ids[0] != a  # same masked text, but the template's ":" is not in the line
+    for line, tid in zip(lines, ids, strict=True):
+        assert template_regex(tokenize(m.template(tid))).fullmatch(line) is not None
