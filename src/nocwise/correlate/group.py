@@ -20,9 +20,11 @@ on, or is depended on by (within ``max_hops``), an entity with an active member,
 ``active_incident`` and the threshold's score. Slow faults (an overloaded service, a filling
 disk) raise their symptoms minutes to hours apart. Only alarms from sources seen clearing
 alarms count as active: an anomaly event that never clears says nothing about "still", and
-siblings under a shared hub do not count, or one long incident would swallow the network. An alarm the
-noise stage demoted (``may_open`` says no) joins an incident if one fits (reason
-``noise_member``) but rides along: it neither moves the incident's window nor adds entities,
+siblings under a shared hub do not count, or one long incident would swallow the network. For
+the same reason an alarm from such a source (a one-shot anomaly event) joins but does not move
+the incident's window: until a source is seen clearing, its alarms are taken as events. An alarm the
+noise stage demoted (``may_open`` says no) joins an incident if one fits and it lies on the
+dependency chain of a member (reason ``noise_member``), but rides along: it neither moves the incident's window nor adds entities,
 templates or types for others to match, or chatty alarms would chain unrelated faults into one
 incident. It never opens an incident of its own: it stays in the alarm list, ungrouped, with
 reason ``noise_held``.
@@ -36,7 +38,7 @@ alarm joins one incident only (no overlapping incidents).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal, Self
@@ -195,17 +197,14 @@ class GroupStage:
         best = self._best(a, template, tokens)
         demoted = self.may_open is not None and not self.may_open(a)
         if best is None and demoted:
-            ev = Evidence(
-                "group",
-                f"{GroupReason.NOISE_HELD}: demoted as noise and fits no open incident",
-                {"score": 0.0},
-            )
-            return Decision(self.kind, GroupReason.NOISE_HELD, (ev,), a.alarm_id)
+            return self._held(a, "fits no open incident")
         if best is None:
             d = self._open(a, tokens)
             reason, score, detail = GroupReason.NEW_INCIDENT, 1.0, "first alarm of the incident"
         else:
             d, reason, score, detail = best
+            if demoted and self._linked(a.managed_object, d.member_entities) is None:
+                return self._held(a, "fits an incident only through a shared upstream entity")
             if demoted:
                 reason, detail = GroupReason.NOISE_MEMBER, f"demoted as noise; {detail}"
         self._join(d, a, reason, score, detail, template)
@@ -215,6 +214,10 @@ class GroupStage:
             {"incident_id": d.id, "score": round(score, 4)},
         )
         return Decision(self.kind, reason, (ev,), a.alarm_id)
+
+    def _held(self, a: Alarm, why: str) -> Decision:
+        ev = Evidence("group", f"{GroupReason.NOISE_HELD}: demoted as noise and {why}", {})
+        return Decision(self.kind, GroupReason.NOISE_HELD, (ev,), a.alarm_id)
 
     def _best(
         self, a: Alarm, template: str, tokens: frozenset[str]
@@ -297,16 +300,26 @@ class GroupStage:
 
     def _active_link(self, entity: str, d: IncidentDraft) -> int | None:
         """Dependency hops from ``entity`` to the nearest entity with an active, clearable member."""
+        return self._linked(
+            entity,
+            (
+                d.entity_of[aid]
+                for aid in d.severity_of
+                if self._source.get(aid) in self._clearing
+                and d.members[aid].reason != GroupReason.NOISE_MEMBER
+            ),
+        )
+
+    def _linked(self, entity: str, others: Iterable[str]) -> int | None:
+        """Hops from ``entity`` to the nearest of ``others`` along dependencies (either way).
+
+        Siblings under a shared upstream entity are not linked: that is the index's looser
+        reach, which weak evidence does not get.
+        """
         hops = self.config.max_hops
         up = self._topology.upstream(entity, hops)
         best: int | None = None
-        for aid in d.severity_of:
-            if (
-                self._source.get(aid) not in self._clearing
-                or d.members[aid].reason == GroupReason.NOISE_MEMBER
-            ):
-                continue
-            e = d.entity_of[aid]
+        for e in others:
             if e == entity:
                 return 0
             h = up.get(e)
@@ -365,7 +378,7 @@ class GroupStage:
         if len(d.templates) < _MAX_TEMPLATES and template not in d.templates:
             d.templates.add(template)
             self._index.index_template(d, template)
-        if at > d.last_event:
+        if at > d.last_event and a.source in self._clearing:  # an event says nothing of "still"
             d.last_event = at
         if is_new_entity:
             self._index.index_entity(d, entity)
