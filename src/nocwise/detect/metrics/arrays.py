@@ -76,7 +76,7 @@ def book_step(book: FloatArray, s: int, t: float, x: float, gap_factor: float) -
         if book[COUNT, s] == 1:
             book[DT, s] = dt
         elif book[DT, s] > 0:
-            k = dt / book[DT, s]
+            k = 1.0 if dt == book[DT, s] else dt / book[DT, s]
             if k > gap_factor:
                 book[GAPS, s] += 1.0
             else:

@@ -93,14 +93,9 @@ def ensemble_kernel(
         # spike
         z_sp = band_loc = band_sd = np.nan
         if n > sp_warmup:
-            # min over scales of |x - loc| / sigma, compared as cross products: one division
-            num, den = np.inf, 1.0
+            z_sp = np.inf
             for j in range(sp_alphas.shape[0]):
-                nj = abs(x - sp_loc[j, s])
-                dj = MAD_TO_SIGMA * sp_dev[j, s] + scale_floor(sp_loc[j, s], sp_floor)
-                if nj * den < num * dj or j == 0:
-                    num, den = nj, dj
-            z_sp = num / den
+                z_sp = min(z_sp, robust_z(x, sp_loc[j, s], sp_dev[j, s], sp_floor))
             band_loc = sp_loc[sp_last, s]
             band_sd = MAD_TO_SIGMA * sp_dev[sp_last, s] + scale_floor(band_loc, sp_floor)
         if learn:
@@ -150,7 +145,8 @@ def ensemble_kernel(
         else:
             al = ew_weight(decay(tr_level, k), n)
             new_level = al * x + (1.0 - al) * (level + slope * k)
-            new_slope = slope + tr_slope * ((new_level - level) / max(k, 1e-9) - slope)
+            step = new_level - level if k == 1.0 else (new_level - level) / max(k, 1e-9)
+            new_slope = slope + tr_slope * (step - slope)
         if n > tr_warmup:
             sigma = MAD_TO_SIGMA * tr_dev[0, s] + scale_floor(tr_loc[0, s], tr_floor)
             z_tr = abs(new_slope) * tr_h / sigma
@@ -161,7 +157,8 @@ def ensemble_kernel(
         # novelty
         z_nv = np.nan
         scored = n > nv_warmup
-        num, den = 0.0, 1.0  # the largest excess, as a fraction (one division at the end)
+        if scored:
+            z_nv = 0.0
         shrink_w = 0.5 * decay(nv_forget, k)
         for j in range(nv_feat):
             f = x
@@ -170,9 +167,7 @@ def ensemble_kernel(
             lo, hi = nv_env[2 * j, s], nv_env[2 * j + 1, s]
             if scored:
                 mid = 0.5 * (hi + lo)
-                nj, dj = abs(f - mid), 0.5 * (hi - lo) + scale_floor(mid, nv_floor)
-                if nj * den > num * dj:
-                    num, den = nj, dj
+                z_nv = max(z_nv, abs(f - mid) / (0.5 * (hi - lo) + scale_floor(mid, nv_floor)))
             if learn:
                 if j > 0:
                     nv_smooth[j - 1, s] = f
@@ -182,13 +177,10 @@ def ensemble_kernel(
                     shrink = shrink_w * (hi - lo)
                     nv_env[2 * j, s] = min(lo + shrink, f)
                     nv_env[2 * j + 1, s] = max(hi - shrink, f)
-        if scored:
-            z_nv = num / den
 
-        # calibration (see calibrate.calibrate_kernel): the largest ratio z / record wins,
-        # compared as cross products so that only the winner is divided; members with the same
-        # number of scored samples share one age confidence
-        best_num, best_den, arg = -1.0, 1.0, -1
+        # calibration (as calibrate.calibrate_kernel): the largest ratio z / record wins;
+        # members with the same number of scored samples share one age confidence
+        best, arg = -1.0, -1
         age_m, age_f = -1.0, 1.0
         zs = (z_sp, z_ls, z_se, z_tr, z_nv)
         for d in range(5):
@@ -196,21 +188,20 @@ def ensemble_kernel(
             if math.isnan(zd):
                 continue
             if seen[d, s] >= min_seen:
-                num = weights[d] * min(zd, 1e12)
-                den = 1.0 if self_cal[d] else max(record[d, s], r_floor)
+                ref = 1.0 if self_cal[d] else max(record[d, s], r_floor)
+                ratio = weights[d] * min(zd, 1e12) / ref
                 if age_half > 0.0:
                     m = seen[d, s] - min_seen + 1.0
                     if m != age_m:
                         age_m, age_f = m, math.sqrt(m / (m + age_half))
-                    num *= age_f
-                if num * best_den > best_num * den or arg < 0:
-                    best_num, best_den, arg = num, den, d
+                    ratio *= age_f
+                if ratio > best:
+                    best, arg = ratio, d
             if learn:
                 seen[d, s] += 1.0
                 record[d, s] = max(record[d, s] * r_decay, min(zd, 1e12))
         if arg >= 0:
             winner[i] = arg
-            best = best_num / best_den
             prob[i] = 0.0 if best <= 0.0 else 1.0 / (1.0 + 1.0 / power(best, sharpness))
         lower[i] = band_loc - band_z * band_sd
         upper[i] = band_loc + band_z * band_sd

@@ -88,7 +88,8 @@ def _kernel(
         else:
             al = ew_weight(decay(a_level, k), n)
             new_level = al * x + (1.0 - al) * (level + slope * k)
-            new_slope = slope + a_slope * ((new_level - level) / max(k, 1e-9) - slope)
+            step = new_level - level if k == 1.0 else (new_level - level) / max(k, 1e-9)
+            new_slope = slope + a_slope * (step - slope)
         if n > warmup:
             sigma = MAD_TO_SIGMA * dev[0, s] + scale_floor(loc[0, s], rel_floor)
             out[i] = abs(new_slope) * horizon / sigma
