@@ -98,11 +98,17 @@ class EnsembleDetector:
         self._layout.update({"record": Slot((len(MEMBERS),)), "seen": Slot((len(MEMBERS),))})
         self._arrays: dict[str, npt.NDArray[Any]] = {}
         grow_arrays(self._arrays, self._layout, 0)
+        self._args: tuple[tuple[Any, ...], ...] | None = None  # rebuilt when the arrays change
         self._weights = np.asarray(c.weights, dtype=np.float64)
         self._self_calibrated = np.array([m == "novelty" for m in MEMBERS])
 
     def _member_args(self) -> tuple[tuple[Any, ...], ...]:
-        """Each member's state arrays and settings, in its step function's order."""
+        """Each member's state arrays and settings, in ``ensemble_kernel``'s order (cached)."""
+        if self._args is None:
+            self._args = self._build_args()
+        return self._args
+
+    def _build_args(self) -> tuple[tuple[Any, ...], ...]:
         c, a = self.config, self._arrays
         bin_ms, n_day, n_week = self.members[2]._bins()  # type: ignore[attr-defined]
         return (
@@ -179,6 +185,7 @@ class EnsembleDetector:
                 raise InvalidRecordError("series ids must be non-negative")
             if batch.n_series_hint > self.n_series:
                 grow_arrays(self._arrays, self._layout, batch.n_series_hint)
+                self._args = None
             c = self.config
             spike, level_shift, seasonal, trend, novelty, calibration = self._member_args()
             ensemble_kernel(
@@ -261,6 +268,7 @@ class EnsembleDetector:
             if det._arrays[name].shape != arr.shape:
                 raise InvalidRecordError(f"state array {name!r} has an unexpected shape")
             det._arrays[name] = np.array(arr, dtype=det._arrays[name].dtype)
+        det._args = None
         return det
 
 
