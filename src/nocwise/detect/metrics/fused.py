@@ -76,6 +76,7 @@ def ensemble_kernel(
     ls_se = math.sqrt(ls_fast / (2.0 - ls_fast))
     nv_feat = nv_alphas.shape[0] + 1
     sp_last = sp_alphas.shape[0] - 1
+    zs = np.empty(5)  # an array: indexing a tuple of five in the loop measured ~8% slower
     for i in range(series.shape[0]):
         s, t, x = series[i], float(ts[i]), values[i]
         prob[i], winner[i], lower[i], upper[i] = np.nan, -1, np.nan, np.nan
@@ -182,7 +183,7 @@ def ensemble_kernel(
         # members with the same number of scored samples share one age confidence
         best, arg = -1.0, -1
         age_m, age_f = -1.0, 1.0
-        zs = (z_sp, z_ls, z_se, z_tr, z_nv)
+        zs[0], zs[1], zs[2], zs[3], zs[4] = z_sp, z_ls, z_se, z_tr, z_nv
         for d in range(5):
             zd = zs[d]
             if math.isnan(zd):
