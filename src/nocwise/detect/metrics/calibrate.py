@@ -53,6 +53,9 @@ def calibrate_kernel(
 ) -> None:
     """Calibrate ``z`` (detectors × samples) into ``prob`` and the winning detector per sample.
 
+    The ensemble runs the same arithmetic inside its single pass (:mod:`fused`); this loop is
+    the reference it is tested against.
+
     ``record`` and ``seen`` are (detectors × series); NaN z (cold detector) is skipped. A sample
     whose detectors are all cold stays NaN. A ``self_calibrated`` detector's z is already a
     ratio to the series' own history (novelty) and is used as is. ``age_half`` is the number
