@@ -14,20 +14,22 @@ candidate at or above ``threshold`` wins, and the membership's reason is the lar
 otherwise the alarm opens an incident. An incident is published ``group_wait`` after its first
 alarm's *event* time, so a backfill publishes at once (Alertmanager ``dispatch.go``).
 
-An incident that still has active alarms is still happening: past ``window`` (for up to
-``follow_active`` after its last new member) it keeps absorbing an alarm whose entity depends
-on, or is depended on by (within ``max_hops``), an entity with an active member, with reason
-``active_incident`` and the threshold's score. Slow faults (an overloaded service, a filling
-disk) raise their symptoms minutes to hours apart. Only alarms from sources seen clearing
-alarms count as active: an anomaly event that never clears says nothing about "still", and
-siblings under a shared hub do not count, or one long incident would swallow the network. For
-the same reason an alarm from such a source (a one-shot anomaly event) joins but does not move
-the incident's window: until a source is seen clearing, its alarms are taken as events. An alarm the
-noise stage demoted (``may_open`` says no) joins an incident if one fits and it lies on the
-dependency chain of a member (reason ``noise_member``), but rides along: it neither moves the incident's window nor adds entities,
-templates or types for others to match, or chatty alarms would chain unrelated faults into one
-incident. It never opens an incident of its own: it stays in the alarm list, ungrouped, with
-reason ``noise_held``.
+Optionally (``follow_active`` > ``window``; off by default, because on the digital twin it
+merged concurrent faults more than it reunited slow ones) an incident that still has active
+alarms is taken as still happening: past ``window`` (for up to ``follow_active`` after its last
+new member) it keeps absorbing an alarm whose entity depends on, or is depended on by (within
+``max_hops``), an entity with an active member, with reason ``active_incident`` and the
+threshold's score. Only alarms from sources seen clearing count as active, and siblings under a
+shared hub do not count, or one long incident would swallow the network.
+
+An alarm from a source never seen clearing (a one-shot anomaly event) joins like any other but
+does not move the incident's window: an event says nothing about "still", and anomaly alarms on
+the symptoms of two faults would otherwise bridge them. An alarm the noise stage demoted
+(``may_open`` says no) joins an incident only along the dependency chain of a member (reason
+``noise_member``) and rides along: it neither moves the window nor adds entities, templates or
+types for others to match, or chatty alarms would chain unrelated faults into one incident. It
+never opens an incident of its own: it stays in the alarm list, ungrouped, with reason
+``noise_held``.
 
 Operators merge and split; both are applied at once and kept as ``Feedback`` records.
 
@@ -79,7 +81,7 @@ class GroupConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     kind: Literal["group"] = "group"
     window: timedelta = timedelta(minutes=10)
-    follow_active: timedelta = timedelta(hours=6)
+    follow_active: timedelta = timedelta(0)  # 0: off (measured to over-merge on the twin)
     group_wait: timedelta = timedelta(seconds=30)
     max_hops: Annotated[int, Field(ge=0, le=8)] = 3
     w_topology: Weight = 0.6
