@@ -7,6 +7,7 @@ A matcher's ``name`` is an alarm field (``managed_object``, ``probable_cause``, 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Literal
@@ -36,8 +37,10 @@ class Matcher(BaseModel):
     def _regex_compiles(self) -> Matcher:
         if self.op in ("=~", "!~"):
             try:
-                re.compile(self.value)
-            except re.error as exc:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", FutureWarning)  # e.g. "[[": meaning will change
+                    re.compile(self.value)
+            except (re.error, FutureWarning) as exc:
                 raise ValueError(
                     f"matcher {self.name}{self.op} has an invalid regex: {exc}"
                 ) from exc
