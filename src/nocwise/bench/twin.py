@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from nocwise.bench.alertmanager_peer import AlertmanagerMissingError, run_alertmanager_peer
 from nocwise.bench.options import BenchOptions
 from nocwise.bench.report import BenchReport, Progress, now_utc
 from nocwise.clock import ManualClock
@@ -46,6 +47,12 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
     started = now_utc()
     with tempfile.TemporaryDirectory(prefix="nocwise-bench-twin-") as tmp:
         result = asyncio.run(_run(scenario, Path(tmp), progress))
+    peers: dict[str, dict[str, float]] = {}
+    if options.peers:
+        progress.start("peer: Alertmanager", None)
+        peer = alertmanager_peer(scenario)
+        if peer:
+            peers["alertmanager"] = peer
     return BenchReport(
         suite="twin",
         started=started,
@@ -58,6 +65,7 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
             "noise_history_h": scenario.duration.total_seconds() / 3600,
         },
         summary=result["summary"],
+        peers=peers,
         items=result["items"],
     )
 
@@ -92,7 +100,39 @@ async def _run(scenario: Any, tmp: Path, progress: Progress) -> dict[str, Any]:
     figures["incidents"] = float(len(incidents))
     figures["seconds"] = seconds
     items = _per_fault(predicted, recs, twin)
+    figures.update(_per_type(items))
     return {"summary": figures, "items": items}
+
+
+def _per_type(items: list[dict[str, Any]]) -> dict[str, float]:
+    """Root-cause AC@1/AC@3 and recommendation hit@1/hit@3 for each fault type."""
+    out: dict[str, float] = {}
+    for ft in sorted({r["fault_type"] for r in items}):
+        rows = [r for r in items if r["fault_type"] == ft and r["alarms"]]
+        if not rows:
+            continue
+        n = len(rows)
+        ranks = [r["root_rank"] for r in rows]
+        out[f"ac@1.{ft}"] = sum(1 for k in ranks if k == 1) / n
+        out[f"ac@3.{ft}"] = sum(1 for k in ranks if k is not None and k <= 3) / n
+        out[f"rec_hit@1.{ft}"] = (
+            sum(r["recommended"][:1] == [r["correct_action"]] for r in rows) / n
+        )
+        out[f"rec_hit@3.{ft}"] = sum(r["correct_action"] in r["recommended"][:3] for r in rows) / n
+    return out
+
+
+def alertmanager_peer(scenario: Any) -> dict[str, float]:
+    """The same alarms through a real Alertmanager (`group_by: [region, alertname]`), scored
+    the same way; empty when Alertmanager is not installed."""
+    twin = Twin(scenario)
+    alarms = [a for step in twin.run() for a in step.alarms]
+    try:
+        return run_alertmanager_peer(
+            alarms, twin.entities, twin.truth, scenario.duration, relations=twin.relations
+        )
+    except AlertmanagerMissingError:
+        return {}
 
 
 def _history(scenario: Any) -> tuple[list[Alarm], list[Ticket]]:
