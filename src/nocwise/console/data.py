@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from nocwise.model import codec
 from nocwise.runtime.runtime import Runtime
-from nocwise.store.state import codec
 from nocwise.store.state.repositories import AlarmRepository, IncidentRepository
 
 

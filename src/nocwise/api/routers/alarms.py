@@ -12,8 +12,7 @@ from pydantic import AwareDatetime, ValidationError
 from nocwise.api.deps import Operator, RuntimeDep, Viewer
 from nocwise.api.errors import ApiError
 from nocwise.api.schemas import AckIn, AlarmBatchIn, AlarmIn, AlarmOut, IngestResult, Page, Rejected
-from nocwise.model import Alarm, Severity
-from nocwise.store.state import codec
+from nocwise.model import Alarm, Severity, codec
 from nocwise.store.state.repositories import AlarmFilter, AlarmRepository
 
 router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"])

@@ -19,8 +19,7 @@ from nocwise.api.schemas import (
     RecommendationOut,
     TimelineOut,
 )
-from nocwise.model import Incident, IncidentState
-from nocwise.store.state import codec
+from nocwise.model import Incident, IncidentState, codec
 from nocwise.store.state.repositories import AlarmRepository, IncidentRepository
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])

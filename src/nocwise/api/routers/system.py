@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from nocwise import __version__
 from nocwise.api.deps import Admin, RuntimeDep, Viewer
 from nocwise.api.schemas import EntityOut, Health, TokenIn, TokenOut, TopologyOut
-from nocwise.store.state import codec
+from nocwise.model import codec
 from nocwise.store.state.repositories import AuditLog, TokenRepository, TopologyRepository
 
 router = APIRouter(prefix="/api/v1", tags=["system"])

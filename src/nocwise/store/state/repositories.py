@@ -23,8 +23,8 @@ from nocwise.model import (
     Relation,
     Severity,
     Ticket,
+    codec,
 )
-from nocwise.store.state import codec
 from nocwise.store.state.db import upsert
 from nocwise.store.state.tables import (
     AlarmRow,

@@ -1,4 +1,5 @@
-"""Canonical records <-> JSON-ready dicts, for storage and the API. Explicit, no reflection magic."""
+"""Canonical records <-> JSON-ready dicts: one encoding for the state store, the API and model
+snapshots. Explicit, no reflection magic."""
 
 from __future__ import annotations
 
