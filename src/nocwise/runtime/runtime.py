@@ -17,6 +17,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from nocwise.bus import BusFullError, MemoryBus
@@ -79,6 +80,7 @@ class Runtime:
         self.stages: Stages = build_stages(settings, entities, relations)
         self.series: dict[int, Series] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._working = 0  # items being processed by a worker (idle() waits for 0)
         self._listeners: list[IncidentListener] = []
         self.events_in = 0
         self.alarms_in = 0
@@ -231,9 +233,9 @@ class Runtime:
         """Wait until every queue is drained (tests and the demo use it)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self.bus.idle() and not self.stages.busy:
+            if self.bus.idle() and not self._working:
                 await asyncio.sleep(0.05)
-                if self.bus.idle() and not self.stages.busy:
+                if self.bus.idle() and not self._working:
                     return True
             await asyncio.sleep(0.02)
         return False
@@ -241,7 +243,7 @@ class Runtime:
     async def _correlate_worker(self) -> None:
         async for item in self.bus.subscribe("alarms", "correlate"):
             assert isinstance(item, list)
-            self.stages.busy = True
+            self._working += 1
             try:
                 with self.metrics.stage_seconds.labels("correlate").time():
                     changed = self.stages.correlate(item, self.clock.now())
@@ -252,7 +254,7 @@ class Runtime:
                 self.last_error = f"correlate: {exc!r}"
                 log.exception("correlation failed on a batch of %d alarms", len(item))
             finally:
-                self.stages.busy = False
+                self._working -= 1
 
     async def _changes_worker(self) -> None:
         async for item in self.bus.subscribe("changes", "correlate"):
@@ -267,15 +269,21 @@ class Runtime:
         await self.bus.publish("incidents", ids)
 
     def _store_incidents(self, incidents: Sequence[Incident]) -> None:
+        """Save correlation's view; hypotheses belong to diagnosis, which reruns on the change,
+        so until it does the stored ones stay rather than blink out."""
         with self.db.session() as s:
             repo = IncidentRepository(s)
             for inc in incidents:
+                if not inc.hypotheses:
+                    stored = repo.get(inc.id)
+                    if stored is not None and stored[0].hypotheses:
+                        inc = replace(inc, hypotheses=stored[0].hypotheses)
                 repo.upsert(inc)
 
     async def _diagnose_worker(self) -> None:
         async for item in self.bus.subscribe("incidents", "diagnose"):
             assert isinstance(item, list)
-            self.stages.busy = True
+            self._working += 1
             try:
                 await asyncio.to_thread(self._diagnose, item)
                 for listener in self._listeners:
@@ -284,7 +292,7 @@ class Runtime:
                 self.last_error = f"diagnose: {exc!r}"
                 log.exception("diagnosis failed")
             finally:
-                self.stages.busy = False
+                self._working -= 1
 
     def _diagnose(self, incident_ids: Sequence[str]) -> None:
         """Rank root causes and recommend remediation for changed incidents."""
@@ -312,18 +320,26 @@ class Runtime:
     async def _metrics_worker(self) -> None:
         async for item in self.bus.subscribe("metrics", "detect"):
             assert isinstance(item, MetricBatch)
-            alarms = self.stages.detect_metrics(item, self.series)
-            if alarms:
-                self.metrics.anomalies.labels("metrics").inc(len(alarms))
-                await self.ingest_alarms(alarms, source="nocwise-detect")
+            self._working += 1
+            try:
+                alarms = self.stages.detect_metrics(item, self.series)
+                if alarms:
+                    self.metrics.anomalies.labels("metrics").inc(len(alarms))
+                    await self.ingest_alarms(alarms, source="nocwise-detect")
+            finally:
+                self._working -= 1
 
     async def _logs_worker(self) -> None:
         async for item in self.bus.subscribe("logs", "detect"):
             assert isinstance(item, list)
-            alarms = self.stages.detect_logs(item)
-            if alarms:
-                self.metrics.anomalies.labels("logs").inc(len(alarms))
-                await self.ingest_alarms(alarms, source="nocwise-logs")
+            self._working += 1
+            try:
+                alarms = self.stages.detect_logs(item)
+                if alarms:
+                    self.metrics.anomalies.labels("logs").inc(len(alarms))
+                    await self.ingest_alarms(alarms, source="nocwise-logs")
+            finally:
+                self._working -= 1
 
     async def _ticker(self) -> None:
         """Fire correlation timers on the injected clock once a second."""

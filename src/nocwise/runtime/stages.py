@@ -53,7 +53,6 @@ class Stages:
         self.noise_model: NoiseModel | None = None
         self.metric_detection = MetricDetection()
         self.log_detection = LogDetection()
-        self.busy = False
 
     # -- topology -----------------------------------------------------------------------------
 
