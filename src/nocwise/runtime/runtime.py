@@ -23,6 +23,7 @@ from datetime import timedelta
 from nocwise.bus import BusFullError, MemoryBus
 from nocwise.clock import Clock
 from nocwise.config import Settings
+from nocwise.config.schema import MemoryBus as MemoryBusConfig
 from nocwise.model import (
     Alarm,
     Change,
@@ -57,16 +58,21 @@ IncidentListener = Callable[[Sequence[str]], None]
 
 
 class Runtime:
-    """Everything one nocwise process holds; built by :func:`open_runtime`."""
+    """Everything one nocwise process holds: built from settings and a clock; ``start()``
+    launches the workers and ``stop()`` closes the stores."""
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
+        if settings.bus.kind != "memory":
+            raise ValueError(
+                f"bus.kind {settings.bus.kind!r} is not available in this version; use 'memory'"
+            )
         self.settings = settings
         self.clock = clock
         self.metrics = OwnMetrics()
         self.db = Database(make_engine(settings.state_url()))
         upgrade(self.db.engine)
         self.telemetry = TelemetryStore(settings.telemetry_path())
-        self.bus = MemoryBus(settings.bus.max_queue if settings.bus.kind == "memory" else 10_000)
+        self.bus = MemoryBus(self.bus_capacity())
         with self.db.session() as s:
             topo = TopologyRepository(s)
             entities, relations = topo.entities(), topo.relations()
@@ -95,7 +101,8 @@ class Runtime:
 
     def bus_capacity(self) -> int:
         """The bound of every queue."""
-        return self.settings.bus.max_queue if self.settings.bus.kind == "memory" else 10_000
+        bus = self.settings.bus
+        return bus.max_queue if isinstance(bus, MemoryBusConfig) else 10_000
 
     def store_alarms(self, alarms: Sequence[Alarm], batch_id: str | None, source: str) -> bool:
         """Durably store alarms; False if this batch id was stored before (a retry)."""

@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from nocwise.clock import ManualClock
 from nocwise.config import Settings
 from nocwise.model import Evidence, Hypothesis, Incident, IncidentState, Member
@@ -34,3 +36,9 @@ def test_a_correlation_update_keeps_the_hypotheses_diagnosis_attached(tmp_path: 
     assert stored.hypotheses[0].entity_id == "pwr-1"
     runtime.telemetry.close()
     runtime.db.dispose()
+
+
+def test_an_unavailable_bus_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, bus={"kind": "nats"})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"bus\.kind 'nats' is not available"):
+        Runtime(settings, ManualClock(T0))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,27 @@ def test_alarm_upsert_and_audit_chain_work_on_migrated_schema(engine: Engine) ->
         assert stored.is_cleared
         assert stored.event_time == t
         assert AuditLog(s).verify()
+
+
+@pytest.mark.integration
+def test_a_late_raise_never_reopens_a_cleared_alarm(engine: Engine) -> None:
+    upgrade(engine)
+    db = Database(engine)
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    raised = Alarm("x1", "router-1", EventType.COMMUNICATIONS, "linkDown", Severity.MAJOR, t)
+    cleared = raised.clear(t + timedelta(minutes=5))
+    with db.session() as s:
+        AlarmRepository(s).upsert_many([cleared, raised])  # out of order in one batch
+    with db.session() as s:
+        AlarmRepository(s).upsert_many([raised])  # a retried raise after the clear
+    with db.session() as s:
+        stored = AlarmRepository(s).get("x1")
+        assert stored is not None
+        assert stored.is_cleared
+    again = replace(raised, event_time=t + timedelta(minutes=9))
+    with db.session() as s:
+        AlarmRepository(s).upsert_many([again])  # a new occurrence after the clear
+    with db.session() as s:
+        stored = AlarmRepository(s).get("x1")
+        assert stored is not None
+        assert stored.is_active

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from nocwise.model import (
@@ -51,6 +52,11 @@ def _dumps(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
+def _recency(a: Alarm) -> tuple[datetime, bool]:
+    """When a notification happened (clear, change or raise) and whether it is a clear."""
+    return (a.cleared_time or a.changed_time or a.event_time, a.is_cleared)
+
+
 @dataclass(frozen=True, slots=True)
 class AlarmFilter:
     """Filters of the alarm list; every field is optional."""
@@ -72,7 +78,11 @@ class AlarmRepository:
 
     def upsert_many(self, alarms: Sequence[Alarm]) -> None:
         """Store the latest state of each alarm (idempotent by alarm_id)."""
-        latest: dict[str, Alarm] = {a.alarm_id: a for a in alarms}
+        latest: dict[str, Alarm] = {}
+        for a in alarms:  # per id, the newest notification; a clear wins a tie
+            held = latest.get(a.alarm_id)
+            if held is None or _recency(a) >= _recency(held):
+                latest[a.alarm_id] = a
         rows = [
             {
                 "alarm_id": a.alarm_id,
@@ -89,7 +99,26 @@ class AlarmRepository:
             for a in latest.values()
         ]
         for i in range(0, len(rows), 500):
-            upsert(self.s, _table(AlarmRow), rows[i : i + 500], ["alarm_id"])
+            self._upsert(rows[i : i + 500])
+
+    def _upsert(self, rows: list[dict[str, Any]]) -> None:
+        """Insert or update, except that a notification older than a stored clear never
+        re-opens the alarm (a clear is never lost to a late or retried raise)."""
+        table = _table(AlarmRow)
+        dialect = self.s.get_bind().dialect.name
+        stmt = (sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)).values(
+            rows
+        )
+        stored = table.c
+        late_raise = and_(
+            stored.cleared_time.is_not(None),
+            stmt.excluded.cleared_time.is_(None),
+            stmt.excluded.event_time <= stored.cleared_time,
+        )
+        cols = {c: stmt.excluded[c] for c in rows[0] if c != "alarm_id"}
+        self.s.execute(
+            stmt.on_conflict_do_update(index_elements=["alarm_id"], set_=cols, where=~late_raise)
+        )
 
     def get(self, alarm_id: str) -> Alarm | None:
         """One alarm by id."""
