@@ -163,6 +163,7 @@ def serve(
     # Many small objects per record: a less eager collector doubles ingest throughput.
     gc.set_threshold(100_000, 50, 100)
     application = create_app(settings, console=True)
+    gc.freeze()  # what start-up built lives as long as the process: keep it out of every scan
     err.print(
         f"nocwise on http://{settings.server.host}:{settings.server.port} "
         f"(console /console, API docs /docs)"
