@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,43 @@ def test_headless_demo_finds_every_fault_with_its_root_cause_first(tmp_path: Pat
     assert summary["pipeline_error"] is None
     assert all(f["incident_id"] for f in faults)
     assert summary["root_cause_top1_correct"] == len(faults), faults
+
+
+@pytest.mark.integration
+def test_serve_answers_health_and_accepts_alarms_with_a_cli_token(tmp_path: Path) -> None:
+    import httpx
+
+    port = _free_port()
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"data_dir: {tmp_path / 'nw'}\nlog_level: WARNING\n")
+    created = runner.invoke(app, ["token", "create", "--role", "operator", "-c", str(cfg)])
+    token = created.stdout.strip().splitlines()[-1]
+    cmd = [sys.executable, "-m", "nocwise.cli", "serve", "-c", str(cfg), "--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        body = {
+            "alarm_id": "a1",
+            "managed_object": "csr-1",
+            "event_type": "communicationsAlarm",
+            "probable_cause": "linkDown",
+            "perceived_severity": "MAJOR",
+            "event_time": "2026-01-01T00:00:00Z",
+        }
+        headers = {"Authorization": f"Bearer {token}"}
+        r = httpx.post(f"{base}/api/v1/alarms", json=body, headers=headers, timeout=10)
+        assert r.status_code == 200, r.text
+        listed = httpx.get(f"{base}/api/v1/alarms", headers=headers, timeout=10).json()
+        assert listed["total"] == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        assert proc.stderr is not None
+        proc.stderr.close()
