@@ -114,3 +114,145 @@ def forecast_breach(
     if hits.size == 0:
         return None
     return float((fc.ts_ms[hits[0]] - t[-1]) / 1000.0)
+
+
+@dataclass(frozen=True, slots=True)
+class BreachConfig:
+    """Settings of the batch breach forecaster; one configuration for every series.
+
+    ``windows_s`` are the trend windows (a short one sees a disk filling in minutes, the whole
+    buffer sees slow growth); a trend is extrapolated at most ``reach`` times its window and only
+    when its slope is ``min_t`` standard errors above zero and every shorter window still shows
+    at least half that growth (within two standard errors): growth that has stopped is not
+    extrapolated. The season (mean per time-of-day bin, from samples older than the shortest
+    window) is used once a series has a period of such history; before ``warmup_s`` (a period
+    plus the shortest window) nothing is predicted.
+    """
+
+    capacity: int = 2880
+    windows_s: tuple[float, ...] = (3 * 3600.0, 2 * 86400.0)
+    reach: float = 4.0
+    min_t: float = 6.0
+    min_samples: int = 30
+    warmup_s: float = 27 * 3600.0
+    period_s: float = 86400.0
+    bin_s: float = 900.0
+    grid_s: float = 300.0
+    model_version: str = "breach-forecast/1"
+
+
+class BreachForecaster:
+    """Ring buffers of recent samples for many series in one array, and a vectorised
+    trend-plus-season breach forecast over all of them at once.
+
+    Weak at: growth that is not linear over the trend window (a disk filling in bursts), seasons
+    other than the daily one, and the first period of a series, where trend and season cannot be
+    told apart (so nothing is predicted during ``warmup_s``). The season is estimated from the raw
+    buffer, so strong growth inside the buffer leaks into it.
+    """
+
+    def __init__(self, config: BreachConfig | None = None) -> None:
+        self.config = config or BreachConfig()
+        cap = self.config.capacity
+        self.ts = np.zeros((0, cap), dtype=np.int64)
+        self.values = np.full((0, cap), np.nan)
+        self.pos = np.zeros(0, dtype=np.int64)
+        self.first_ms = np.zeros(0, dtype=np.int64)
+
+    @property
+    def rows(self) -> int:
+        """How many series the buffers hold."""
+        return int(self.pos.shape[0])
+
+    def grow(self, rows: int) -> None:
+        """Make room for ``rows`` series (new rows start empty)."""
+        extra = rows - self.rows
+        if extra <= 0:
+            return
+        cap = self.config.capacity
+        self.ts = np.vstack([self.ts, np.zeros((extra, cap), dtype=np.int64)])
+        self.values = np.vstack([self.values, np.full((extra, cap), np.nan)])
+        self.pos = np.concatenate([self.pos, np.zeros(extra, dtype=np.int64)])
+        self.first_ms = np.concatenate([self.first_ms, np.full(extra, -1, dtype=np.int64)])
+
+    def add(self, rows: IntArray, ts_ms: IntArray, values: FloatArray) -> None:
+        """Append samples (in time order within a row) to their rows' ring buffers."""
+        if rows.size == 0:
+            return
+        self.grow(int(rows.max()) + 1)
+        order = np.argsort(rows, kind="stable")
+        r, t, v = rows[order], ts_ms[order], values[order]
+        starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+        counts = np.diff(np.r_[starts, r.size])
+        rank = np.arange(r.size) - np.repeat(starts, counts)
+        slot = (self.pos[r] + rank) % self.config.capacity
+        self.ts[r, slot] = t
+        self.values[r, slot] = v
+        self.pos[r[starts]] += counts
+        new = self.first_ms[r[starts]] < 0
+        self.first_ms[r[starts][new]] = t[starts][new]
+
+    def eta(
+        self, now_ms: int, threshold: FloatArray, horizon_s: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """Seconds until each row's forecast first reaches its threshold (NaN: not within its
+        horizon; 0: already there), and each row's current fitted level."""
+        cfg = self.config
+        n = self.rows
+        eta = np.full(n, np.nan)
+        level = np.full(n, np.nan)
+        if n == 0 or horizon_s.max(initial=0.0) < cfg.grid_s:
+            return eta, level
+        valid = np.isfinite(self.values) & (self.ts <= now_ms)
+        count = valid.sum(axis=1)
+        v = np.where(valid, self.values, 0.0)
+        age_s = np.where(valid, (now_ms - self.ts) / 1000.0, 0.0)
+        history_s = (now_ms - self.first_ms) / 1000.0
+        nb = max(1, round(cfg.period_s / cfg.bin_s))
+        period_ms, bin_ms = int(cfg.period_s * 1000), int(cfg.bin_s * 1000)
+        phase = (self.ts % period_ms) // bin_ms
+        # The season comes from samples older than the shortest trend window, so that fresh
+        # growth is not mistaken for (and subtracted as) a season.
+        older = valid & (age_s > min(cfg.windows_s))
+        mean = np.where(older, v, 0.0).sum(axis=1) / np.maximum(older.sum(axis=1), 1)
+        key = (np.arange(n)[:, None] * nb + phase)[older]
+        resid = (v - mean[:, None])[older]
+        sums = np.bincount(key, resid, minlength=n * nb).reshape(n, nb)
+        hits = np.bincount(key, minlength=n * nb).reshape(n, nb)
+        season = np.where(hits > 0, sums / np.maximum(hits, 1), 0.0)
+        season -= season.mean(axis=1, keepdims=True)
+        season[history_s < cfg.period_s + min(cfg.windows_s)] = 0.0
+        d = v - np.take_along_axis(season, phase, axis=1)
+        ready = (count >= cfg.min_samples) & (history_s >= cfg.warmup_s)
+        steps = np.arange(1, int(horizon_s.max(initial=0.0) // cfg.grid_s) + 1) * cfg.grid_s
+        future_phase = ((now_ms + (steps * 1000).astype(np.int64)) % period_ms) // bin_ms
+        now_phase = (now_ms % period_ms) // bin_ms
+        floor = np.full(n, np.inf)  # what shorter windows allow a longer one's slope to be
+        for window in sorted(cfg.windows_s):
+            w = valid & (age_s <= window)
+            k = w.sum(axis=1).astype(np.float64)
+            x = np.where(w, -age_s, 0.0)
+            y = np.where(w, d, 0.0)
+            sx, sy = x.sum(axis=1), y.sum(axis=1)
+            sxx, sxy = (x * x).sum(axis=1), (x * y).sum(axis=1)
+            den = k * sxx - sx * sx
+            ok = ready & (k >= cfg.min_samples) & (den > 0)
+            slope = np.where(ok, (k * sxy - sx * sy) / np.where(ok, den, 1.0), 0.0)
+            icpt = (sy - slope * sx) / np.maximum(k, 1.0)
+            r = np.where(w, y - (icpt[:, None] + slope[:, None] * x), 0.0)
+            s2 = (r * r).sum(axis=1) / np.maximum(k - 2, 1.0)
+            se = np.sqrt(s2 / np.where(ok, den / np.maximum(k, 1.0), 1.0))
+            here = icpt + season[np.arange(n), now_phase]
+            level = np.where(ok & np.isnan(level), here, level)
+            grows = ok & (slope > cfg.min_t * np.maximum(se, 1e-12)) & (0.5 * slope <= floor)
+            floor = np.where(ok, np.minimum(floor, slope + 2.0 * se), floor)
+            span = np.where(w, age_s, 0.0).max(axis=1)
+            limit = np.minimum(horizon_s, cfg.reach * span)
+            path = icpt[:, None] + slope[:, None] * steps[None, :] + season[:, future_phase]
+            over = (path >= threshold[:, None]) & (steps[None, :] <= limit[:, None])
+            first = np.argmax(over, axis=1)
+            found = grows & over[np.arange(n), first]
+            cand = np.where(found, steps[first], np.nan)
+            cand = np.where(ok & (here >= threshold), 0.0, cand)
+            eta = np.fmin(eta, cand)
+        return eta, level

@@ -1,0 +1,98 @@
+"""Predicted-breach alarms: linear growth raises one alarm with a sensible ETA, a flat seasonal
+series raises none, and the alarm clears when the forecast stops breaching."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nocwise.model import EventType, MetricBatch, Series, Severity
+from nocwise.runtime.detection import MetricDetection, PredictiveBreach
+
+MIN_MS = 60_000
+DAY_MIN = 1440
+
+
+def run(stage: PredictiveBreach, values: np.ndarray, series: dict[int, Series], start_min: int = 0):
+    alarms = []
+    for i, v in enumerate(values):
+        ts = (start_min + i) * MIN_MS
+        alarms += stage.process(MetricBatch.of([0], [ts], [v]), series)
+    return alarms
+
+
+def disk() -> dict[int, Series]:
+    return {0: Series(0, "disk_utilisation", {}, "node-1", "percent")}
+
+
+def link() -> dict[int, Series]:
+    return {0: Series(0, "if_utilisation", {}, "link-1", "percent")}
+
+
+def test_linear_growth_raises_one_alarm_with_its_eta() -> None:
+    rng = np.random.default_rng(1)
+    minutes = np.arange(2 * DAY_MIN)
+    # 40 % for a day and a half, then +0.05 %/min: from 40 it reaches 90 after 1000 min.
+    values = (
+        40 + 0.05 * np.clip(minutes - 1.5 * DAY_MIN, 0, None) + rng.normal(0, 0.3, minutes.size)
+    )
+    alarms = run(PredictiveBreach(), values, disk())
+    assert len({a.alarm_id for a in alarms}) == 1  # one episode: raised, maybe escalated
+    a = alarms[0]
+    assert (a.event_type, a.probable_cause, a.specific_problem) == (
+        EventType.QUALITY_OF_SERVICE,
+        "thresholdCrossed",
+        "predicted breach",
+    )
+    fired_min = a.event_time.timestamp() / 60
+    breach_min = 1.5 * DAY_MIN + 1000
+    eta_min = float(a.additional_info["eta_s"]) / 60
+    assert fired_min < breach_min - 120  # hours of warning
+    assert abs(fired_min + eta_min - breach_min) < 0.25 * (breach_min - fired_min) + 15
+    assert a.additional_info["threshold"] == "90"
+    assert a.additional_info["model_version"]
+    assert a.additional_info["predicted_time"].startswith("1970-01-0")
+
+
+def test_flat_seasonal_series_raises_nothing() -> None:
+    rng = np.random.default_rng(2)
+    minutes = np.arange(4 * DAY_MIN)
+    values = 40 + 35 * np.sin(2 * np.pi * minutes / DAY_MIN) ** 2 + rng.normal(0, 2.5, minutes.size)
+    assert run(PredictiveBreach(), values, link()) == []
+
+
+def test_severity_follows_the_eta() -> None:
+    minutes = np.arange(2 * DAY_MIN)
+    fast = 40 + 0.2 * np.clip(minutes - 1.8 * DAY_MIN, 0, None)  # 90 within 250 minutes
+    alarms = run(PredictiveBreach(), fast, disk())
+    assert alarms[-1].perceived_severity == Severity.MAJOR  # raised, or escalated as it nears
+    assert {a.alarm_id for a in alarms} == {alarms[0].alarm_id}
+    slow = 40 + 0.01 * minutes  # 0.6 %/h from the start: 90 after 5000 minutes
+    alarms = run(PredictiveBreach(), slow, link())
+    assert alarms[0].perceived_severity == Severity.MINOR
+
+
+def test_alarm_clears_when_growth_stops() -> None:
+    minutes = np.arange(2 * DAY_MIN + 600)
+    ramp = 0.05 * np.clip(minutes - 1.5 * DAY_MIN, 0, 300)  # grows for 5 h, then flat at 55
+    alarms = run(PredictiveBreach(), 40 + ramp, disk())
+    assert [a.perceived_severity for a in alarms] == [Severity.MINOR, Severity.CLEARED]
+    assert alarms[0].alarm_id == alarms[1].alarm_id
+
+
+def test_series_without_capacity_are_ignored() -> None:
+    series = {0: Series(0, "latency", {}, "link-1", "ms")}
+    values = np.arange(2 * DAY_MIN, dtype=float)
+    stage = PredictiveBreach()
+    assert run(stage, values, series) == []
+    assert stage.forecaster.rows == 0
+
+
+def test_metric_detection_still_returns_alarms_list() -> None:
+    stage = MetricDetection()
+    batch = MetricBatch.of([0, 1], [0, 0], [1.0, 50.0])
+    series = {
+        0: Series(0, "latency", {}, "a", "ms"),
+        1: Series(1, "disk_utilisation", {}, "b", "percent"),
+    }
+    assert stage.process(batch, series) == []
+    assert stage.predictive.forecaster.rows == 1
