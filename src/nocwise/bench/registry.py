@@ -26,6 +26,7 @@ SUITES: dict[str, str] = {
     "twin": "nocwise.bench.twin",
     "throughput": "nocwise.bench.throughput",
     "demo": "nocwise.bench.demo",
+    "forecast": "nocwise.bench.forecast",
 }
 
 
