@@ -5,7 +5,8 @@ The twin's metrics are streamed through the predictive-breach stage alone (the s
 runtime runs). For each capacity_congestion and disk_full fault, its reference time is when one
 of its capacity series first reached the threshold during the fault, or the fault's start when
 none did. A fault counts as predicted when a predicted-breach alarm was raised on one of its
-entity's capacity series within the horizon before that reference time; the lead time runs
+entity's capacity series within the horizon before that reference time (and after the end of
+an earlier fault of the same type on that entity); the lead time runs
 from the first such alarm to the reference time. A predicted-breach alarm is false when its
 entity had no such fault between the alarm and the horizon after it; false alarms whose series
 did reach the threshold within the horizon anyway (a busy hour, another fault) are counted
@@ -157,7 +158,8 @@ def score(
     for kind in FAULT_TYPES:
         leads: list[float] = []
         found = total = breached = 0
-        for f in (f for f in faults if f.fault_type == kind):
+        previous_end: dict[str, int] = {}  # a prediction before an earlier fault's end is its
+        for f in sorted((f for f in faults if f.fault_type == kind), key=lambda f: f.start):
             sids = [i for i in f.series_ids if i in capacity] or on_entity.get(f.root_entity_id, [])
             start = int(f.start.timestamp() * 1000)
             end = int((f.end or f.start + OPEN_FAULT).timestamp() * 1000)
@@ -167,11 +169,13 @@ def score(
                 (int(stage.horizon_s[stage.row_of[i]] * 1000) for i in sids), default=0
             )
             windows.setdefault(f.root_entity_id, []).append((start, end))
+            since = max(ref - horizon_ms, previous_end.get(f.root_entity_id, ref - horizon_ms))
+            previous_end[f.root_entity_id] = end
             early = [
                 int(p.ts.timestamp() * 1000)
                 for i in sids
                 for p in preds_of.get(i, [])
-                if ref - horizon_ms <= p.ts.timestamp() * 1000 < ref
+                if since <= p.ts.timestamp() * 1000 < ref
             ]
             lead = (ref - min(early)) / 1000.0 if early else None
             total += 1

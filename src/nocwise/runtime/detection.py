@@ -203,7 +203,7 @@ class PredictiveBreach:
     row (one noisy fit does not end an episode)."""
 
     def __init__(
-        self, config: BreachConfig | None = None, every_s: float = 600.0, clear_after: int = 3
+        self, config: BreachConfig | None = None, every_s: float = 300.0, clear_after: int = 3
     ) -> None:
         self.forecaster = BreachForecaster(config)
         self.every_ms = int(every_s * 1000)

@@ -72,11 +72,14 @@ def test_severity_follows_the_eta() -> None:
 
 
 def test_alarm_clears_when_growth_stops() -> None:
-    minutes = np.arange(2 * DAY_MIN + 600)
-    ramp = 0.05 * np.clip(minutes - 1.5 * DAY_MIN, 0, 300)  # grows for 5 h, then flat at 55
-    alarms = run(PredictiveBreach(), 40 + ramp, disk())
-    assert [a.perceived_severity for a in alarms] == [Severity.MINOR, Severity.CLEARED]
-    assert alarms[0].alarm_id == alarms[1].alarm_id
+    minutes = np.arange(2 * DAY_MIN + 240)
+    ramp = 0.1 * np.clip(minutes - 1.5 * DAY_MIN, 0, 300)  # grows for 5 h, then flat at 70
+    noise = np.random.default_rng(3).normal(0, 0.3, minutes.size)
+    alarms = run(PredictiveBreach(), 40 + ramp + noise, disk())
+    assert len({a.alarm_id for a in alarms}) == 1
+    assert alarms[0].perceived_severity == Severity.MINOR
+    assert [a.perceived_severity for a in alarms].count(Severity.CLEARED) == 1
+    assert alarms[-1].perceived_severity == Severity.CLEARED
 
 
 def test_series_without_capacity_are_ignored() -> None:

@@ -120,25 +120,35 @@ def forecast_breach(
 class BreachConfig:
     """Settings of the batch breach forecaster; one configuration for every series.
 
-    ``windows_s`` are the trend windows (a short one sees a disk filling in minutes, the whole
+    ``windows_s`` are the trend windows (short ones see a disk filling in minutes, the whole
     buffer sees slow growth); a trend is extrapolated at most ``reach`` times its window and only
     when its slope is ``min_t`` standard errors above zero and every shorter window still shows
     at least half that growth (within two standard errors): growth that has stopped is not
-    extrapolated. The season (mean per time-of-day bin, from samples older than the shortest
-    window) is used once a series has a period of such history; before ``warmup_s`` (a period
+    extrapolated. The season (mean per time-of-day bin, from samples older than the short
+    windows) is used once a series has a period of such history; before ``warmup_s`` (a period
     plus the shortest window) nothing is predicted.
     """
 
     capacity: int = 2880
-    windows_s: tuple[float, ...] = (3 * 3600.0, 2 * 86400.0)
-    reach: float = 4.0
+    windows_s: tuple[float, ...] = (600.0, 3600.0, 3 * 3600.0, 2 * 86400.0)
+    reach: float = 2.0
     min_t: float = 6.0
-    min_samples: int = 30
+    min_samples: int = 8
     warmup_s: float = 27 * 3600.0
     period_s: float = 86400.0
     bin_s: float = 900.0
     grid_s: float = 300.0
     model_version: str = "breach-forecast/1"
+
+
+def _lines(x: FloatArray, y: FloatArray, w: npt.NDArray[np.bool_]) -> tuple[FloatArray, FloatArray]:
+    """Least-squares slope and intercept of each row's masked points (0, mean when degenerate)."""
+    k = w.sum(axis=1).astype(np.float64)
+    sx, sy = x.sum(axis=1), y.sum(axis=1)
+    den = k * (x * x).sum(axis=1) - sx * sx
+    ok = den > 1e-9 * np.maximum(k * k, 1.0)
+    slope = np.where(ok, (k * (x * y).sum(axis=1) - sx * sy) / np.where(ok, den, 1.0), 0.0)
+    return slope, (sy - slope * sx) / np.maximum(k, 1.0)
 
 
 class BreachForecaster:
@@ -147,8 +157,9 @@ class BreachForecaster:
 
     Weak at: growth that is not linear over the trend window (a disk filling in bursts), seasons
     other than the daily one, and the first period of a series, where trend and season cannot be
-    told apart (so nothing is predicted during ``warmup_s``). The season is estimated from the raw
-    buffer, so strong growth inside the buffer leaks into it.
+    told apart (so nothing is predicted during ``warmup_s``). The season is one time-of-day mean
+    per bin after a straight line is removed, so a level shift inside the buffer is learnt as
+    season and can predict a breach at that time of day again a day later.
     """
 
     def __init__(self, config: BreachConfig | None = None) -> None:
@@ -213,20 +224,27 @@ class BreachForecaster:
         phase = (self.ts % period_ms) // bin_ms
         # The season comes from samples older than the shortest trend window, so that fresh
         # growth is not mistaken for (and subtracted as) a season.
-        older = valid & (age_s > min(cfg.windows_s))
-        mean = np.where(older, v, 0.0).sum(axis=1) / np.maximum(older.sum(axis=1), 1)
+        older = valid & (age_s > max(cfg.windows_s[:-1], default=0.0))
+        # ... and from what a straight line through them leaves (trend first, then season).
+        slope0, icpt0 = _lines(np.where(older, -age_s, 0.0), np.where(older, v, 0.0), older)
         key = (np.arange(n)[:, None] * nb + phase)[older]
-        resid = (v - mean[:, None])[older]
+        resid = (v - (icpt0[:, None] - slope0[:, None] * age_s))[older]
         sums = np.bincount(key, resid, minlength=n * nb).reshape(n, nb)
         hits = np.bincount(key, minlength=n * nb).reshape(n, nb)
         season = np.where(hits > 0, sums / np.maximum(hits, 1), 0.0)
         season -= season.mean(axis=1, keepdims=True)
-        season[history_s < cfg.period_s + min(cfg.windows_s)] = 0.0
+        season[history_s < cfg.period_s + max(cfg.windows_s[:-1], default=0.0)] = 0.0
         d = v - np.take_along_axis(season, phase, axis=1)
         ready = (count >= cfg.min_samples) & (history_s >= cfg.warmup_s)
         steps = np.arange(1, int(horizon_s.max(initial=0.0) // cfg.grid_s) + 1) * cfg.grid_s
         future_phase = ((now_ms + (steps * 1000).astype(np.int64)) % period_ms) // bin_ms
         now_phase = (now_ms % period_ms) // bin_ms
+        last = (self.pos[:, None] - 1 - np.arange(3)[None, :]) % cfg.capacity
+        recent = np.take_along_axis(np.where(valid, self.values, np.nan), last, axis=1)
+        with np.errstate(all="ignore"):
+            there = np.nanmedian(
+                np.where(np.isnan(recent).all(axis=1)[:, None], 0.0, recent), axis=1
+            )
         floor = np.full(n, np.inf)  # what shorter windows allow a longer one's slope to be
         for window in sorted(cfg.windows_s):
             w = valid & (age_s <= window)
@@ -241,7 +259,13 @@ class BreachForecaster:
             icpt = (sy - slope * sx) / np.maximum(k, 1.0)
             r = np.where(w, y - (icpt[:, None] + slope[:, None] * x), 0.0)
             s2 = (r * r).sum(axis=1) / np.maximum(k - 2, 1.0)
+            # Neighbouring slots are neighbouring samples (but for the one wrap-around pair):
+            # lag-1 autocorrelation of the residuals widens the slope's standard error.
+            pair = w[:, 1:] & w[:, :-1]
+            lag = np.where(pair, r[:, 1:] * r[:, :-1], 0.0).sum(axis=1)
+            rho = np.clip(lag / np.maximum((r * r).sum(axis=1), 1e-300), 0.0, 0.99)
             se = np.sqrt(s2 / np.where(ok, den / np.maximum(k, 1.0), 1.0))
+            se = se * np.sqrt((1.0 + rho) / (1.0 - rho))
             here = icpt + season[np.arange(n), now_phase]
             level = np.where(ok & np.isnan(level), here, level)
             grows = ok & (slope > cfg.min_t * np.maximum(se, 1e-12)) & (0.5 * slope <= floor)
@@ -253,6 +277,6 @@ class BreachForecaster:
             first = np.argmax(over, axis=1)
             found = grows & over[np.arange(n), first]
             cand = np.where(found, steps[first], np.nan)
-            cand = np.where(ok & (here >= threshold), 0.0, cand)
+            cand = np.where(ok & (there >= threshold), 0.0, cand)
             eta = np.fmin(eta, cand)
         return eta, level
