@@ -84,7 +84,8 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
     truth = twin.truth
     above = _above(above_series, above_ts)
     days = scenario.duration.total_seconds() / 86400.0
-    summary, items = score(truth.faults, predictions, stage, above, days)
+    ready_ms = int(scenario.start.timestamp() * 1000 + stage.forecaster.config.warmup_s * 1000)
+    summary, items = score(truth.faults, predictions, stage, above, days, ready_ms)
     return BenchReport(
         suite="forecast",
         started=started,
@@ -143,8 +144,10 @@ def score(
     stage: PredictiveBreach,
     above: dict[int, np.ndarray],
     days: float,
+    ready_ms: int | None = None,
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
-    """Recall, lead times and false predictions per simulated day."""
+    """Recall, lead times and false predictions per simulated day; with ``ready_ms`` (the end
+    of the forecaster's warm-up), also the recall over the faults that start after it."""
     capacity = {s.id: s for s in stage.series_of}
     on_entity: dict[str, list[int]] = {}
     for s in stage.series_of:
@@ -157,7 +160,7 @@ def score(
     summary: dict[str, float] = {}
     for kind in FAULT_TYPES:
         leads: list[float] = []
-        found = total = breached = 0
+        found = total = breached = ready = ready_found = 0
         previous_end: dict[str, int] = {}  # a prediction before an earlier fault's end is its
         for f in sorted((f for f in faults if f.fault_type == kind), key=lambda f: f.start):
             sids = [i for i in f.series_ids if i in capacity] or on_entity.get(f.root_entity_id, [])
@@ -180,6 +183,9 @@ def score(
             lead = (ref - min(early)) / 1000.0 if early else None
             total += 1
             breached += bool(hits)
+            if ready_ms is not None and start >= ready_ms:
+                ready += 1
+                ready_found += lead is not None
             if lead is not None:
                 found += 1
                 leads.append(lead)
@@ -197,6 +203,11 @@ def score(
         summary[f"faults_{kind}"] = float(total)
         summary[f"faults_breached_{kind}"] = float(breached)
         summary[f"forecast_recall_{kind}"] = found / total if total else float("nan")
+        if ready_ms is not None:
+            summary[f"faults_after_warmup_{kind}"] = float(ready)
+            summary[f"forecast_recall_after_warmup_{kind}"] = (
+                ready_found / ready if ready else float("nan")
+            )
         summary[f"lead_time_median_s_{kind}"] = float(np.median(leads)) if leads else float("nan")
         summary[f"lead_time_p10_s_{kind}"] = (
             float(np.percentile(leads, 10)) if leads else float("nan")

@@ -51,8 +51,10 @@ def test_lead_time_recall_and_false_predictions() -> None:
         Prediction(0, "node-1", start + timedelta(minutes=5), 900.0, 86400.0),  # lead 15 min
         Prediction(1, "node-2", start, 3600.0, 86400.0),  # no fault on node-2: false
     ]
-    summary, items = score([fault], preds, stage, above, days=2.0)
+    summary, items = score([fault], preds, stage, above, days=2.0, ready_ms=ms(start))
     assert summary["forecast_recall_disk_full"] == 1.0
+    assert summary["faults_after_warmup_disk_full"] == 1.0
+    assert summary["forecast_recall_after_warmup_disk_full"] == 1.0
     assert summary["lead_time_median_s_disk_full"] == 900.0
     assert summary["false_predictions"] == 1.0
     assert summary["false_predictions_per_day"] == 0.5
