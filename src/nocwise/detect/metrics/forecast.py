@@ -151,17 +151,6 @@ def _lines(x: FloatArray, y: FloatArray, w: npt.NDArray[np.bool_]) -> tuple[Floa
     return slope, (sy - slope * sx) / np.maximum(k, 1.0)
 
 
-def _season_at(season: FloatArray, ts: IntArray, period_ms: int, bin_ms: int) -> FloatArray:
-    """Each row's season at its timestamps, linear between the bins' centres."""
-    nb = season.shape[1]
-    pos = (ts % period_ms) / bin_ms - 0.5
-    lo = np.floor(pos).astype(np.int64)
-    frac = pos - lo
-    a = np.take_along_axis(season, lo % nb, axis=1)
-    b = np.take_along_axis(season, (lo + 1) % nb, axis=1)
-    return np.asarray(a * (1.0 - frac) + b * frac, dtype=np.float64)
-
-
 class BreachForecaster:
     """Ring buffers of recent samples for many series in one array, and a vectorised
     trend-plus-season breach forecast over all of them at once.
@@ -245,18 +234,11 @@ class BreachForecaster:
         season = np.where(hits > 0, sums / np.maximum(hits, 1), 0.0)
         season -= season.mean(axis=1, keepdims=True)
         season[history_s < cfg.period_s + max(cfg.windows_s[:-1], default=0.0)] = 0.0
-        # Between bin centres the season is interpolated: a step per bin would look like a
-        # trend to the short windows (a busy-hour ramp inside one bin).
-        d = v - _season_at(season, self.ts, period_ms, bin_ms)
+        d = v - np.take_along_axis(season, phase, axis=1)
         ready = (count >= cfg.min_samples) & (history_s >= cfg.warmup_s)
         steps = np.arange(1, int(horizon_s.max(initial=0.0) // cfg.grid_s) + 1) * cfg.grid_s
-        future_ms = now_ms + (steps * 1000).astype(np.int64)
-        future_season = _season_at(
-            season, np.broadcast_to(future_ms, (n, steps.size)), period_ms, bin_ms
-        )
-        now_season = _season_at(season, np.full((n, 1), now_ms, dtype=np.int64), period_ms, bin_ms)[
-            :, 0
-        ]
+        future_phase = ((now_ms + (steps * 1000).astype(np.int64)) % period_ms) // bin_ms
+        now_phase = (now_ms % period_ms) // bin_ms
         last = (self.pos[:, None] - 1 - np.arange(3)[None, :]) % cfg.capacity
         recent = np.take_along_axis(np.where(valid, self.values, np.nan), last, axis=1)
         with np.errstate(all="ignore"):
@@ -284,13 +266,13 @@ class BreachForecaster:
             rho = np.clip(lag / np.maximum((r * r).sum(axis=1), 1e-300), 0.0, 0.99)
             se = np.sqrt(s2 / np.where(ok, den / np.maximum(k, 1.0), 1.0))
             se = se * np.sqrt((1.0 + rho) / (1.0 - rho))
-            here = icpt + now_season
+            here = icpt + season[np.arange(n), now_phase]
             level = np.where(ok & np.isnan(level), here, level)
             grows = ok & (slope > cfg.min_t * np.maximum(se, 1e-12)) & (0.5 * slope <= floor)
             floor = np.where(ok, np.minimum(floor, slope + 2.0 * se), floor)
             span = np.where(w, age_s, 0.0).max(axis=1)
             limit = np.minimum(horizon_s, cfg.reach * span)
-            path = icpt[:, None] + slope[:, None] * steps[None, :] + future_season
+            path = icpt[:, None] + slope[:, None] * steps[None, :] + season[:, future_phase]
             over = (path >= threshold[:, None]) & (steps[None, :] <= limit[:, None])
             first = np.argmax(over, axis=1)
             found = grows & over[np.arange(n), first]
