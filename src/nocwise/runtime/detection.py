@@ -60,10 +60,10 @@ class MetricDetection:
     then episodes (hysteresis and suppression) so one episode raises one alarm; alongside,
     predicted-breach alarms for series with a capacity threshold."""
 
-    def __init__(self) -> None:
+    def __init__(self, predict: bool = False) -> None:
         self.ensemble = EnsembleDetector()
         self.episodes = EpisodeTracker()
-        self.predictive = PredictiveBreach()
+        self.predictive = PredictiveBreach() if predict else None
 
     def process(self, batch: MetricBatch, series: Mapping[int, Series]) -> list[Alarm]:
         """Score-then-learn the batch; anomalies that start an episode become alarms."""
@@ -76,7 +76,9 @@ class MetricDetection:
             batch, out.prob, out.lower, out.upper, detector, self.ensemble.config.model_version
         )
         alarms = [anomaly_alarm(a, series.get(a.series)) for a in events.opened]
-        return alarms + self.predictive.process(batch, series)
+        if self.predictive is not None:
+            alarms += self.predictive.process(batch, series)
+        return alarms
 
 
 _LOG_CAUSE: dict[LogAnomalyKind, tuple[str, EventType, Severity]] = {

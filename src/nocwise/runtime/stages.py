@@ -51,7 +51,7 @@ class Stages:
         self.ranker = TopologyRanker(graph)
         self.recommender = recommender
         self.noise_model: NoiseModel | None = None
-        self.metric_detection = MetricDetection()
+        self.metric_detection = MetricDetection(predict=settings.pipeline.detection.forecast)
         self.log_detection = LogDetection()
 
     # -- topology -----------------------------------------------------------------------------

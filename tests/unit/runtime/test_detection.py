@@ -91,11 +91,19 @@ def test_series_without_capacity_are_ignored() -> None:
 
 
 def test_metric_detection_still_returns_alarms_list() -> None:
-    stage = MetricDetection()
+    stage = MetricDetection(predict=True)
     batch = MetricBatch.of([0, 1], [0, 0], [1.0, 50.0])
     series = {
         0: Series(0, "latency", {}, "a", "ms"),
         1: Series(1, "disk_utilisation", {}, "b", "percent"),
     }
     assert stage.process(batch, series) == []
+    assert stage.predictive is not None
     assert stage.predictive.forecaster.rows == 1
+
+
+def test_predicted_breaches_are_off_unless_asked_for() -> None:
+    stage = MetricDetection()
+    batch = MetricBatch.of([1], [0], [50.0])
+    assert stage.process(batch, {1: Series(1, "disk_utilisation", {}, "b", "percent")}) == []
+    assert stage.predictive is None
