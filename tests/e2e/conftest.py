@@ -158,7 +158,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     tokens = {}
     with runtime.db.session() as s:
         repo = TokenRepository(s)
-        for role in ("viewer", "admin"):
+        for role in ("viewer", "operator", "admin"):
             tokens[role] = repo.create(role, f"e2e-{role}", clock.now())[1]
     server = LiveServer(create_app(settings, clock, runtime, console=True))
     server.start()

@@ -122,3 +122,31 @@ def test_an_incident_appears_live_and_opens_with_its_explanation(
     expect(table.locator("tbody tr")).to_have_count(len(final))
     for r in final:
         expect(table.locator("tbody tr").filter(has_text=r["title"])).to_have_count(1)
+
+
+def test_an_operator_splits_an_alarm_off_and_merges_it_back(page: Page, console: Console) -> None:
+    from playwright.sync_api import expect
+
+    console.play().result(timeout=60)  # the scenario to its end (a no-op if already played)
+    listed = [r for r in incident_rows(console.runtime) if r["state"] != "closed"]
+    first = max(listed, key=lambda r: int(r["alarms"]))
+    assert int(first["alarms"]) >= 2, "the split needs an incident of two alarms or more"
+    sign_in(page, console, console.tokens["operator"])
+    expect(page).to_have_url(re.compile(r"/console/$"))
+    page.goto(console.url(f"/console/incident/{first['id']}"))
+    members = page.locator("#members-table tbody tr")
+    expect(members).to_have_count(int(first["alarms"]))
+    members.first.locator(".q-checkbox").click()
+    page.locator("#split").click()
+    expect(page).not_to_have_url(re.compile(rf"/console/incident/{first['id']}$"))
+    new_id = page.url.rsplit("/", 1)[-1]
+    expect(page.locator("#members-table tbody tr")).to_have_count(1)
+    expect(page.get_by_text("operator_split").first).to_be_visible()
+
+    page.goto(console.url(f"/console/incident/{first['id']}"))
+    page.get_by_label("incident to merge into this one").fill(new_id)
+    page.locator("#merge").click()
+    expect(page.locator("#grouping-outcome")).to_have_text(f"merged {new_id} into this incident")
+    expect(page.locator("#members-table tbody tr")).to_have_count(int(first["alarms"]))
+    actions = [f.action for f in console.runtime.stages.correlator.feedback()]
+    assert actions[-2:] == ["split", "merge"]

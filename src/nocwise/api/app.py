@@ -13,7 +13,7 @@ from nocwise import __version__
 from nocwise.api import errors
 from nocwise.api.deps import Viewer, get_runtime, require_role
 from nocwise.api.errors import problem
-from nocwise.api.routers import alarms, incidents, system
+from nocwise.api.routers import alarms, grouping, incidents, system
 from nocwise.clock import Clock, SystemClock
 from nocwise.config import Settings
 from nocwise.ingest.health import HealthBoard
@@ -83,6 +83,7 @@ def create_app(
     )
     app.include_router(system.router)
     app.include_router(alarms.router)
+    app.include_router(grouping.router)  # before incidents: /feedback is not an incident id
     app.include_router(incidents.router)
 
     @app.get("/metrics", tags=["system"], include_in_schema=True)

@@ -275,3 +275,39 @@ class AckIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     comment: Annotated[str, Field(max_length=4096)] = ""
+
+
+class MergeIn(BaseModel):
+    """Merge another incident into this one (the other is closed)."""
+
+    model_config = ConfigDict(extra="forbid")
+    from_incident_id: Annotated[str, Field(min_length=1, max_length=128)]
+    comment: Annotated[str, Field(max_length=4096)] = ""
+
+
+class SplitIn(BaseModel):
+    """Move some member alarms of this incident into a new incident."""
+
+    model_config = ConfigDict(extra="forbid")
+    alarm_ids: Annotated[
+        list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=10_000)
+    ]
+    comment: Annotated[str, Field(max_length=4096)] = ""
+
+
+class GroupingChangeOut(BaseModel):
+    """The incidents an operator's merge or split changed."""
+
+    incident_id: str
+    new_incident_id: str | None = None
+    changed: list[str]
+
+
+class FeedbackOut(BaseModel):
+    """One operator correction of the grouping, kept for retraining."""
+
+    ts: datetime
+    actor: str
+    action: str
+    incident_ids: list[str]
+    alarm_ids: list[str]

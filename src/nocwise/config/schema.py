@@ -78,9 +78,22 @@ class AuthConfig(Section):
 class CorrelationConfig(Section):
     """Knobs of the correlation chain; passed through to `nocwise.correlate`."""
 
-    group_window_s: Annotated[float, Field(gt=0)] = 300.0
-    max_hops: Annotated[int, Field(ge=0, le=10)] = 4
+    group_window_s: Annotated[float, Field(gt=0)] = Field(
+        default=600.0,
+        description="Grouping window: an alarm joins an incident with a member this recent.",
+    )
+    max_hops: Annotated[int, Field(ge=0, le=10)] = Field(
+        default=3, description="How far through the topology grouping looks for a shared cause."
+    )
     options: dict[str, Any] = Field(default_factory=dict)
+    checkpoint_interval_s: Annotated[float, Field(ge=0)] = Field(
+        default=60.0,
+        description=(
+            "How often the correlator's working state (open incidents, flapping history, "
+            "operators' merges and splits) is saved under data_dir; it is also saved on stop "
+            "and restored on start. 0 saves only on stop."
+        ),
+    )
 
 
 class DetectionConfig(Section):

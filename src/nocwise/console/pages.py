@@ -12,6 +12,7 @@ from nicegui.storage import Storage
 from nocwise.api.deps import authenticate
 from nocwise.console.data import funnel_text, incident_rows, incident_view, short_time, source_rows
 from nocwise.runtime.runtime import Runtime
+from nocwise.store.state.repositories import Principal
 
 REFRESH_S = 2.0
 
@@ -46,9 +47,12 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
     # in whatever directory the process happened to start from.
     Storage.path = (runtime.settings.data_dir / "console").resolve()
 
-    def signed_in() -> bool:
+    def principal() -> Principal | None:
         token = ui_app.storage.user.get("token")
-        return isinstance(token, str) and authenticate(runtime, token) is not None
+        return authenticate(runtime, token) if isinstance(token, str) else None
+
+    def signed_in() -> bool:
+        return principal() is not None
 
     def header() -> None:
         with ui.header().classes("items-center justify-between bg-slate-800"):
@@ -124,6 +128,7 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
             ui.navigate.to(LOGIN)
             return
         header()
+        outcome = ui.label("").props("id=grouping-outcome").classes("text-blue-800")
         body = ui.column().classes("w-full")
         shown: list[dict[str, object] | None] = []
 
@@ -156,17 +161,57 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
                 for r in view["recommendations"]:
                     ui.label(f"{r['action']} ({r['confidence']:.0%}, from {r['source']})")
                 ui.label("Alarms and why they are here").classes("text-lg mt-4")
-                ui.table(
+                members = ui.table(
                     columns=[
                         {"name": k, "label": k, "field": k, "align": "left"}
                         for k in ("time", "entity", "cause", "severity", "reason", "detail")
                     ],
                     rows=view["alarm_rows"],
                     row_key="alarm_id",
+                    selection="multiple",
                 ).classes("w-full")
+                members.props("id=members-table")
+                who = principal()
+                if who is not None and who.has("operator") and view["state"] != "closed":
+                    corrections(view, members, who)
                 ui.label("Timeline").classes("text-lg mt-4")
                 for t in view["timeline"][-50:]:
                     ui.label(f"{short_time(t['ts'])} {t['kind']}: {t['detail']}")
+
+        def corrections(view: dict[str, object], members: ui.table, who: Principal) -> None:
+            """Operators fix the grouping here; each fix is audited and kept for retraining."""
+            ui.label("Correct the grouping").classes("text-lg mt-4")
+            with ui.row().classes("items-center gap-4"):
+                other = ui.input("incident to merge into this one").props("id=merge-from")
+
+                async def merge() -> None:
+                    try:
+                        await runtime.merge_incidents(
+                            incident_id, (other.value or "").strip(), who.name, who.role
+                        )
+                    except (LookupError, ValueError) as exc:
+                        outcome.set_text(f"merge refused: {exc}")
+                        return
+                    outcome.set_text(f"merged {other.value} into this incident")
+                    shown.clear()
+                    render()
+
+                async def split() -> None:
+                    chosen = [str(r["alarm_id"]) for r in members.selected]
+                    if not chosen:
+                        outcome.set_text("select the alarms to split off first")
+                        return
+                    try:
+                        new_id, _ = await runtime.split_incident(
+                            incident_id, chosen, who.name, who.role
+                        )
+                    except (LookupError, ValueError) as exc:
+                        outcome.set_text(f"split refused: {exc}")
+                        return
+                    ui.navigate.to(f"/incident/{new_id}")
+
+                ui.button("Merge", on_click=merge).props("id=merge")
+                ui.button("Split selected alarms off", on_click=split).props("id=split")
 
         render()
         ui.timer(REFRESH_S * 2, render)

@@ -36,11 +36,13 @@ from nocwise.model import (
     Ticket,
 )
 from nocwise.remediate.tickets import action_of
-from nocwise.runtime.stages import Stages, build_stages
+from nocwise.runtime.checkpoints import CorrelatorCheckpoints
+from nocwise.runtime.stages import Stages, build_stages, correlate_config
 from nocwise.runtime.telemetry_metrics import OwnMetrics
 from nocwise.store.state.db import Database, make_engine
 from nocwise.store.state.migrate import upgrade
 from nocwise.store.state.repositories import (
+    AlarmFilter,
     AlarmRepository,
     AuditLog,
     BatchRepository,
@@ -84,6 +86,13 @@ class Runtime:
                     clock.now(),
                 )
         self.stages: Stages = build_stages(settings, entities, relations)
+        self.checkpoints = CorrelatorCheckpoints(
+            settings.data_dir / "checkpoints" / "correlator.zip"
+        )
+        restored = self.checkpoints.load(self.stages.graph, correlate_config(settings))
+        if restored is not None:
+            self.stages.correlator = restored
+        self._last_checkpoint = time.monotonic()
         self.series: dict[int, Series] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._working = 0  # items being processed by a worker (idle() waits for 0)
@@ -196,6 +205,7 @@ class Runtime:
 
     async def start(self) -> None:
         """Start the pipeline workers (queues exist before the first publish)."""
+        await self._reconcile_with_store()
         for topic, group in (
             ("alarms", "correlate"),
             ("changes", "correlate"),
@@ -212,9 +222,10 @@ class Runtime:
             asyncio.create_task(self._run("detect-logs", self._logs_worker())),
             asyncio.create_task(self._run("ticker", self._ticker())),
         ]
+        await asyncio.sleep(0)  # let every worker begin: a stop() right after must not orphan one
 
     async def stop(self) -> None:
-        """Stop workers and close stores."""
+        """Stop workers, save the correlator's state and close stores."""
         await self.bus.close()
         for task in self._tasks:
             task.cancel()
@@ -222,6 +233,7 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        self.save_checkpoint()
         self.telemetry.close()
         self.db.dispose()
 
@@ -349,12 +361,87 @@ class Runtime:
                 self._working -= 1
 
     async def _ticker(self) -> None:
-        """Fire correlation timers on the injected clock once a second."""
+        """Fire correlation timers on the injected clock once a second; checkpoint now and then."""
+        interval = self.settings.pipeline.correlation.checkpoint_interval_s
         while True:
             await asyncio.sleep(1.0)
             changed = self.stages.tick(self.clock.now())
             await self.save_incidents(changed)
             self._refresh_gauges()
+            if interval > 0 and time.monotonic() - self._last_checkpoint >= interval:
+                self.save_checkpoint()
+
+    # ---- correlator state across restarts -----------------------------------------------------
+
+    def save_checkpoint(self) -> None:
+        """Save the correlator's working state (a failure is logged, never raised)."""
+        self._last_checkpoint = time.monotonic()
+        try:
+            self.checkpoints.save(self.stages.correlator)
+        except (OSError, ValueError, TypeError) as exc:
+            self.last_error = f"checkpoint: {exc!r}"
+            log.exception("could not save the correlator checkpoint")
+
+    async def _reconcile_with_store(self) -> None:
+        """Bring correlation level with the store after a restart (a resync with ourselves).
+
+        Active alarms the correlator does not hold (stored after the last checkpoint, or no
+        checkpoint at all) are fed in; alarms it holds as active that the store has since
+        cleared are fed in their stored, cleared state.
+        """
+        stored_active, stale = await asyncio.to_thread(self._unsynced_alarms)
+        alarms = sorted([*stored_active, *stale], key=lambda a: a.changed_time or a.event_time)
+        if not alarms:
+            return
+        log.info("correlation catching up on %d stored alarm notification(s)", len(alarms))
+        changed: dict[str, Incident] = {}
+        for i in range(0, len(alarms), 1000):
+            for inc in self.stages.correlate(alarms[i : i + 1000], self.clock.now()):
+                changed[inc.id] = inc
+        await self.save_incidents(list(changed.values()))
+
+    def _unsynced_alarms(self) -> tuple[list[Alarm], list[Alarm]]:
+        held = {v.alarm.alarm_id for v in self.stages.correlator.open_alarms()}
+        active = self._active_alarms()
+        missing = [a for a in active if a.alarm_id not in held]
+        gone = held - {a.alarm_id for a in active}
+        with self.db.session() as s:
+            stale = list(AlarmRepository(s).get_many(gone).values())
+        return missing, stale
+
+    def _active_alarms(self, page: int = 10_000) -> list[Alarm]:
+        out: list[Alarm] = []
+        with self.db.session() as s:
+            repo = AlarmRepository(s)
+            while True:
+                items, total = repo.list(AlarmFilter(active=True), page, len(out))
+                out.extend(items)
+                if not items or len(out) >= total:
+                    break
+        return out
+
+    # ---- operator corrections to grouping -----------------------------------------------------
+
+    async def merge_incidents(
+        self, into_id: str, from_id: str, actor: str, role: str, comment: str = ""
+    ) -> list[str]:
+        """Merge ``from_id`` into ``into_id``; the ids changed (LookupError: an incident is not
+        live in correlation; ValueError: the merge is refused)."""
+        changed = self.stages.merge(into_id, from_id, actor)
+        await self.save_incidents(changed)
+        self.audit(actor, role, "incident.merge", into_id, f"absorbed {from_id} {comment}".strip())
+        return [i.id for i in changed]
+
+    async def split_incident(
+        self, incident_id: str, alarm_ids: Sequence[str], actor: str, role: str, comment: str = ""
+    ) -> tuple[str, list[str]]:
+        """Move ``alarm_ids`` into a new incident; its id and the ids changed."""
+        changed = self.stages.split(incident_id, alarm_ids, actor)
+        await self.save_incidents(changed)
+        new_id = next(i.id for i in changed if i.id != incident_id)
+        detail = f"{len(alarm_ids)} alarm(s) to {new_id} {comment}".strip()
+        self.audit(actor, role, "incident.split", incident_id, detail)
+        return new_id, [i.id for i in changed]
 
     def _refresh_gauges(self) -> None:
         funnel = self.stages.funnel()

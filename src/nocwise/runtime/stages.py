@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from nocwise.config import Settings
 from nocwise.correlate.noise import NoiseModel, actionable_alarm_ids
@@ -91,7 +92,7 @@ class Stages:
         Alarms on a ticket or in an incident an operator acted on are actionable; the rest of
         their type is noise. Open alarms are re-scored as their next notification arrives.
         """
-        config = _config(self.settings).noise
+        config = correlate_config(self.settings).noise
         model = NoiseModel.fit(history, actionable_alarm_ids(tickets, incidents), config)
         self.noise_model = model
         self.correlator.use_noise_model(model)
@@ -101,6 +102,32 @@ class Stages:
         """Changes open maintenance windows and feed diagnosis."""
         for change in changes:
             self.correlator.add_change(change)
+
+    def merge(self, into_id: str, from_id: str, actor: str) -> list[Incident]:
+        """An operator merges ``from_id`` into ``into_id``; kept as grouping feedback."""
+        if into_id == from_id:
+            raise ValueError("an incident cannot be merged into itself")
+        self._live(into_id, from_id)
+        merged: list[Incident] = self.correlator.merge(into_id, from_id, actor)
+        return merged
+
+    def split(self, incident_id: str, alarm_ids: Sequence[str], actor: str) -> list[Incident]:
+        """An operator moves ``alarm_ids`` into a new incident; kept as grouping feedback."""
+        self._live(incident_id)
+        found = self.correlator.incident(incident_id)
+        members = {m.alarm_id for m in found.members} if found else set()
+        missing = [a for a in alarm_ids if a not in members]
+        if missing:
+            raise ValueError(f"not members of {incident_id}: {', '.join(missing[:5])}")
+        if len(set(alarm_ids)) >= len(members):
+            raise ValueError("a split must leave at least one alarm in the incident")
+        split: list[Incident] = self.correlator.split(incident_id, alarm_ids, actor)
+        return split
+
+    def _live(self, *incident_ids: str) -> None:
+        for iid in incident_ids:
+            if self.correlator.incident(iid) is None:
+                raise LookupError(iid)
 
     def tick(self, now: datetime) -> list[Incident]:
         """Fire correlation timers."""
@@ -156,14 +183,22 @@ def build_stages(
     return Stages(settings, graph, _correlator(settings, graph), TicketRecommender.fit([]))
 
 
-def _config(settings: Settings) -> CorrelateConfig:
-    return CorrelateConfig.model_validate(dict(settings.pipeline.correlation.options))
+def correlate_config(settings: Settings) -> CorrelateConfig:
+    """The chain's options; ``group_window_s`` and ``max_hops`` apply unless ``options`` sets
+    ``group.window`` / ``group.max_hops`` itself."""
+    section = settings.pipeline.correlation
+    options: dict[str, Any] = dict(section.options)
+    group = dict(options.get("group") or {})
+    group.setdefault("window", section.group_window_s)
+    group.setdefault("max_hops", section.max_hops)
+    options["group"] = group
+    return CorrelateConfig.model_validate(options)
 
 
 def _correlator(
     settings: Settings, graph: TopologyGraph, noise_model: NoiseModel | None = None
 ) -> Correlator:
-    return build_correlator(_config(settings), graph, noise_model=noise_model)
+    return build_correlator(correlate_config(settings), graph, noise_model=noise_model)
 
 
 def graph_of(

@@ -1,0 +1,131 @@
+"""A restart continues correlation: incidents, operator corrections and later clears carry on."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from nocwise.clock import ManualClock
+from nocwise.config import Settings
+from nocwise.correlate.synthetic import clear_alarm, raise_alarm
+from nocwise.model import Alarm, Domain, Entity, Relation, RelationKind, Severity
+from nocwise.runtime.runtime import Runtime
+from nocwise.store.state.repositories import AlarmRepository
+
+T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
+ENTITIES = [
+    Entity("csr-1", "csr", Domain.TRANSPORT),
+    Entity("gnb-1", "gnodeb", Domain.RAN),
+    Entity("cell-1", "cell", Domain.RAN),
+    Entity("cell-2", "cell", Domain.RAN),
+]
+RELATIONS = [
+    Relation("gnb-1", "csr-1", RelationKind.DEPENDS_ON),
+    Relation("gnb-1", "cell-1", RelationKind.CONTAINS),
+    Relation("gnb-1", "cell-2", RelationKind.CONTAINS),
+]
+
+
+def _alarms() -> list[Alarm]:
+    return [
+        raise_alarm("r1", "csr-1", "lossOfSignal", T0, Severity.CRITICAL),
+        raise_alarm("r2", "cell-1", "cellDown", T0 + timedelta(seconds=20), Severity.MAJOR),
+        raise_alarm("r3", "cell-2", "cellDown", T0 + timedelta(seconds=25), Severity.MAJOR),
+    ]
+
+
+async def _settle(rt: Runtime, clock: ManualClock) -> None:
+    await rt.idle(timeout_s=20)
+    for _ in range(2):
+        clock.advance(timedelta(minutes=1))
+        await rt.save_incidents(rt.stages.tick(clock.now()))
+        await rt.idle(timeout_s=20)
+
+
+async def _first_life(data: Path, clock: ManualClock) -> str:
+    rt = Runtime(Settings(data_dir=data), clock)
+    await rt.start()
+    await rt.ingest_topology(ENTITIES, RELATIONS)
+    await rt.ingest_alarms(_alarms(), source="test")
+    await _settle(rt, clock)
+    incidents = rt.stages.correlator.incidents()
+    assert len(incidents) == 1
+    iid = incidents[0].id
+    await rt.split_incident(iid, ["r3"], "ana", "operator")
+    await rt.stop()
+    return iid
+
+
+def test_a_restart_restores_incidents_and_operator_corrections(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+
+    async def scenario() -> None:
+        iid = await _first_life(tmp_path, clock)
+        assert (tmp_path / "checkpoints" / "correlator.zip").exists()
+        rt = Runtime(Settings(data_dir=tmp_path), clock)
+        await rt.start()
+        live = rt.stages.correlator.incident(iid)
+        assert live is not None
+        assert {m.alarm_id for m in live.members} == {"r1", "r2"}
+        assert [f.action for f in rt.stages.correlator.feedback()] == ["split"]
+        # a clear after the restart reaches the alarm raised before it
+        with rt.db.session() as s:
+            r2 = AlarmRepository(s).get("r2")
+        assert r2 is not None
+        await rt.ingest_alarms([clear_alarm(r2, clock.now())], source="test")
+        await _settle(rt, clock)
+        assert "r2" not in {v.alarm.alarm_id for v in rt.stages.correlator.open_alarms()}
+        await rt.stop()
+
+    asyncio.run(scenario())
+
+
+def test_without_a_checkpoint_correlation_is_rebuilt_from_stored_active_alarms(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(T0)
+
+    async def scenario() -> None:
+        await _first_life(tmp_path, clock)
+        (tmp_path / "checkpoints" / "correlator.zip").unlink()
+        rt = Runtime(Settings(data_dir=tmp_path), clock)
+        await rt.start()
+        held = {v.alarm.alarm_id for v in rt.stages.correlator.open_alarms()}
+        assert held == {"r1", "r2", "r3"}
+        await _settle(rt, clock)
+        assert rt.stages.correlator.incidents(), "the active alarms form incidents again"
+        await rt.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_corrupt_checkpoint_is_ignored_and_alarms_cleared_meanwhile_are_caught_up(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(T0)
+
+    async def scenario() -> None:
+        await _first_life(tmp_path, clock)
+        checkpoint = (tmp_path / "checkpoints" / "correlator.zip").read_bytes()
+        # r1 is cleared in the store while correlation is not running (after the checkpoint)
+        rt = Runtime(Settings(data_dir=tmp_path), clock)
+        with rt.db.session() as s:
+            r1 = AlarmRepository(s).get("r1")
+        assert r1 is not None
+        rt.store_alarms([clear_alarm(r1, clock.now())], None, "test")
+        rt.telemetry.close()
+        rt.db.dispose()
+        (tmp_path / "checkpoints" / "correlator.zip").write_bytes(checkpoint)
+        rt = Runtime(Settings(data_dir=tmp_path), clock)
+        await rt.start()
+        held = {v.alarm.alarm_id for v in rt.stages.correlator.open_alarms()}
+        assert held == {"r2", "r3"}
+        await rt.stop()
+        (tmp_path / "checkpoints" / "correlator.zip").write_bytes(b"not a zip")
+        rt = Runtime(Settings(data_dir=tmp_path), clock)
+        await rt.start()
+        assert {v.alarm.alarm_id for v in rt.stages.correlator.open_alarms()} == {"r2", "r3"}
+        await rt.stop()
+
+    asyncio.run(scenario())
