@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from nocwise.config import Settings
+from nocwise.correlate.checkpoint import correlator_from_state, correlator_to_state
 from nocwise.correlate.noise import NoiseModel, actionable_alarm_ids
 from nocwise.correlate.pipeline import CorrelateConfig, Correlator, build_correlator
 from nocwise.diagnose.topology_ranker import TopologyRanker
@@ -63,8 +64,9 @@ class Stages:
         self.ranker = TopologyRanker(self.graph)
         if not self.correlator.open_alarms():
             self.correlator = _correlator(self.settings, self.graph, self.noise_model)
-        else:  # the chain's indexes are built on the graph: swapping it mid-storm is not supported
-            log.warning("topology updated while alarms are open: correlation keeps the old graph")
+        else:  # keep every alarm, incident and decision; rebuild the graph-based indexes
+            state = correlator_to_state(self.correlator)
+            self.correlator = correlator_from_state(state, self.graph)
 
     def neighbourhood(self, entity_ids: Iterable[str]) -> set[str]:
         """The entities and what they depend on: where a causal change would have landed."""

@@ -129,3 +129,34 @@ def test_a_corrupt_checkpoint_is_ignored_and_alarms_cleared_meanwhile_are_caught
         await rt.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_topology_sync_with_alarms_open_keeps_them_and_uses_the_new_graph(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(T0)
+
+    async def scenario() -> None:
+        rt = Runtime(Settings(data_dir=tmp_path), clock)
+        await rt.start()
+        await rt.ingest_topology(ENTITIES, RELATIONS)
+        await rt.ingest_alarms(_alarms()[:2], source="test")
+        await _settle(rt, clock)
+        before = rt.stages.correlator.incidents()
+        assert len(before) == 1
+        # inventory sync: a new cell appears behind the same gNodeB
+        await rt.ingest_topology(
+            [*ENTITIES, Entity("cell-9", "cell", Domain.RAN)],
+            [*RELATIONS, Relation("gnb-1", "cell-9", RelationKind.CONTAINS)],
+        )
+        held = {v.alarm.alarm_id for v in rt.stages.correlator.open_alarms()}
+        assert held == {"r1", "r2"}
+        late = raise_alarm("r9", "cell-9", "cellDown", clock.now(), Severity.MAJOR)
+        await rt.ingest_alarms([late], source="test")
+        await _settle(rt, clock)
+        view = rt.stages.correlator.alarm("r9")
+        assert view is not None
+        assert view.incident_id == before[0].id, "the new cell is grouped through the new graph"
+        await rt.stop()
+
+    asyncio.run(scenario())
