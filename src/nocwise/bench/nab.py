@@ -2,7 +2,8 @@
 
 Every file is one series of one streaming run: each row is scored against everything before
 it and then learned, and the score written for the row is the ensemble probability passed
-through the episode peak gate (one configuration for the whole corpus, no labels seen).
+through the episode peak gate, refractory for a few samples after each pass (one
+configuration for the whole corpus, no labels seen).
 Rows where the ensemble is still cold get 0. NAB's scorer (:mod:`nab_scorer`) then applies
 the probationary period, windows, the three cost profiles and the corpus-optimised threshold.
 Peers in the same run: NAB's windowed Gaussian (reimplemented exactly) and river's
@@ -25,7 +26,7 @@ from nocwise.bench import nab_scorer as ns
 from nocwise.bench.options import BenchOptions
 from nocwise.bench.report import BenchReport, Progress, now_utc
 from nocwise.detect.metrics.ensemble import EnsembleConfig, EnsembleDetector
-from nocwise.detect.metrics.episodes import peak_gate
+from nocwise.detect.metrics.episodes import gate_state, peak_gate
 from nocwise.model.metrics import MetricBatch
 
 FloatArray = npt.NDArray[np.float64]
@@ -36,6 +37,10 @@ Corpus = dict[str, tuple[npt.NDArray[np.datetime64], FloatArray]]
 CHUNK_ROWS = 256
 #: Per-sample decay of the peak the gate compares against.
 GATE_DECAY = 0.99
+#: Samples after a pass during which the gate is refractory, and the relative margin by
+#: which a new pass must beat the last one meanwhile.
+GATE_HOLD = 10
+GATE_MARGIN = 0.15
 
 SUMMARY_NAMES = {
     "standard": "nab_standard",
@@ -55,12 +60,16 @@ def load_corpus(root: Path) -> Corpus:
 
 
 def nocwise_scores(
-    corpus: Corpus, config: EnsembleConfig, gate_decay: float
+    corpus: Corpus,
+    config: EnsembleConfig,
+    gate_decay: float,
+    gate_hold: int = GATE_HOLD,
+    gate_margin: float = GATE_MARGIN,
 ) -> dict[str, FloatArray]:
     """Stream all files through one ensemble (one series per file) in row chunks."""
     names = list(corpus)
     det = EnsembleDetector(config)
-    peak = np.zeros(len(names))
+    gate = gate_state(len(names))
     out = {n: np.zeros(len(corpus[n][1])) for n in names}
     longest = max(len(v) for _, v in corpus.values())
     for start in range(0, longest, CHUNK_ROWS):
@@ -73,7 +82,8 @@ def nocwise_scores(
             ts_ms = ts[sl].astype("datetime64[ms]").astype(np.int64)
             parts.append(MetricBatch.of(np.full(ts_ms.size, sid), ts_ms, values[sl]))
         batch = MetricBatch.concat(parts)
-        gated = peak_gate(batch.series, det.score_learn(batch), peak, gate_decay)
+        prob = det.score_learn(batch)
+        gated = peak_gate(batch.series, prob, gate, gate_decay, gate_hold, gate_margin)
         gated = np.nan_to_num(gated, nan=0.0)
         offset = 0
         for p in parts:
@@ -208,6 +218,8 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
             "data": str(root),
             "detector": config.model_dump(mode="json"),
             "gate_decay": GATE_DECAY,
+            "gate_hold": GATE_HOLD,
+            "gate_margin": GATE_MARGIN,
             "chunk_rows": CHUNK_ROWS,
             "probation_percent": ns.PROBATION_PERCENT,
             "threshold": "optimised per profile on the corpus (NAB optimizer)",

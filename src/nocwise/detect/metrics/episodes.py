@@ -7,8 +7,12 @@ same episode instead of raising a new alarm. State is four arrays indexed by ser
 
 :func:`peak_gate` is the threshold-free cousin used for scoring streams (NAB): a sample keeps
 its probability only when it exceeds the series' recent peak, so an episode contributes its
-first and highest samples and not the long tail that follows. Both follow Merlion's
-``AggregateAlarms`` (min hits, suppression) in a vectorised, per-series form.
+first and highest samples and not the long tail that follows. For ``hold`` samples after a
+sample passes, it is also refractory: a new pass must beat the last one by ``margin`` (times
+its probability), so a clear alarm (probability above 1 / (1 + margin)) is not repeated by
+the samples that follow it, while a marginal one can still be overtaken by a clearly
+stronger one. Both follow Merlion's ``AggregateAlarms`` (min hits, suppression) in a
+vectorised, per-series form.
 
 Weak at: two distinct incidents on one series within ``suppress`` samples (reported as one).
 """
@@ -156,23 +160,55 @@ class EpisodeTracker:
         return tracker
 
 
+#: Rows of the peak gate's per-series state (:func:`gate_state`).
+GATE_PEAK, GATE_SINCE, GATE_LAST = range(3)
+
+
+def gate_state(n_series: int) -> FloatArray:
+    """A fresh peak-gate state: decaying peak, samples since the last pass, last passed prob."""
+    state = np.zeros((3, n_series))
+    state[GATE_SINCE] = np.inf
+    return state
+
+
 @njit(cache=True)
 def _gate_kernel(
-    series: IntArray, prob: FloatArray, peak: FloatArray, decay: float, out: FloatArray
+    series: IntArray,
+    prob: FloatArray,
+    state: FloatArray,
+    decay: float,
+    hold: int,
+    margin: float,
+    out: FloatArray,
 ) -> None:
     for i in range(series.shape[0]):
         s, p = series[i], prob[i]
         if p != p:
             continue
-        out[i] = p if p > peak[s] else 0.0
-        peak[s] = max(peak[s] * decay, p)
+        state[GATE_SINCE, s] += 1.0
+        passed = p > state[GATE_PEAK, s]
+        if passed and state[GATE_SINCE, s] <= hold:
+            passed = p > state[GATE_LAST, s] * (1.0 + margin)
+        out[i] = p if passed else 0.0
+        if passed:
+            state[GATE_SINCE, s], state[GATE_LAST, s] = 0.0, p
+        state[GATE_PEAK, s] = max(state[GATE_PEAK, s] * decay, p)
 
 
-def peak_gate(series: IntArray, prob: FloatArray, peak: FloatArray, decay: float) -> FloatArray:
+def peak_gate(
+    series: IntArray,
+    prob: FloatArray,
+    state: FloatArray,
+    decay: float,
+    hold: int = 0,
+    margin: float = 0.0,
+) -> FloatArray:
     """Keep a probability only where it beats the series' decaying recent peak (else 0).
 
-    ``peak`` (one entry per series id, grown by the caller) is updated in place; NaN stays NaN.
+    Within ``hold`` samples of the series' last pass it must also beat that pass by
+    ``margin`` (relative). ``state`` (:func:`gate_state`, grown by the caller) is updated in
+    place; NaN stays NaN and does not count as a sample.
     """
     out = np.full(prob.shape[0], np.nan)
-    _gate_kernel(series, prob, peak, decay, out)
+    _gate_kernel(series, prob, state, decay, hold, margin, out)
     return out

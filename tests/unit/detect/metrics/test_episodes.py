@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nocwise.detect.metrics.episodes import EpisodeConfig, EpisodeTracker, peak_gate
+from nocwise.detect.metrics.episodes import EpisodeConfig, EpisodeTracker, gate_state, peak_gate
 from nocwise.model.metrics import MetricBatch
 from nocwise.model.state import ModelState
 
@@ -63,7 +63,31 @@ def test_series_are_independent() -> None:
 def test_peak_gate_keeps_only_new_peaks() -> None:
     series = np.zeros(6, dtype=np.int64)
     prob = np.array([0.2, 0.9, 0.8, 0.95, np.nan, 0.3])
-    out = peak_gate(series, prob, np.zeros(1), decay=1.0)
+    out = peak_gate(series, prob, gate_state(1), decay=1.0)
     assert out[:4].tolist() == [0.2, 0.9, 0.0, 0.95]
     assert np.isnan(out[4])
     assert out[5] == 0.0
+
+
+def test_refractory_gate_silences_repeats_of_a_clear_alarm_for_hold_samples() -> None:
+    series = np.zeros(6, dtype=np.int64)
+    prob = np.array([0.9, 0.95, 0.97, 0.99, 0.995, 0.999])
+    plain = peak_gate(series, prob, gate_state(1), decay=0.5)
+    held = peak_gate(series, prob, gate_state(1), decay=0.5, hold=3, margin=0.15)
+    assert plain.tolist() == prob.tolist()
+    # 0.9 * 1.15 > 1: nothing passes for three samples, then the gate is open again
+    assert held.tolist() == [0.9, 0.0, 0.0, 0.0, 0.995, 0.0]
+
+
+def test_refractory_gate_lets_a_clearly_stronger_sample_overtake_a_marginal_one() -> None:
+    series = np.zeros(3, dtype=np.int64)
+    prob = np.array([0.55, 0.6, 0.7])
+    out = peak_gate(series, prob, gate_state(1), decay=1.0, hold=10, margin=0.15)
+    assert out.tolist() == [0.55, 0.0, 0.7]
+
+
+def test_refractory_gate_keeps_series_apart() -> None:
+    series = np.array([0, 1, 0, 1], dtype=np.int64)
+    prob = np.array([0.9, 0.6, 0.95, 0.8])
+    out = peak_gate(series, prob, gate_state(2), decay=0.5, hold=5, margin=0.15)
+    assert out.tolist() == [0.9, 0.6, 0.0, 0.8]
