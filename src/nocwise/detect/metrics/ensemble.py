@@ -139,6 +139,7 @@ class EnsembleDetector:
                 n_day,
                 n_week,
                 c.seasonal.alpha,
+                c.seasonal.min_count,
                 c.seasonal.clip,
                 c.seasonal.rel_floor,
             ),

@@ -67,7 +67,19 @@ def ensemble_kernel(
     """
     sp_loc, sp_dev, sp_alphas, sp_warmup, sp_clip, sp_floor = spike
     ls_short, ls_loc, ls_dev, ls_fast, ls_slow, ls_warmup, ls_clip, ls_floor = level_shift
-    se_first, se_loc, se_dev, se_cnt, bin_ms, n_day, n_week, se_alpha, se_clip, se_floor = seasonal
+    (
+        se_first,
+        se_loc,
+        se_dev,
+        se_cnt,
+        bin_ms,
+        n_day,
+        n_week,
+        se_alpha,
+        se_min,
+        se_clip,
+        se_floor,
+    ) = seasonal
     tr_holt, tr_loc, tr_dev, tr_level, tr_slope, tr_noise, tr_h, tr_warmup, tr_clip, tr_floor = (
         trend
     )
@@ -123,9 +135,9 @@ def ensemble_kernel(
             se_first[0, s] = t + 1.0
         age = t - (se_first[0, s] - 1.0) if se_first[0, s] > 0.0 else 0.0
         j = -1
-        if age >= 2.0 * n_week * bin_ms and se_cnt[jw, s] >= 2:
+        if age >= 2.0 * n_week * bin_ms and se_cnt[jw, s] >= se_min:
             j = jw
-        elif age >= 2.0 * n_day * bin_ms and se_cnt[jd, s] >= 2:
+        elif age >= 2.0 * n_day * bin_ms and se_cnt[jd, s] >= se_min:
             j = jd
         if j >= 0:
             z_se = robust_z(x, se_loc[j, s], se_dev[j, s], se_floor)

@@ -2,8 +2,11 @@
 
 Each series keeps an EW location and deviation for every hour-of-day and hour-of-week bin
 (bin width and periods configurable). A sample is compared with its weekly bin once two
-weeks have been seen, else with its daily bin once two days have been seen, else it is not
-scored (cold start is reported as NaN, not guessed). The profile is robust (Huber-clipped),
+weeks have been seen, else with its daily bin once two days have been seen, provided the bin
+holds ``min_count`` samples, else it is not scored (cold start is reported as NaN, not
+guessed). A bin of two or three samples has a deviation of almost nothing, so its z is
+inflated; those z would also set the calibration's record for the series high for a long
+time and mute the real seasonal anomalies that follow. The profile is robust (Huber-clipped),
 so an incident does not teach the baseline that incidents are normal. The 192 bins per
 series are most of a series' state, so they are stored as float32 (the arithmetic is float64;
 the rounding, 6e-8 of the location, is far below the 1e-3 scale floor) with uint16 counts.
@@ -53,6 +56,7 @@ class SeasonalConfig(DetectorConfig):
     day: timedelta = timedelta(days=1)
     week: timedelta = timedelta(days=7)
     alpha: float = Field(default=0.1, ge=1 / CNT_MAX, le=1)
+    min_count: int = Field(default=8, ge=1, le=CNT_MAX)
     clip: float = Field(default=3.0, gt=0)
     rel_floor: float = Field(default=1e-3, ge=0)
 
@@ -71,6 +75,7 @@ def _kernel(
     n_day: int,
     n_week: int,
     alpha: float,
+    min_count: int,
     gap_factor: float,
     clip: float,
     rel_floor: float,
@@ -94,9 +99,9 @@ def _kernel(
             first[0, s] = t + 1.0  # +1 keeps epoch 0 distinguishable from "unset"
         seen = t - (first[0, s] - 1.0) if first[0, s] > 0.0 else 0.0
         j = -1
-        if seen >= 2.0 * n_week * bin_ms and cnt[jw, s] >= 2:
+        if seen >= 2.0 * n_week * bin_ms and cnt[jw, s] >= min_count:
             j = jw
-        elif seen >= 2.0 * n_day * bin_ms and cnt[jd, s] >= 2:
+        elif seen >= 2.0 * n_day * bin_ms and cnt[jd, s] >= min_count:
             j = jd
         if j >= 0:
             out[i] = robust_z(x, loc[j, s], dev[j, s], rel_floor)
@@ -152,6 +157,7 @@ class SeasonalDetector(ArrayDetector[SeasonalConfig]):
             n_day,
             n_week,
             c.alpha,
+            c.min_count,
             c.gap_factor,
             c.clip,
             c.rel_floor,
