@@ -50,9 +50,14 @@ def test_a_token_in_the_link_signs_in_and_an_unknown_incident_says_so(
 ) -> None:
     from playwright.sync_api import expect
 
+    page.goto(console.url("/console/login"))
     page.goto(console.url(f"/console/login?token={console.tokens['admin']}"))
     expect(page).to_have_url(re.compile(r"/console/$"))
     expect(page.locator("#incidents-table")).to_be_visible()
+    page.go_back()  # the link with the token was replaced in the history, not kept
+    expect(page).to_have_url(re.compile(r"/console/login$"))
+    page.go_forward()
+    expect(page).to_have_url(re.compile(r"/console/$"))
     page.goto(console.url("/console/incident/INC-unknown"))
     expect(page.get_by_text("no incident INC-unknown")).to_be_visible()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from fastapi import FastAPI
 from nicegui import app as ui_app
@@ -41,6 +42,28 @@ _COLUMNS: list[dict[str, object]] = [
 ]
 
 
+def incident_summary(view: dict[str, Any]) -> None:
+    """Heading, impact, root-cause hypotheses and remediation of an incident page."""
+    ui.label(f"P{view['priority']} · {view['title']}").classes("text-2xl")
+    ui.label(
+        f"{view['state']} · opened {short_time(view['opened'])} · {len(view['members'])} alarms"
+    )
+    imp = view["impact"]
+    ui.label(
+        f"impact: {len(imp['customers'])} customers, {len(imp['services'])} services"
+        + (" · SLA at risk" if imp["sla_at_risk"] else "")
+    )
+    ui.label("Root-cause hypotheses").classes("text-lg mt-4")
+    for h in view["hypotheses"]:
+        with ui.card().classes("w-full"):
+            ui.label(f"{h['entity_id']} · {h['fault_type']} · {h['probability']:.0%}")
+            for e in h["evidence"]:
+                ui.label(f"– {e['kind']}: {e['summary']}").classes("text-slate-600")
+    ui.label("Recommended remediation").classes("text-lg mt-4")
+    for r in view["recommendations"]:
+        ui.label(f"{r['action']} ({r['confidence']:.0%}, from {r['source']})")
+
+
 def mount_console(app: FastAPI, runtime: Runtime) -> None:
     """Define the pages and mount NiceGUI at /console on ``app``."""
     # Signed-in tokens live in NiceGUI's per-user storage: keep it in the data directory, not
@@ -66,7 +89,8 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
         header()
         if token and authenticate(runtime, token) is not None:
             ui_app.storage.user["token"] = token
-            ui.navigate.to(HOME)
+            # replace, not push: the link with the token must not stay in the browser's history
+            ui.run_javascript("window.location.replace('/console/')")
             return
         with ui.card().classes("mx-auto mt-16 w-96"):
             ui.label("Sign in with an API token").classes("text-lg")
@@ -128,93 +152,85 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
             ui.navigate.to(LOGIN)
             return
         header()
+        view = incident_view(runtime, incident_id)
+        if view is None:
+            ui.label(f"no incident {incident_id}")
+            return
         outcome = ui.label("").props("id=grouping-outcome").classes("text-blue-800")
-        body = ui.column().classes("w-full")
-        shown: list[dict[str, object] | None] = []
+        # The summary and the timeline are redrawn when the incident changes; the member table
+        # and the correction controls stay, so an operator's selection and typing survive updates.
+        summary = ui.column().classes("w-full")
+        ui.label("Alarms and why they are here").classes("text-lg mt-4")
+        members = ui.table(
+            columns=[
+                {"name": k, "label": k, "field": k, "align": "left"}
+                for k in ("time", "entity", "cause", "severity", "reason", "detail")
+            ],
+            rows=view["alarm_rows"],
+            row_key="alarm_id",
+            selection="multiple",
+        ).classes("w-full")
+        members.props("id=members-table")
+        who = principal()
+        if who is not None and who.has("operator"):
+            corrections(incident_id, members, who, outcome)
+        ui.label("Timeline").classes("text-lg mt-4")
+        timeline = ui.column().classes("w-full gap-0")
+        shown: list[dict[str, object]] = []
 
         def render() -> None:
-            view = incident_view(runtime, incident_id)
-            if shown and shown[-1] == view:
+            current = incident_view(runtime, incident_id)
+            if current is None or (shown and shown[-1] == current):
                 return  # unchanged: keep the page (and where the reader is on it) as it is
-            shown[:] = [view]
-            body.clear()
-            with body:
-                if view is None:
-                    ui.label(f"no incident {incident_id}")
-                    return
-                ui.label(f"P{view['priority']} · {view['title']}").classes("text-2xl")
-                ui.label(
-                    f"{view['state']} · opened {short_time(view['opened'])} · {len(view['members'])} alarms"
-                )
-                imp = view["impact"]
-                ui.label(
-                    f"impact: {len(imp['customers'])} customers, {len(imp['services'])} services"
-                    + (" · SLA at risk" if imp["sla_at_risk"] else "")
-                )
-                ui.label("Root-cause hypotheses").classes("text-lg mt-4")
-                for h in view["hypotheses"]:
-                    with ui.card().classes("w-full"):
-                        ui.label(f"{h['entity_id']} · {h['fault_type']} · {h['probability']:.0%}")
-                        for e in h["evidence"]:
-                            ui.label(f"– {e['kind']}: {e['summary']}").classes("text-slate-600")
-                ui.label("Recommended remediation").classes("text-lg mt-4")
-                for r in view["recommendations"]:
-                    ui.label(f"{r['action']} ({r['confidence']:.0%}, from {r['source']})")
-                ui.label("Alarms and why they are here").classes("text-lg mt-4")
-                members = ui.table(
-                    columns=[
-                        {"name": k, "label": k, "field": k, "align": "left"}
-                        for k in ("time", "entity", "cause", "severity", "reason", "detail")
-                    ],
-                    rows=view["alarm_rows"],
-                    row_key="alarm_id",
-                    selection="multiple",
-                ).classes("w-full")
-                members.props("id=members-table")
-                who = principal()
-                if who is not None and who.has("operator") and view["state"] != "closed":
-                    corrections(view, members, who)
-                ui.label("Timeline").classes("text-lg mt-4")
-                for t in view["timeline"][-50:]:
+            shown[:] = [current]
+            if current["alarm_rows"] != members.rows:
+                keep = {r["alarm_id"] for r in current["alarm_rows"]}
+                members.selected = [r for r in members.selected if r["alarm_id"] in keep]
+                members.rows = current["alarm_rows"]
+                members.update()
+            summary.clear()
+            with summary:
+                incident_summary(current)
+            timeline.clear()
+            with timeline:
+                for t in current["timeline"][-50:]:
                     ui.label(f"{short_time(t['ts'])} {t['kind']}: {t['detail']}")
-
-        def corrections(view: dict[str, object], members: ui.table, who: Principal) -> None:
-            """Operators fix the grouping here; each fix is audited and kept for retraining."""
-            ui.label("Correct the grouping").classes("text-lg mt-4")
-            with ui.row().classes("items-center gap-4"):
-                other = ui.input("incident to merge into this one").props("id=merge-from")
-
-                async def merge() -> None:
-                    try:
-                        await runtime.merge_incidents(
-                            incident_id, (other.value or "").strip(), who.name, who.role
-                        )
-                    except (LookupError, ValueError) as exc:
-                        outcome.set_text(f"merge refused: {exc}")
-                        return
-                    outcome.set_text(f"merged {other.value} into this incident")
-                    shown.clear()
-                    render()
-
-                async def split() -> None:
-                    chosen = [str(r["alarm_id"]) for r in members.selected]
-                    if not chosen:
-                        outcome.set_text("select the alarms to split off first")
-                        return
-                    try:
-                        new_id, _ = await runtime.split_incident(
-                            incident_id, chosen, who.name, who.role
-                        )
-                    except (LookupError, ValueError) as exc:
-                        outcome.set_text(f"split refused: {exc}")
-                        return
-                    ui.navigate.to(f"/incident/{new_id}")
-
-                ui.button("Merge", on_click=merge).props("id=merge")
-                ui.button("Split selected alarms off", on_click=split).props("id=split")
 
         render()
         ui.timer(REFRESH_S * 2, render)
+
+    def corrections(incident_id: str, members: ui.table, who: Principal, outcome: ui.label) -> None:
+        """Operators fix the grouping here; each fix is audited and kept for retraining."""
+        ui.label("Correct the grouping").classes("text-lg mt-4")
+        with ui.row().classes("items-center gap-4"):
+            other = ui.input("incident to merge into this one").props("id=merge-from")
+
+            async def merge() -> None:
+                source = (other.value or "").strip()
+                try:
+                    await runtime.merge_incidents(incident_id, source, who.name, who.role)
+                except (LookupError, ValueError) as exc:
+                    outcome.set_text(f"merge refused: {exc}")
+                    return
+                outcome.set_text(f"merged {source} into this incident")
+                other.set_value("")
+
+            async def split() -> None:
+                chosen = [str(r["alarm_id"]) for r in members.selected]
+                if not chosen:
+                    outcome.set_text("select the alarms to split off first")
+                    return
+                try:
+                    new_id, _ = await runtime.split_incident(
+                        incident_id, chosen, who.name, who.role
+                    )
+                except (LookupError, ValueError) as exc:
+                    outcome.set_text(f"split refused: {exc}")
+                    return
+                ui.navigate.to(f"/incident/{new_id}")
+
+            ui.button("Merge", on_click=merge).props("id=merge")
+            ui.button("Split selected alarms off", on_click=split).props("id=split")
 
     ui.run_with(
         app,
