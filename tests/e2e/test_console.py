@@ -155,3 +155,18 @@ def test_an_operator_splits_an_alarm_off_and_merges_it_back(page: Page, console:
     expect(page.locator("#members-table tbody tr")).to_have_count(int(first["alarms"]))
     actions = [f.action for f in console.runtime.stages.correlator.feedback()]
     assert actions[-2:] == ["split", "merge"]
+
+
+def test_the_correlation_page_lists_dedup_keys_and_stage_options(
+    page: Page, console: Console
+) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, console, console.tokens["viewer"])
+    expect(page).to_have_url(re.compile(r"/console/$"))
+    page.get_by_role("link", name="correlation").click()
+    expect(page).to_have_url(re.compile(r"/console/correlation$"))
+    dedup = page.locator("#dedup-table tbody tr")
+    expect(dedup.filter(has_text="(every other source)")).to_contain_text("fingerprint")
+    expect(page.get_by_text("Options of every stage, in chain order")).to_be_visible()
+    expect(page.get_by_role("cell", name="max_transitions", exact=True)).to_be_visible()

@@ -115,3 +115,42 @@ def source_rows(snapshot: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def dedup_rows(config: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The dedup key of each source (the default first), from the chain's config as JSON.
+
+    >>> dedup_rows({"dedup": {"key": ["fingerprint"], "key_by_source": {"ems": ["managed_object",
+    ...     "probable_cause"]}}})
+    [{'source': '(every other source)', 'key': 'fingerprint'}, {'source': 'ems', 'key': 'managed_object + probable_cause'}]
+    """
+    dedup = config.get("dedup", {})
+    rows = [{"source": "(every other source)", "key": " + ".join(dedup.get("key", []))}]
+    for source, key in sorted(dedup.get("key_by_source", {}).items()):
+        rows.append({"source": source, "key": " + ".join(key)})
+    return rows
+
+
+def setting_rows(config: Mapping[str, Any]) -> list[dict[str, str]]:
+    """One row per option of each stage, in chain order (dedup keys have their own table).
+
+    >>> setting_rows({"flapping": {"kind": "flapping", "window": "PT10M", "max_transitions": 6},
+    ...               "dedup": {"kind": "dedup", "key": ["fingerprint"]}, "max_decisions": 32})
+    [{'stage': 'flapping', 'option': 'window', 'value': 'PT10M'}, {'stage': 'flapping', 'option': 'max_transitions', 'value': '6'}]
+    """
+    rows = []
+    for stage, options in config.items():
+        if not isinstance(options, dict) or stage == "dedup":
+            continue
+        for option, value in options.items():
+            if option != "kind":
+                rows.append({"stage": stage, "option": option, "value": _text(value)})
+    return rows
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(_text(v) for v in value) or "-"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_text(v)}" for k, v in value.items()) or "-"
+    return "-" if value is None else str(value)

@@ -11,7 +11,15 @@ from nicegui import ui
 from nicegui.storage import Storage
 
 from nocwise.api.deps import authenticate
-from nocwise.console.data import funnel_text, incident_rows, incident_view, short_time, source_rows
+from nocwise.console.data import (
+    dedup_rows,
+    funnel_text,
+    incident_rows,
+    incident_view,
+    setting_rows,
+    short_time,
+    source_rows,
+)
 from nocwise.runtime.runtime import Runtime
 from nocwise.store.state.repositories import Principal
 
@@ -22,6 +30,7 @@ REFRESH_S = 2.0
 HOME = "/"
 LOGIN = "/login"
 SOURCES = "/sources"
+CORRELATION = "/correlation"
 
 _SOURCE_COLUMNS: list[dict[str, object]] = [
     {"name": k, "label": label, "field": k, "align": "left"}
@@ -83,6 +92,7 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
             with ui.row().classes("items-center gap-6"):
                 ui.link("incidents", HOME).classes("text-slate-200 no-underline")
                 ui.link("sources", SOURCES).classes("text-slate-200 no-underline")
+                ui.link("correlation", CORRELATION).classes("text-slate-200 no-underline")
 
     @ui.page("/login")
     def login(token: str | None = None) -> None:
@@ -145,6 +155,34 @@ def mount_console(app: FastAPI, runtime: Runtime) -> None:
 
         refresh()
         ui.timer(REFRESH_S, refresh)
+
+    @ui.page(CORRELATION)
+    def correlation() -> None:
+        if not signed_in():
+            ui.navigate.to(LOGIN)
+            return
+        header()
+        config = runtime.stages.correlator.config.model_dump(mode="json")
+        ui.label("Dedup keys per source").classes("text-lg")
+        ui.label("Notifications with the same key are one alarm; the first is the primary.")
+        ui.table(
+            columns=[
+                {"name": k, "label": k.capitalize(), "field": k, "align": "left"}
+                for k in ("source", "key")
+            ],
+            rows=dedup_rows(config),
+            row_key="source",
+        ).classes("w-full").props("id=dedup-table")
+        ui.label("Options of every stage, in chain order").classes("text-lg mt-4")
+        ui.table(
+            columns=[
+                {"name": k, "label": k.capitalize(), "field": k, "align": "left"}
+                for k in ("stage", "option", "value")
+            ],
+            rows=[{**r, "id": f"{r['stage']}.{r['option']}"} for r in setting_rows(config)],
+            row_key="id",
+            pagination=50,
+        ).classes("w-full")
 
     @ui.page("/incident/{incident_id}")
     def incident(incident_id: str) -> None:

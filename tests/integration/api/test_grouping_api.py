@@ -131,3 +131,32 @@ def test_refused_corrections_say_why(api: Api) -> None:
         f"/api/v1/incidents/{iid}/split", json={"alarm_ids": ["g1"]}, headers=api.headers("viewer")
     )
     assert viewer.status_code == 403
+
+
+def test_the_chain_and_its_dedup_keys_are_shown(tmp_path: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from nocwise.api.app import create_app
+    from nocwise.clock import ManualClock
+    from nocwise.config import Settings
+    from nocwise.runtime.runtime import Runtime
+    from nocwise.store.state.repositories import TokenRepository
+
+    from .conftest import T0
+
+    options = {"dedup": {"key_by_source": {"ems": ["managed_object", "probable_cause"]}}}
+    settings = Settings.model_validate(
+        {"data_dir": tmp_path, "pipeline": {"correlation": {"options": options}}}
+    )
+    runtime = Runtime(settings, ManualClock(T0))
+    with runtime.db.session() as s:
+        token = TokenRepository(s).create("viewer", "t", T0)[1]
+    with TestClient(create_app(settings, ManualClock(T0), runtime)) as client:
+        r = client.get("/api/v1/correlation", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["stages"] == [
+        "lifecycle", "dedup", "flapping", "mute", "suppress", "noise", "group", "impact",
+    ]  # fmt: skip
+    assert body["config"]["dedup"]["key_by_source"] == {"ems": ["managed_object", "probable_cause"]}
+    assert body["config"]["group"]["window"] == "PT10M"

@@ -58,6 +58,16 @@ def funnel(runtime: RuntimeDep, principal: Viewer) -> dict[str, Any]:
     return {"funnel": f, "formula": "compression = 1 - incidents / alarms (after dedup)"}
 
 
+@router.get("/correlation")
+def correlation(runtime: RuntimeDep, principal: Viewer) -> dict[str, Any]:
+    """The correlation chain's stages in order and the options each runs with (dedup keys per
+    source, flapping, maintenance, suppression, noise, grouping, impact)."""
+    del principal
+    config = runtime.stages.correlator.config.model_dump(mode="json")
+    stages = [k for k, v in config.items() if isinstance(v, dict) and "kind" in v]
+    return {"stages": stages, "config": config}
+
+
 @router.post("/tokens", response_model=TokenOut, status_code=201)
 def create_token(body: TokenIn, runtime: RuntimeDep, principal: Admin) -> TokenOut:
     """Create an API token (admin); the secret is in this response only."""
