@@ -1,16 +1,22 @@
 """Online log template miner: one pass, stable ids, recorded evolution, versioned JSON state.
 
 A line is masked (addresses, ids, numbers: :mod:`nocwise.detect.logs.masking`), cut into tokens,
-and compared with the templates of the same token count. A line that fits a template is counted.
-One that differs from its closest template only in values of one kind (a masked span, or the
-same token shape with other digits: ``ssh2``/``ssh7``) widens that template. One that differs in
-plain words opens a template of its own until ``evidence_values`` distinct values per differing
-position have been seen (twice as many for the leading word, which usually names the event, as
-in Drain's prefix tree); then all sibling templates merge into one with ``<*>`` there, and those
-words are remembered as values: a later difference in remembered values widens at once, and
-templates made earlier that differ only in those words merge then (``session opened for user
-cyrus`` once ``session closed for user <*>`` has shown cyrus to be a value). That is Brain's
-downward rule ("a column with few distinct values splits the group, one with many is a
+and compared with the templates of the same token count (a space-free chunk of two or more
+values is one value from its first value on: ``[<*>_<*>]-CCIOReporter-<*>.xml`` is a file name,
+its words pieces of it). A line that fits a template is counted. One that differs from its
+closest template only in values of one kind (a masked span, or the same token shape with other
+digits: ``ssh2``/``ssh7``) widens that template. One that differs in plain words opens a
+template of its own until ``evidence_values`` distinct values per differing position have been
+seen (twice as many for the leading word, which usually names the event, as in Drain's prefix
+tree); then all sibling templates merge into one with ``<*>`` there.
+A word that varies at the same slot (the tokens back to its second preceding word: ``for user``)
+of another event counts twice, so user names varying in ``session opened`` and ``session
+closed`` become a variable sooner than one event's own states (``VM Started|Paused|Resumed``).
+Merged words are remembered as values of their slot: a later difference in remembered values of
+that slot widens at once, and templates made earlier that differ only in those words merge then
+(``session opened for user cyrus`` once ``session closed for user <*>`` has shown cyrus to be a
+value); the same word in another slot (``user=root``) still needs its own evidence. That is
+Brain's downward rule ("a column with few distinct values splits the group, one with many is a
 variable"; Yu et al., "Brain: Log Parsing with Bidirectional Parallel Tree", IEEE TSC 2023)
 applied online, on the token-count buckets and closest-template search of Drain (He et al.,
 "Drain: An Online Log Parsing Approach with Fixed Depth Tree", ICWS 2017). A leading dotted name
@@ -30,17 +36,17 @@ Throughput comes from a cache keyed by the line's digit shape (every digit read 
 check of the digits its template keeps as constants. Only new shapes are masked (one compiled
 regex) and placed.
 
-Weak at: variables whose values are few and word-like (they stay split into one template per
-value until ``evidence_values`` distinct values appear, unless another template shows them as
-values) and, the other way round, constants with few but frequent values (``VM Started``,
-``VM Paused``... merge once four appear) or with many values (event names in the leading word);
-a variable whose value is a run of words; variables inside a token (kept as whole-token
-``<*>``); templates seen fewer times than ``evidence_values``.
+Weak at: variables whose values are few and word-like and vary in one event only (they stay
+split into one template per value until ``evidence_values`` distinct values appear) and, the
+other way round, constants with many values (event names in the leading word) or with five or
+more states; constants that differ only in digits (``IPV4``/``IPV6``); a variable whose value is
+a run of words; variables inside a token (kept as whole-token ``<*>``); templates seen fewer
+times than ``evidence_values``.
 
 >>> m = TemplateMiner()
 >>> m.learn("Failed password for root from 10.0.0.1 port 22 ssh2").template
 'Failed password for root from <*> port <*> ssh2'
->>> for user in ("admin", "guest", "oper"):
+>>> for user in ("admin", "guest", "oper", "pi"):
 ...     r = m.learn(f"Failed password for {user} from 10.0.0.9 port 4711 ssh2")
 >>> r.template, r.change
 ('Failed password for <*> from <*> port <*> ssh2', 'merged')
@@ -91,7 +97,7 @@ class TemplateMinerConfig(BaseModel):
 
     kind: Literal["nocwise"] = "nocwise"
     rules: tuple[MaskRule, ...] = DEFAULT_RULES
-    evidence_values: int = Field(default=4, ge=2)
+    evidence_values: int = Field(default=5, ge=2)
     """Distinct word values seen at a position before it becomes a variable."""
     min_shared: float = Field(default=0.5, ge=0.0, le=1.0)
     """Share of a line's word tokens that must equal a template's for the two to be compared."""
@@ -117,6 +123,24 @@ def _stretchable(value: str) -> bool:
     return not any(c.isspace() for c in value) or bool(_LIST_RE.fullmatch(value))
 
 
+def _slot(tokens: Sequence[str], i: int) -> str:
+    """The slot of position ``i``: the tokens before it back to its second word (``for user``).
+
+    A word seen as a value is a value of a slot, not everywhere: ``root`` after ``for user``
+    is a user name, while ``user=root`` elsewhere may be a constant of its own event.
+    """
+    ctx: list[str] = []
+    words = 0
+    j = i - 1
+    while j >= 0 and words < 2:
+        t = tokens[j]
+        if not t.isspace():
+            ctx.append(t)
+            words += is_word(t)
+        j -= 1
+    return " ".join(reversed(ctx)) + "\t"
+
+
 def _same_namespace(a: str, b: str) -> bool:
     """Two dotted names under one namespace (``com.apple.x``/``com.apple.y``, not ``a.x``/``b.x``)."""
     pa, pb = a.split("."), b.split(".")
@@ -137,7 +161,8 @@ class TemplateMiner:
         self._by_tokens: dict[_Tokens, int] = {}
         self._evidence: dict[_Tokens, set[_Tokens]] = {}
         self._history: list[dict[str, Any]] = []
-        self._known: set[str] = set()  # words already seen as values of a variable
+        self._pool: dict[str, dict[_Tokens, set[str]]] = {}  # slot -> event key -> values
+        self._known: set[str] = set()  # "slot\tword": words seen as values of a slot
         self._cache: dict[str, int] = {}
         self._shapes: dict[str, int] = {}
         self._checks: dict[str, tuple[int, int, Any, str]] = {}
@@ -234,6 +259,10 @@ class TemplateMiner:
                 ],
                 "history": self._history,
                 "known": sorted(self._known),
+                "pool": [
+                    [slot, [[list(k), sorted(vs)] for k, vs in keys.items()]]
+                    for slot, keys in self._pool.items()
+                ],
             },
             {"parent": self._parent.copy(), "counts": self._counts.copy()},
         )
@@ -253,6 +282,10 @@ class TemplateMiner:
             miner._evidence = {tuple(k): {tuple(v) for v in vs} for k, vs in p["evidence"]}
             miner._history = list(p["history"])
             miner._known = {str(v) for v in p["known"]}
+            miner._pool = {
+                str(slot): {tuple(k): {str(v) for v in vs} for k, vs in keys}
+                for slot, keys in p.get("pool", [])
+            }
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidRecordError(f"bad template miner state: {exc}") from exc
         if not (len(miner._tokens) == len(miner._versions) == len(miner._parent)):
@@ -381,27 +414,49 @@ class TemplateMiner:
             return self._create_or_stretch(toks, raw)
         tt = self._tokens[best]
         key = tuple(WILDCARD if i in best_pos else t for i, t in enumerate(tt))
+        first = next((i for i, t in enumerate(tt) if is_word(t)), -1)
         if all(_same_value_kind(tt[i], toks[i]) for i in best_pos):
             return self._generalise(key, best), "updated"
         # One set of distinct values per free position; a leading word needs twice as many
         # (it usually names the event: the prefix rule of Drain's parse tree).
-        first = next((i for i, t in enumerate(tt) if is_word(t)), -1)
         if first in best_pos and _same_namespace(tt[first], toks[first]):
             first = -1  # ``com.apple.a`` / ``com.apple.b``: the event is named after the value
+        slots = {i: _slot(key, i) for i in best_pos}
         if first not in best_pos and all(
-            tt[i] in self._known or toks[i] in self._known for i in best_pos
+            slots[i] + tt[i] in self._known or slots[i] + toks[i] in self._known for i in best_pos
         ):
             return self._generalise(key, best), "updated"
         need = self.config.evidence_values * (len(best_pos) + (first in best_pos))
         if key not in self._evidence and len(self._evidence) >= self.config.cache_size:
             self._evidence.clear()  # bounded memory: forget pending evidence, keep templates
+            self._pool.clear()
         seen = self._evidence.setdefault(key, set())
         if len(seen) < need:
             seen.add(tuple(tt[i] for i in best_pos))
             seen.add(tuple(toks[i] for i in best_pos))
-        if len(seen) >= need:
-            del self._evidence[key]
-            fresh = {v for vs in seen for v in vs} - self._known
+        pooled: set[str] = set()
+        if len(best_pos) == 1 and first not in best_pos:
+            # A word that varies in two events at one slot (``cyrus`` after ``for user`` in
+            # ``session opened`` and ``session closed``) counts twice: an event's own states
+            # (``VM Started|Paused``) vary in that event alone.
+            pool = self._pool.setdefault(slots[best_pos[0]], {})
+            own = pool.setdefault(key, set())
+            own.update(vs[0] for vs in seen if len(vs) == 1)
+            shared_values = {v for k, vs in pool.items() if k != key for v in vs} & own
+            if len(own) + len(shared_values) >= need:
+                pooled = {slots[best_pos[0]] + v for v in own}
+                del pool[key]
+        if len(seen) >= need or pooled:
+            self._evidence.pop(key, None)
+            # (one key may gather values of other positions: ``p <*> <*>`` from ``p q r``)
+            fresh = {
+                slots[i] + v
+                for vs in seen
+                if len(vs) == len(best_pos)
+                for i, v in zip(best_pos, vs, strict=True)
+            }
+            fresh |= pooled
+            fresh -= self._known
             self._known |= fresh
             survivor = self._generalise(key, best)
             self._reconsolidate(fresh)
@@ -464,17 +519,19 @@ class TemplateMiner:
         """
         if not fresh:
             return
+        words = {k.rpartition("\t")[2] for k in fresh}
         for bucket in list(self._buckets.values()):
             groups: dict[_Tokens, list[int]] = {}
             for tid in bucket:
                 tt = self._tokens[tid]
-                if not any(t in fresh for t in tt):
+                if not any(t in words for t in tt):
                     continue
                 first = next((i for i, t in enumerate(tt) if is_word(t)), -1)
-                key = tuple(
-                    WILDCARD if i != first and t in self._known else t for i, t in enumerate(tt)
-                )
-                groups.setdefault(key, []).append(tid)
+                masked = list(tt)
+                for i, t in enumerate(tt):
+                    if i != first and _slot(masked, i) + t in self._known:
+                        masked[i] = WILDCARD
+                groups.setdefault(tuple(masked), []).append(tid)
             for members in groups.values():
                 if len(members) < 2:
                     continue
@@ -551,6 +608,31 @@ def _normalise(toks: _Tokens) -> _Tokens:
             out.pop()  # a comma list of values is one value
             continue
         out.append(t)
+    return _compound(out)
+
+
+def _compound(toks: list[str]) -> _Tokens:
+    """A space-free chunk of two or more values is one value from its first value on.
+
+    ``[<*>_<*>]-CCIOReporter-<*>.xml`` is a file name around a timestamp and a sequence number:
+    its words are pieces of the value, not words of the message. The chunk's head (``reason=``,
+    ``AuthFail:sts:<*>_rsn:<*>`` keeps ``AuthFail:sts:``) and its closing delimiters stay.
+    """
+    out: list[str] = []
+    start = 0
+    for i in range(len(toks) + 1):
+        if i < len(toks) and not toks[i].isspace():
+            continue
+        chunk = toks[start:i]
+        if chunk.count(WILDCARD) >= 2:
+            first, end = chunk.index(WILDCARD), len(chunk)
+            while end > first + 1 and len(chunk[end - 1]) == 1 and not is_word(chunk[end - 1]):
+                end -= 1
+            chunk = [*chunk[:first], WILDCARD, *chunk[end:]]
+        out.extend(chunk)
+        if i < len(toks):
+            out.append(toks[i])
+        start = i + 1
     return tuple(out)
 
 

@@ -166,14 +166,33 @@ def test_values_of_one_kind_widen_at_once_and_others_do_not() -> None:
     assert m.learn("link up on ee0 now").template_id != m.learn("link up on alt0 now").template_id
 
 
-def test_words_seen_as_values_widen_other_templates_at_once() -> None:
+def test_words_seen_as_values_widen_their_slot_at_once_and_no_other() -> None:
     m = TemplateMiner()
-    for user in ("root", "guest", "test", "news"):
-        m.learn(f"Failed password for {user} from 10.0.0.1 port 22 ssh2")
+    for user in ("root", "guest", "test", "news", "cyrus"):
+        m.learn(f"session closed for user {user}")
     a = m.learn("session opened for user root by uid 0").template_id
     r = m.learn("session opened for user news by uid 0")
     assert (r.template_id, r.change) == (a, "updated")
     assert r.template == "session opened for user <*> by uid <*>"
+    # ``user=root`` is another slot: the words seen after ``for user`` need their own evidence
+    b = m.learn("authentication failure; rhost=10.0.0.1 user=root").template_id
+    r = m.learn("authentication failure; rhost=10.0.0.2 user=guest")
+    assert (r.template_id != b, r.change) == (True, "created")
+
+
+def test_words_varying_in_two_events_need_less_evidence_than_one_events_states() -> None:
+    m = TemplateMiner()
+    states = [m.learn(f"VM {s} (Lifecycle Event)").template_id for s in ("Started", "Paused")]
+    states += [m.learn(f"VM {s} (Lifecycle Event)").template_id for s in ("Resumed", "Stopped")]
+    assert len(set(m.resolve(states).tolist())) == 4  # four states of one event stay apart
+    users = ("cyrus", "news", "test")
+    opened = [m.learn(f"session opened for user {u} by (uid=0)").template_id for u in users]
+    assert len(set(opened)) == 3
+    closed = [m.learn(f"session closed for user {u}").template_id for u in users]
+    final = m.resolve(opened + closed)
+    assert len(set(final.tolist())) == 2  # the same three words vary in two events: a variable
+    assert m.template(int(final[0])) == "session opened for user <*> by (uid=<*>)"
+    assert m.template(int(final[-1])) == "session closed for user <*>"
 
 
 def test_leading_word_and_several_free_positions_need_more_evidence() -> None:
@@ -215,6 +234,7 @@ def test_dotted_names_under_one_namespace_are_not_event_names() -> None:
     m = TemplateMiner()
     tail = ": job told me to run; ignoring."
     jobs = ("com.acme.heartbeat", "com.acme.sync.daily", "com.acme.update", "com.acme.harvest")
+    jobs += ("com.acme.backup",)
     ids = m.resolve([m.learn(j + tail).template_id for j in jobs])
     assert len(set(ids.tolist())) == 1
     leading = [m.learn(w + " startup succeeded").template_id for w in ("cupsd", "sshd", "xfs")]
@@ -236,4 +256,38 @@ def test_a_stretched_template_is_checked_before_its_masked_text_is_reused() -> N
     ids = [m.learn(x).template_id for x in lines]
     assert ids[0] != a  # same masked text, but the template's ":" is not in the line
     for line, tid in zip(lines, ids, strict=True):
+        assert template_regex(tokenize(m.template(tid))).fullmatch(line) is not None
+
+
+def test_words_inside_a_compound_value_are_pieces_of_it() -> None:
+    m = TemplateMiner()
+    a = m.learn("skip file [2017-07-03_13,48,39.362458]-CCIOReporter-002.xml, ok").template_id
+    r = m.learn("skip file [2017-07-03_16,05,51.031703]-AirPortBrcm4360_Logs-003.txt, ok")
+    assert (r.template_id, r.template) == (a, "skip file [<*>, ok")
+    assert r.params == ["2017-07-03_16,05,51.031703]-AirPortBrcm4360_Logs-003.txt"]
+    # the chunk's head stays, and a word beside a single value is a word of its own
+    b = m.learn("capture reason = AuthFail:sts:5_rsn:0").template
+    assert b == "capture reason = AuthFail:sts:<*>"
+    assert m.learn("capture reason = AssocFail:sts:5_rsn:0").template != b
+    c = m.learn("interrupt caused by icbi.........0").template_id
+    assert m.learn("interrupt caused by dcbf.........0").template_id != c
+
+
+def test_state_keeps_the_pending_evidence_of_slots() -> None:
+    m = TemplateMiner()
+    for u in ("cyrus", "news", "test"):
+        m.learn(f"session opened for user {u} by (uid=0)")
+    back = TemplateMiner.from_state(ModelState.from_bytes(m.to_state().to_bytes()))
+    for miner in (m, back):
+        for u in ("cyrus", "news", "test"):
+            miner.learn(f"session closed for user {u}")
+    assert back.templates() == m.templates()
+    assert len(m.templates()) == 2
+
+
+def test_one_key_with_values_of_different_positions_does_not_raise() -> None:
+    m = TemplateMiner()
+    lines = ["p q r", "p s t"] + [f"p 10.0.0.{i} {w}" for i, w in enumerate("uvwxyz")]
+    ids = m.resolve([m.learn(x).template_id for x in lines])
+    for line, tid in zip(lines, ids.tolist(), strict=True):
         assert template_regex(tokenize(m.template(tid))).fullmatch(line) is not None
