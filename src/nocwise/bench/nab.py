@@ -142,12 +142,44 @@ def score_detector(
     return ns.score_all(sweeps)
 
 
-def summarise(
-    results: dict[str, ns.ProfileResult], n_rows: int, seconds: float
+def category_scores(
+    results: dict[str, ns.ProfileResult], windows: dict[str, list[tuple[str, str]]]
 ) -> dict[str, float]:
-    """The flat summary: three normalised scores, their thresholds and samples/s."""
+    """Normalised standard score per category at the corpus threshold.
+
+    NAB normalises the corpus total only; here each category's raw total is normalised
+    the same way over its own windows. Categories without windows (whose false positives
+    still count in the corpus score) are left out.
+    """
+    profile = ns.PROFILES[0]
+    raw: dict[str, float] = {}
+    n_windows: dict[str, int] = {}
+    for rel, score in results[profile.name].per_file.items():
+        category = rel.split("/")[0]
+        raw[category] = raw.get(category, 0.0) + score
+        n_windows[category] = n_windows.get(category, 0) + len(windows[rel])
+    out = {}
+    for category, total in sorted(raw.items()):
+        n = n_windows[category]
+        if n:
+            null = -profile.fn_weight * n
+            out[f"nab_standard_{category}"] = (
+                100.0 * (total - null) / (profile.tp_weight * n - null)
+            )
+    return out
+
+
+def summarise(
+    results: dict[str, ns.ProfileResult],
+    windows: dict[str, list[tuple[str, str]]],
+    n_rows: int,
+    seconds: float,
+) -> dict[str, float]:
+    """The flat summary: three normalised scores, their thresholds, the standard score per
+    category and samples/s."""
     out = {SUMMARY_NAMES[p]: r.normalized for p, r in results.items()}
     out.update({f"{SUMMARY_NAMES[p]}_threshold": r.threshold for p, r in results.items()})
+    out.update(category_scores(results, windows))
     out["samples_per_s"] = n_rows / seconds if seconds > 0 else math.inf
     return out
 
@@ -199,7 +231,7 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
     for name, fn in runs:
         scores, seconds = _timed(fn)
         all_results[name] = score_detector(corpus, windows, scores)
-        summaries[name] = summarise(all_results[name], n_rows, seconds)
+        summaries[name] = summarise(all_results[name], windows, n_rows, seconds)
         if options.scores_out is not None:
             write_scores(options.scores_out, name, corpus, windows, scores)
         progress.advance()

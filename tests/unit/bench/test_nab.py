@@ -6,14 +6,16 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from nocwise.bench.nab import (
+    category_scores,
     load_corpus,
     nocwise_scores,
     run,
     windowed_gaussian_scores,
 )
-from nocwise.bench.nab_scorer import read_columns
+from nocwise.bench.nab_scorer import PROFILES, ProfileResult, read_columns
 from nocwise.bench.options import BenchOptions
 from nocwise.bench.report import NullProgress
 from nocwise.detect.metrics.ensemble import EnsembleConfig
@@ -80,6 +82,9 @@ def test_run_reports_scores_for_nocwise_and_peers_and_writes_result_files(
     report = run(BenchOptions(data=root, scores_out=out), NullProgress())
     for summary in (report.summary, *report.peers.values()):
         assert {"nab_standard", "nab_low_fp", "nab_low_fn", "samples_per_s"} <= summary.keys()
+        # one category with a window: its score is the corpus score (the calm file adds
+        # its false positives to both)
+        assert summary["nab_standard_synthetic"] == pytest.approx(summary["nab_standard"])
     assert set(report.peers) == {"windowed_gaussian", "river_hst"}
     assert len(report.items) == 2
     header, *_ = (out / "nocwise" / "synthetic" / "nocwise_shift.csv").read_text().splitlines()
@@ -94,3 +99,13 @@ def test_quick_run_keeps_one_file_per_category(tmp_path: Path) -> None:
     report = run(BenchOptions(data=root, quick=True, peers=False), NullProgress())
     assert [item["file"] for item in report.items] == ["synthetic/calm.csv"]
     assert report.peers == {}
+
+
+def test_category_scores_normalise_each_category_over_its_own_windows() -> None:
+    per_file = {"a/x.csv": 0.8, "a/y.csv": -1.0, "b/z.csv": -0.22}
+    windows = {"a/x.csv": [("s", "e")], "a/y.csv": [("s", "e")], "b/z.csv": []}
+    results = {
+        p.name: ProfileResult(p.name, 0.5, sum(per_file.values()), 0.0, per_file) for p in PROFILES
+    }
+    # category a: raw -0.2 over 2 windows, between null -2 and perfect 2; b has no window
+    assert category_scores(results, windows) == {"nab_standard_a": pytest.approx(45.0)}
