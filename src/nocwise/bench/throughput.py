@@ -1,12 +1,15 @@
 """`nocwise bench throughput`: how fast and how lean each stage is, and how it grows with scale.
 
-Three parts, one report:
+Four parts, one report:
 - ingest: records/s end to end into the store per protocol (``bench/ingest_throughput.py``:
   a real `nocwise serve` process fed over HTTP and TCP);
 - detect: the full metric ensemble's samples/s on one core and its state size, from 10^4 to
   10^6 series (``detect/metrics/throughput.py``), with river HalfSpaceTrees' samples/s as peer;
 - correlate: alarms/s through the whole correlation chain and resident memory with 10^4 and
-  10^5 open alarms (``correlate/throughput.py``).
+  10^5 open alarms (``correlate/throughput.py``);
+- api: p50/p99 latency of the open-alarm and incident lists (paginated, filtered) through the
+  real API over the state store holding what the chain holds at 10^5 open alarms
+  (``bench/list_latency.py``).
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from typing import Any
 import numpy as np
 
 from nocwise.bench import ingest_throughput
+from nocwise.bench.list_latency import measure_lists
 from nocwise.bench.options import BenchOptions
 from nocwise.bench.report import BenchReport, Progress, now_utc
 from nocwise.correlate.throughput import measure as measure_correlation
+from nocwise.correlate.throughput import open_state
 from nocwise.detect.metrics.throughput import measure_throughput
 
 
@@ -39,7 +44,7 @@ def _river_hst_samples_per_s(n: int, seed: int) -> float:
 
 
 def run(options: BenchOptions, progress: Progress) -> BenchReport:
-    """Run the three parts; ``--quick`` shrinks every size."""
+    """Run the four parts; ``--quick`` shrinks every size."""
     started = now_utc()
     summary: dict[str, float] = {}
     peers: dict[str, dict[str, float]] = {}
@@ -78,6 +83,15 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
                 summary[f"correlate.{k}@{n_open}"] = float(v)
         progress.advance()
 
+    n_listed = 10_000 if options.quick else 100_000
+    progress.start("api: list latency", 1)
+    alarms, incidents = open_state(n_listed, options.seed)
+    row = measure_lists(alarms, incidents, 200 if options.quick else 600, options.seed)
+    del alarms, incidents
+    items.append({"part": "api", "open_alarms": n_listed, **row})
+    summary.update({f"api.{k}@{n_listed}": float(v) for k, v in row.items()})
+    progress.advance()
+
     return BenchReport(
         suite="throughput",
         started=started,
@@ -86,6 +100,7 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
             "seed": options.seed,
             "detect_sizes": list(sizes),
             "correlate_open_alarms": list(opens),
+            "api_open_alarms": n_listed,
             "ingest": ingest.config,
         },
         summary=summary,

@@ -24,7 +24,7 @@ import numpy as np
 from nocwise.correlate.config import CorrelateConfig
 from nocwise.correlate.pipeline import build_correlator
 from nocwise.correlate.synthetic import access_network, clear_alarm, raise_alarm
-from nocwise.model import Alarm, Severity
+from nocwise.model import Alarm, Incident, Severity
 from nocwise.topology.graph import TopologyGraph
 
 CAUSES = (
@@ -132,3 +132,16 @@ def measure(n_open: int, n_alarms: int, seed: int = 0, batch: int = 1000) -> dic
         "chain_rss_mb": _rss_mb() - baseline_mb,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     }
+
+
+def open_state(n_open: int, seed: int = 0, batch: int = 1000) -> tuple[list[Alarm], list[Incident]]:
+    """What the chain holds a minute after the warm-up of ``measure`` (every incident
+    published): open alarms and incidents."""
+    topo, warm, _ = _workload(n_open, 0, seed)
+    corr = build_correlator(CorrelateConfig(), topo)
+    for i in range(0, len(warm), batch):
+        chunk = warm[i : i + batch]
+        corr.process(chunk, chunk[-1].event_time)
+        corr.tick(chunk[-1].event_time)
+    corr.tick(warm[-1].event_time + timedelta(minutes=1))
+    return [v.alarm for v in corr.open_alarms()], corr.incidents()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -19,27 +19,28 @@ from nocwise.api.schemas import (
     RecommendationOut,
     TimelineOut,
 )
-from nocwise.model import Incident, IncidentState, codec
+from nocwise.model import IncidentState, codec
 from nocwise.store.state.repositories import AlarmRepository, IncidentRepository
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 
-def summary(i: Incident) -> IncidentSummary:
-    """An incident in a list."""
-    d = codec.incident_to_dict(i)
-    top = HypothesisOut.model_validate(d["hypotheses"][0]) if d["hypotheses"] else None
-    return IncidentSummary(
-        id=i.id,
-        state=i.state.value,
-        priority=i.priority,
-        opened=i.opened,
-        updated=i.updated,
-        title=i.title,
-        root_entity_id=i.root_entity_id,
-        members=len(i.members),
-        top_hypothesis=top,
-        impact=ImpactOut.model_validate(d["impact"]),
+def summary(d: dict[str, Any]) -> IncidentSummary:
+    """An incident in a list, from its stored document (``codec.incident_to_dict``)."""
+    hypotheses = d.get("hypotheses") or []
+    return IncidentSummary.model_validate(
+        {
+            "id": d["id"],
+            "state": d["state"],
+            "priority": d["priority"],
+            "opened": d["opened"],
+            "updated": d["updated"],
+            "title": d["title"],
+            "root_entity_id": d.get("root_entity_id"),
+            "members": len(d["members"]),
+            "top_hypothesis": hypotheses[0] if hypotheses else None,
+            "impact": d["impact"],
+        }
     )
 
 
@@ -54,9 +55,9 @@ def list_incidents(
     """Incidents ranked by priority and customer impact."""
     del principal
     with runtime.db.session() as s:
-        items, total = IncidentRepository(s).list(state.value if state else None, limit, offset)
+        docs, total = IncidentRepository(s).list_docs(state.value if state else None, limit, offset)
     return Page[IncidentSummary](
-        items=[summary(i) for i in items], total=total, limit=limit, offset=offset
+        items=[summary(d) for d in docs], total=total, limit=limit, offset=offset
     )
 
 

@@ -228,10 +228,20 @@ class IncidentRepository:
         self, state: str | None = None, limit: int = 100, offset: int = 0
     ) -> tuple[list[Incident], int]:
         """Incidents ranked by priority (1 first), then impact, then recency."""
-        q = select(IncidentRow)
+        docs, total = self.list_docs(state, limit, offset)
+        return [codec.incident_from_dict(d) for d in docs], total
+
+    def list_docs(
+        self, state: str | None = None, limit: int = 100, offset: int = 0
+    ) -> tuple[Sequence[dict[str, Any]], int]:
+        """Like :meth:`list`, as the stored JSON documents: a list page that only summarises
+        incidents need not rebuild every member of large ones."""
+        q = select(IncidentRow.doc)
+        count = select(func.count()).select_from(IncidentRow)
         if state is not None:
             q = q.where(IncidentRow.state == state)
-        total = self.s.scalar(select(func.count()).select_from(q.subquery())) or 0
+            count = count.where(IncidentRow.state == state)
+        total = self.s.scalar(count) or 0
         rows = self.s.scalars(
             q.order_by(
                 IncidentRow.priority, IncidentRow.impact_score.desc(), IncidentRow.updated.desc()
@@ -239,7 +249,7 @@ class IncidentRepository:
             .limit(limit)
             .offset(offset)
         )
-        return [codec.incident_from_dict(json.loads(r.doc)) for r in rows], total
+        return [json.loads(doc) for doc in rows], total
 
 
 class TopologyRepository:

@@ -40,14 +40,14 @@ class AlarmRow(Base):
     __tablename__ = "alarms"
     alarm_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
-    managed_object: Mapped[str] = mapped_column(String(255), index=True)
+    managed_object: Mapped[str] = mapped_column(String(255))
     source: Mapped[str] = mapped_column(String(64))
-    severity: Mapped[str] = mapped_column(String(16), index=True)
-    event_time: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    event_time: Mapped[datetime] = mapped_column(UTCDateTime)
     cleared_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ack_state: Mapped[str] = mapped_column(String(16))
-    active: Mapped[bool] = mapped_column(Boolean, index=True)
-    incident_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    active: Mapped[bool] = mapped_column(Boolean)
+    incident_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     doc: Mapped[str] = mapped_column(Text)
 
 
@@ -56,8 +56,8 @@ class IncidentRow(Base):
 
     __tablename__ = "incidents"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    state: Mapped[str] = mapped_column(String(16), index=True)
-    priority: Mapped[int] = mapped_column(Integer, index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer)
     opened: Mapped[datetime] = mapped_column(UTCDateTime)
     updated: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     title: Mapped[str] = mapped_column(String(500))
@@ -143,4 +143,13 @@ class BatchRow(Base):
     count: Mapped[int] = mapped_column(Integer)
 
 
-Index("ix_alarms_active_time", AlarmRow.active, AlarmRow.event_time)
+# the lists' filters, each followed by the list's sort order (migration 0002)
+_NEWEST = (AlarmRow.event_time.desc(), AlarmRow.alarm_id)
+_RANK = (IncidentRow.priority, IncidentRow.impact_score.desc(), IncidentRow.updated.desc())
+Index("ix_alarms_active_newest", AlarmRow.active, *_NEWEST, AlarmRow.source)
+Index("ix_alarms_severity_newest", AlarmRow.severity, AlarmRow.active, *_NEWEST)
+Index("ix_alarms_object_newest", AlarmRow.managed_object, *_NEWEST)
+Index("ix_alarms_incident_newest", AlarmRow.incident_id, *_NEWEST)
+Index("ix_alarms_newest", *_NEWEST)
+Index("ix_incidents_rank", *_RANK)
+Index("ix_incidents_state_rank", IncidentRow.state, *_RANK)
