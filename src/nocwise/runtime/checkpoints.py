@@ -16,6 +16,7 @@ from pathlib import Path
 
 from nocwise.correlate.checkpoint import correlator_from_state, correlator_to_state
 from nocwise.correlate.config import CorrelateConfig
+from nocwise.correlate.learning import FeedbackCausality
 from nocwise.correlate.pipeline import Correlator
 from nocwise.model import ModelState
 from nocwise.topology.graph import TopologyGraph
@@ -26,22 +27,35 @@ log = logging.getLogger(__name__)
 class CorrelatorCheckpoints:
     """One checkpoint file, replaced atomically (write, fsync, rename)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "correlator.zip"
+        self.causality_path = folder / "grouping_causality.zip"
 
-    def save(self, correlator: Correlator) -> int:
-        """Write the correlator's state; returns the number of bytes written."""
-        blob = correlator_to_state(correlator).to_bytes()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-        with tmp.open("wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(self.path)
-        return len(blob)
+    def save(self, correlator: Correlator, causality: FeedbackCausality | None = None) -> int:
+        """Write the correlator's state (and grouping's learned causality); bytes written."""
+        written = _write(self.path, correlator_to_state(correlator).to_bytes())
+        if causality is not None:
+            written += _write(self.causality_path, causality.to_state().to_bytes())
+        return written
 
-    def load(self, graph: TopologyGraph, config: CorrelateConfig) -> Correlator | None:
+    def load_causality(self) -> FeedbackCausality | None:
+        """Grouping's learned causality as last trained, or None (unreadable ones are logged)."""
+        if not self.causality_path.exists():
+            return None
+        try:
+            return FeedbackCausality.from_state(
+                ModelState.from_bytes(self.causality_path.read_bytes())
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("learned grouping causality %s unusable (%s)", self.causality_path, exc)
+            return None
+
+    def load(
+        self,
+        graph: TopologyGraph,
+        config: CorrelateConfig,
+        causality: FeedbackCausality | None = None,
+    ) -> Correlator | None:
         """The saved correlator, or None when there is none or it cannot be used (logged)."""
         if not self.path.exists():
             return None
@@ -55,9 +69,20 @@ class CorrelatorCheckpoints:
                     self.path,
                 )
                 return None
-            return correlator_from_state(state, graph)
+            return correlator_from_state(state, graph, causality)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning(
                 "checkpoint %s unusable (%s): rebuilding from stored alarms", self.path, exc
             )
             return None
+
+
+def _write(path: Path, blob: bytes) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("wb") as f:
+        f.write(blob)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+    return len(blob)

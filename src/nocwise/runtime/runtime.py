@@ -18,12 +18,13 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from nocwise.bus import BusFullError, MemoryBus
 from nocwise.clock import Clock
 from nocwise.config import Settings
 from nocwise.config.schema import MemoryBus as MemoryBusConfig
+from nocwise.correlate.learning import feedback_pairs
 from nocwise.model import (
     Alarm,
     Change,
@@ -86,12 +87,15 @@ class Runtime:
                     clock.now(),
                 )
         self.stages: Stages = build_stages(settings, entities, relations)
-        self.checkpoints = CorrelatorCheckpoints(
-            settings.data_dir / "checkpoints" / "correlator.zip"
+        self.checkpoints = CorrelatorCheckpoints(settings.data_dir / "checkpoints")
+        self.stages.causality = self.checkpoints.load_causality()
+        restored = self.checkpoints.load(
+            self.stages.graph, correlate_config(settings), self.stages.causality
         )
-        restored = self.checkpoints.load(self.stages.graph, correlate_config(settings))
         if restored is not None:
             self.stages.correlator = restored
+        elif self.stages.causality is not None:
+            self.stages.rebuild_correlator()
         self._last_checkpoint = time.monotonic()
         self.series: dict[int, Series] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -377,7 +381,7 @@ class Runtime:
         """Save the correlator's working state (a failure is logged, never raised)."""
         self._last_checkpoint = time.monotonic()
         try:
-            self.checkpoints.save(self.stages.correlator)
+            self.checkpoints.save(self.stages.correlator, self.stages.causality)
         except (OSError, ValueError, TypeError) as exc:
             self.last_error = f"checkpoint: {exc!r}"
             log.exception("could not save the correlator checkpoint")
@@ -419,6 +423,43 @@ class Runtime:
                 if not items or len(out) >= total:
                     break
         return out
+
+    async def retrain_grouping(self, days: float = 30.0) -> dict[str, int]:
+        """Retrain grouping's alarm-type causality on the stored alarms of the last ``days``,
+        with operators' merges and splits applied as votes; open incidents are kept."""
+        since = self.clock.now() - timedelta(days=days)
+        history, votes = await asyncio.to_thread(self._grouping_training_data, since)
+        model = self.stages.learn_grouping(history, votes)
+        self.save_checkpoint()
+        return {
+            "alarms": len(history),
+            "alarm_types": model.n_types,
+            "causal_edges": len(model.edges()),
+            "feedback_pairs": len(votes),
+        }
+
+    def _grouping_training_data(
+        self, since: datetime
+    ) -> tuple[list[Alarm], dict[tuple[str, str], int]]:
+        type_field = correlate_config(self.settings).group.type_field
+        feedback = self.stages.correlator.feedback()
+        history: list[Alarm] = []
+        with self.db.session() as s:
+            alarms, incidents = AlarmRepository(s), IncidentRepository(s)
+            while True:
+                page, total = alarms.list(AlarmFilter(since=since), 10_000, len(history))
+                history.extend(page)
+                if not page or len(history) >= total:
+                    break
+            members: dict[str, list[str]] = {}
+            for f in feedback:
+                found = incidents.get(f.incident_ids[0]) if f.incident_ids else None
+                if found is not None:
+                    members[found[0].id] = [m.alarm_id for m in found[0].members]
+            involved = {a for ids in members.values() for a in ids}
+            typed = alarms.get_many(involved)
+        type_of = {aid: str(getattr(a, type_field)) for aid, a in typed.items()}
+        return history, feedback_pairs(feedback, members, type_of)
 
     # ---- operator corrections to grouping -----------------------------------------------------
 

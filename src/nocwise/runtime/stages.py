@@ -13,7 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from nocwise.config import Settings
+from nocwise.correlate.causal import CausalStrength
+from nocwise.correlate.causality import AlarmCausalModel
 from nocwise.correlate.checkpoint import correlator_from_state, correlator_to_state
+from nocwise.correlate.learning import FeedbackCausality, learn_causality
 from nocwise.correlate.noise import NoiseModel, actionable_alarm_ids
 from nocwise.correlate.pipeline import CorrelateConfig, Correlator, build_correlator
 from nocwise.diagnose.topology_ranker import TopologyRanker
@@ -53,6 +56,7 @@ class Stages:
         self.ranker = TopologyRanker(graph)
         self.recommender = recommender
         self.noise_model: NoiseModel | None = None
+        self.causality: FeedbackCausality | None = None
         self.metric_detection = MetricDetection(predict=settings.pipeline.detection.forecast)
         self.log_detection = LogDetection()
 
@@ -62,11 +66,17 @@ class Stages:
         """Swap in a new topology (inventory sync): correlation keeps its alarms and incidents."""
         self.graph = graph_of(self.settings, entities, relations)
         self.ranker = TopologyRanker(self.graph)
+        self.rebuild_correlator()
+
+    def rebuild_correlator(self) -> None:
+        """A correlator on the current graph and causality, keeping what the old one held."""
         if not self.correlator.open_alarms():
-            self.correlator = _correlator(self.settings, self.graph, self.noise_model)
+            self.correlator = _correlator(
+                self.settings, self.graph, self.noise_model, self.causality
+            )
         else:  # keep every alarm, incident and decision; rebuild the graph-based indexes
             state = correlator_to_state(self.correlator)
-            self.correlator = correlator_from_state(state, self.graph)
+            self.correlator = correlator_from_state(state, self.graph, self.causality)
 
     def neighbourhood(self, entity_ids: Iterable[str]) -> set[str]:
         """The entities and what they depend on: where a causal change would have landed."""
@@ -98,6 +108,17 @@ class Stages:
         model = NoiseModel.fit(history, actionable_alarm_ids(tickets, incidents), config)
         self.noise_model = model
         self.correlator.use_noise_model(model)
+        return model
+
+    def learn_grouping(
+        self, history: Sequence[Alarm], votes: Mapping[tuple[str, str], int] | None = None
+    ) -> AlarmCausalModel:
+        """(Re)train grouping's alarm-type causality on past alarms, then apply operators'
+        merge/split votes (see ``correlate.learning``); open incidents are kept."""
+        type_field = correlate_config(self.settings).group.type_field
+        model = learn_causality(history, self.graph, type_field)
+        self.causality = FeedbackCausality(model, votes or {})
+        self.rebuild_correlator()
         return model
 
     def add_changes(self, changes: Sequence[Change]) -> None:
@@ -198,9 +219,12 @@ def correlate_config(settings: Settings) -> CorrelateConfig:
 
 
 def _correlator(
-    settings: Settings, graph: TopologyGraph, noise_model: NoiseModel | None = None
+    settings: Settings,
+    graph: TopologyGraph,
+    noise_model: NoiseModel | None = None,
+    causality: CausalStrength | None = None,
 ) -> Correlator:
-    return build_correlator(correlate_config(settings), graph, noise_model=noise_model)
+    return build_correlator(correlate_config(settings), graph, causality, noise_model)
 
 
 def graph_of(

@@ -160,3 +160,25 @@ def test_the_chain_and_its_dedup_keys_are_shown(tmp_path: Any) -> None:
     ]  # fmt: skip
     assert body["config"]["dedup"]["key_by_source"] == {"ems": ["managed_object", "probable_cause"]}
     assert body["config"]["group"]["window"] == "PT10M"
+
+
+def test_retraining_learns_from_history_and_from_a_merge(api: Api) -> None:
+    incidents = _two_incidents(api)
+    into, other = sorted(incidents)
+    op, admin = api.headers("operator"), api.headers("admin")
+    r = api.client.post(
+        f"/api/v1/incidents/{into}/merge", json={"from_incident_id": other}, headers=op
+    )
+    assert r.status_code == 200
+    assert api.client.post("/api/v1/correlation/retrain", headers=op).status_code == 403
+    r = api.client.post("/api/v1/correlation/retrain?days=7", headers=admin)
+    assert r.status_code == 200, r.text
+    summary = r.json()
+    assert summary["alarms"] == 4
+    assert summary["alarm_types"] == 2
+    assert summary["feedback_pairs"] == 1  # the merge joined cellDown and lossOfSignal alarms
+    causality = api.runtime.stages.causality
+    assert causality is not None
+    assert causality.votes[("cellDown", "lossOfSignal")] > 0
+    audit = api.client.get("/api/v1/audit", headers=admin).json()
+    assert any(e["action"] == "correlation.retrain" for e in audit["entries"])

@@ -6,6 +6,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from nocwise.clock import ManualClock
 from nocwise.config import Settings
 from nocwise.correlate.synthetic import clear_alarm, raise_alarm
@@ -158,5 +160,39 @@ def test_a_topology_sync_with_alarms_open_keeps_them_and_uses_the_new_graph(
         assert view is not None
         assert view.incident_id == before[0].id, "the new cell is grouped through the new graph"
         await rt.stop()
+
+    asyncio.run(scenario())
+
+
+def test_learned_grouping_causality_survives_a_restart(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+
+    async def scenario() -> None:
+        rt = Runtime(Settings(data_dir=tmp_path), clock)
+        await rt.start()
+        await rt.ingest_topology(ENTITIES, RELATIONS)
+        history = [
+            raise_alarm(f"h{k}{e}", ent, cause, T0 - timedelta(hours=k) + timedelta(seconds=s))
+            for k in range(1, 60)
+            for e, (ent, cause, s) in enumerate(
+                [("csr-1", "lossOfSignal", 0), ("gnb-1", "nodeDown", 5)]
+            )
+        ]
+        await rt.ingest_alarms(history, source="test")
+        await rt.idle(timeout_s=20)
+        summary = await rt.retrain_grouping(days=7)
+        assert summary["alarms"] == len(history)
+        learned = rt.stages.causality
+        assert learned is not None
+        assert learned.strength("lossOfSignal", "nodeDown") > 0.5
+        await rt.stop()
+        again = Runtime(Settings(data_dir=tmp_path), clock)
+        restored = again.stages.causality
+        assert restored is not None
+        assert restored.strength("lossOfSignal", "nodeDown") == pytest.approx(
+            learned.strength("lossOfSignal", "nodeDown")
+        )
+        again.telemetry.close()
+        again.db.dispose()
 
     asyncio.run(scenario())

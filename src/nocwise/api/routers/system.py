@@ -68,6 +68,20 @@ def correlation(runtime: RuntimeDep, principal: Viewer) -> dict[str, Any]:
     return {"stages": stages, "config": config}
 
 
+@router.post("/correlation/retrain")
+async def retrain_grouping(
+    runtime: RuntimeDep,
+    principal: Admin,
+    days: Annotated[float, Query(gt=0, le=365)] = 30.0,
+) -> dict[str, int]:
+    """Retrain grouping's alarm-type causality on the stored alarms of the last ``days``, with
+    operators' merges and splits applied; open incidents are kept (admin)."""
+    summary = await runtime.retrain_grouping(days)
+    detail = ", ".join(f"{k}={v}" for k, v in summary.items())
+    runtime.audit(principal.name, principal.role, "correlation.retrain", "grouping", detail)
+    return summary
+
+
 @router.post("/tokens", response_model=TokenOut, status_code=201)
 def create_token(body: TokenIn, runtime: RuntimeDep, principal: Admin) -> TokenOut:
     """Create an API token (admin); the secret is in this response only."""
