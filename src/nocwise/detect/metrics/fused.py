@@ -176,7 +176,7 @@ def ensemble_kernel(
         for j in range(nv_feat):
             f = x
             if j > 0 and n > 1.0:
-                f = nv_smooth[j - 1, s] + decay(nv_alphas[j - 1], k) * (x - nv_smooth[j - 1, s])
+                f = nv_smooth[j - 1, s] + nv_alphas[j - 1] * (x - nv_smooth[j - 1, s])
             lo, hi = nv_env[2 * j, s], nv_env[2 * j + 1, s]
             if scored:
                 mid = 0.5 * (hi + lo)

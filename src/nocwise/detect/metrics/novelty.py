@@ -7,6 +7,12 @@ reading 35 scores 0.5 whatever its noise. This catches what robust z misses on h
 series: the first time a value is reached at all, which is what many incidents look like
 (Ahmad et al. 2017 report novel values as the most common NAB anomaly).
 
+The smoothed features are EW means per *sample*, whatever the time between samples, unlike
+the other members' time-aware baselines. Each is compared with the envelope of its own past
+values, so it must stay the same statistic: a time-aware mean would jump to the first value
+after a gap, be a raw value by then, and break the narrower envelope of the smoothed values
+though nothing unusual happened. The envelope itself still forgets per typical interval.
+
 Weak at: anomalies inside the usual range (shape changes, missed daily peaks) and series that
 grow steadily, where every new high is "novel" until the envelope catches up.
 """
@@ -80,11 +86,12 @@ def _kernel(
             band[1, i] = 0.5 * (env[1, s] - env[0, s]) + scale_floor(band[0, i], rel_floor)
         shrink_w = 0.5 * decay(forget, k)
         z = 0.0
-        # feature 0 is the value, feature j > 0 its EW mean with weight alphas[j - 1]
+        # feature 0 is the value, feature j > 0 its EW mean with weight alphas[j - 1] per
+        # sample (not per typical interval: see the module docstring)
         for j in range(n_feat):
             f = x
             if j > 0 and n > 1.0:
-                f = smooth[j - 1, s] + decay(alphas[j - 1], k) * (x - smooth[j - 1, s])
+                f = smooth[j - 1, s] + alphas[j - 1] * (x - smooth[j - 1, s])
             lo, hi = env[2 * j, s], env[2 * j + 1, s]
             if scored:
                 mid = 0.5 * (hi + lo)
