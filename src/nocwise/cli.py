@@ -246,6 +246,9 @@ def bench(
     size: Annotated[str, typer.Option(help="Twin: small or large")] = "small",
     quick: Annotated[bool, typer.Option(help="A shorter run (smoke test)")] = False,
     peers: Annotated[bool, typer.Option(help="Also run the peers side by side")] = True,
+    scenario: Annotated[
+        str | None, typer.Option(help="Twin: scenario name or YAML path (default mixed)")
+    ] = None,
 ) -> None:
     """Measure a suite; `--json FILE` writes the report (suite, machine, config, summary, peers, items)."""
     from nocwise.bench.options import BenchOptions
@@ -267,6 +270,7 @@ def bench(
         size=size,
         quick=quick,
         peers=peers,
+        scenario=scenario,
     )
     columns = (
         TextColumn("{task.description}"),

@@ -17,3 +17,4 @@ class BenchOptions:
     size: str = "small"
     quick: bool = False
     peers: bool = True
+    scenario: str | None = None  # twin: a packaged scenario name or a YAML path

@@ -32,7 +32,13 @@ from nocwise.runtime.runtime import Runtime
 from nocwise.sim import Twin, load_scenario
 from nocwise.sim.catalogue import CLOSURE_CODE
 from nocwise.sim.scenario import scenario_names
-from nocwise.sim.scoring import PredictedIncident, match_faults, summary
+from nocwise.sim.scoring import (
+    PredictedIncident,
+    credit_duplicates,
+    incident_ari,
+    match_faults,
+    summary,
+)
 from nocwise.store.state.repositories import AlarmRepository, IncidentRepository
 
 HISTORY_SEED_OFFSET = 1000  # the history run's seed: never the scored run's
@@ -40,7 +46,7 @@ HISTORY_SEED_OFFSET = 1000  # the history run's seed: never the scored run's
 
 def run(options: BenchOptions, progress: Progress) -> BenchReport:
     """Replay the scenario and score it."""
-    name = "demo" if options.quick or "mixed" not in scenario_names() else "mixed"
+    name = scenario_name(options)
     scenario = replace(load_scenario(name), seed=options.seed)
     if options.size != "small":
         scenario = replace(scenario, size=options.size)
@@ -57,7 +63,7 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
         suite="twin",
         started=started,
         config={
-            "scenario": name,
+            "scenario": scenario.name,
             "seed": options.seed,
             "size": scenario.size,
             "duration_h": scenario.duration.total_seconds() / 3600,
@@ -68,6 +74,13 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
         peers=peers,
         items=result["items"],
     )
+
+
+def scenario_name(options: BenchOptions) -> str:
+    """``--scenario`` when given, else ``demo`` for ``--quick`` and ``mixed`` otherwise."""
+    if options.scenario:
+        return options.scenario
+    return "demo" if options.quick or "mixed" not in scenario_names() else "mixed"
 
 
 async def _run(scenario: Any, tmp: Path, progress: Progress) -> dict[str, Any]:
@@ -94,6 +107,10 @@ async def _run(scenario: Any, tmp: Path, progress: Progress) -> dict[str, Any]:
         await runtime.stop()
     predicted = [_predicted(i) for i in incidents]
     figures = dict(summary(predicted, twin.truth, n_alarms, scenario.duration))
+    stream = [a for step in Twin(scenario).run() for a in step.alarms]  # the same alarms again
+    figures["ari_duplicates_credited"] = incident_ari(
+        credit_duplicates(predicted, stream), twin.truth
+    )
     figures.update(_recommendation_hits(predicted, recs, twin))
     figures["faults"] = float(len(twin.truth.faults))
     figures["alarms"] = float(n_alarms)

@@ -2,7 +2,8 @@
 
 - topology: every incident is indexed under its members' entities and everything they depend on
   (``max_hops`` up, one bucket per depth); an alarm looks up its own entity and dependency path,
-  so a shared upstream entity within ``max_hops`` total hops makes a candidate, with that count;
+  so a shared upstream entity within ``max_hops`` total hops makes a candidate, with that count
+  (not a hub with more than ``hub_fanout`` dependents, when that is set);
 - region: incidents with a member in the same site or aggregation ring;
 - template: incidents holding an alarm with the same masked text;
 - type: incidents holding an alarm type the causality model links to the alarm's type.
@@ -37,6 +38,8 @@ class CandidateIndex:
         follow: timedelta,
         min_causality: float,
         use_templates: bool,
+        close_fanout: int = 2,
+        hub_fanout: int | None = None,
     ) -> None:
         self._topology = topology
         self._drafts = drafts
@@ -53,6 +56,10 @@ class CandidateIndex:
         self._by_type: dict[str, dict[str, None]] = {}
         self._related: dict[str, tuple[int, list[str]]] = {}
         self._types_version = 0  # bumped when a type enters or leaves the type index
+        self._close_fanout = close_fanout
+        self._hub_fanout = hub_fanout if hub_fanout is not None else 1 << 30
+        self._small: dict[str, bool] = {}
+        self._hub: dict[str, bool] = {}
 
     def in_region(self, incident: str, region: str) -> bool:
         """Whether the incident has a member in ``region``."""
@@ -88,13 +95,35 @@ class CandidateIndex:
                     break
         return out
 
+    def _is_hub(self, x: str) -> bool:
+        """Whether ``x`` has more than ``hub_fanout`` direct dependents."""
+        hit = self._hub.get(x)
+        if hit is None:
+            hit = self._hub[x] = len(self._topology.dependents(x, 1)) > self._hub_fanout
+        return hit
+
+    def _is_close(self, x: str) -> bool:
+        """Whether sharing ``x`` makes two entities neighbours: ``x`` has at most ``close_fanout``
+        dependents (a point-to-point link between two routers), so it is not a hub."""
+        hit = self._small.get(x)
+        if hit is None:
+            hit = self._small[x] = len(self._topology.dependents(x, 1)) <= self._close_fanout
+        return hit
+
     def candidates(
-        self, entity: str, at: datetime, template: str, typ: str
+        self,
+        entity: str,
+        at: datetime,
+        template: str,
+        typ: str,
+        close: set[str] | None = None,
     ) -> dict[str, int | None]:
         """Incident id -> hops (None: no path within ``max_hops``) from the three indexes.
 
         Each index bucket is read newest first and at most ``max_candidates`` deep, so a hub
-        (a core router every incident hangs under) costs a bounded amount per alarm.
+        (a core router every incident hangs under) costs a bounded amount per alarm. ``close``,
+        when given, receives the incidents linked to the entity closely: along the dependency
+        chain either way, or as a sibling under a point-to-point link (``close_fanout``).
         """
         horizon = at - self._window
         far = at - self._follow
@@ -111,6 +140,10 @@ class CandidateIndex:
                 if not bucket:
                     continue
                 h = d_alarm + d_member
+                sibling = d_alarm > 0 and d_member > 0
+                if sibling and self._is_hub(x):
+                    continue  # siblings under a hub (an AMF every gNodeB uses) are not related
+                near = close is not None and (not sibling or self._is_close(x))
                 n = 0
                 for inc in reversed(bucket):
                     dr = drafts[inc]
@@ -119,6 +152,8 @@ class CandidateIndex:
                     prev = cands.get(inc)
                     if prev is None or h < prev:
                         cands[inc] = h
+                    if near and close is not None:
+                        close.add(inc)
                     n += 1
                     if n >= cap:
                         break

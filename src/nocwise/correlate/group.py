@@ -25,16 +25,30 @@ shared hub do not count, or one long incident would swallow the network.
 An alarm from a source never seen clearing (a one-shot anomaly event) joins like any other but
 does not move the incident's window: an event says nothing about "still", and anomaly alarms on
 the symptoms of two faults would otherwise bridge them. An alarm the noise stage demoted
-(``may_open`` says no) joins an incident only along the dependency chain of a member (reason
-``noise_member``) and rides along: it neither moves the window nor adds entities, templates or
-types for others to match, or chatty alarms would chain unrelated faults into one incident. It
-never opens an incident of its own: it stays in the alarm list, ungrouped, with reason
-``noise_held``.
+(``may_open`` says no) opens and joins no incident: it stays in the alarm list, ungrouped, with
+reason ``noise_held``. With ``demoted_join`` it joins an incident only along the dependency
+chain of a member (reason ``noise_member``) and rides along: it neither moves the window nor
+adds entities, templates or types for others to match, or chatty alarms would chain unrelated
+faults into one incident; on the twin, riding along put background alarms into storm incidents
+and measured worse.
+
+Bridging (``bridge``, on): in a storm the alarms of one fault arrive from both sides of a failure
+within seconds and open several incidents before an alarm that ties them arrives. When an alarm
+(not demoted) is closely linked to two or more open candidates that reach the threshold within
+the window, they are merged into the largest (reason ``bridged``, a "merged" timeline entry on
+both). Closely linked: along the dependency chain either way, or siblings under an entity with
+at most ``close_fanout`` dependents (the routers at the two ends of a link); never siblings
+under a hub (an AMF every gNodeB uses), or one alarm would merge the region's concurrent faults.
+A fragment merged before it was published is simply gone; a published one is closed, empty,
+with a pointer to the incident that took its alarms. ``hub_fanout`` (off) additionally drops
+sibling links under an entity with more dependents than that from candidate search.
 
 Operators merge and split; both are applied at once and kept as ``Feedback`` records.
 
-Weak at: the score weights are set by hand, not learned from the feedback they record; and an
-alarm joins one incident only (no overlapping incidents).
+Weak at: the score weights are set by hand, not learned from the feedback they record; an
+alarm joins one incident only (no overlapping incidents); concurrent independent faults of the
+same kind under a shared hub (a regional power cut, one fault per site) still group by text
+and hub siblings; a bridge is never undone.
 """
 
 from __future__ import annotations
@@ -69,6 +83,7 @@ class GroupReason(StrEnum):
     CAUSALITY = "causality"
     TEXT_SIMILARITY = "text_similarity"
     ACTIVE_INCIDENT = "active_incident"
+    BRIDGED = "bridged"
     NOISE_HELD = "noise_held"
     NOISE_MEMBER = "noise_member"
     OPERATOR_MERGE = "operator_merge"
@@ -94,6 +109,10 @@ class GroupConfig(BaseModel):
     type_field: Literal["probable_cause", "specific_problem", "event_type"] = "probable_cause"
     max_candidates: Annotated[int, Field(ge=1)] = 32
     retain_resolved: timedelta = timedelta(hours=1)
+    demoted_join: bool = False  # demoted alarms ride along in incidents (measured worse)
+    bridge: bool = True  # merge the open incidents one alarm is closely linked to
+    close_fanout: Annotated[int, Field(ge=0)] = 2  # a shared entity this small makes neighbours
+    hub_fanout: Annotated[int, Field(ge=1)] | None = None  # siblings under a bigger one: unrelated
 
 
 class GroupStage:
@@ -137,6 +156,8 @@ class GroupStage:
             max(c.window, c.follow_active),
             c.min_causality,
             text_alone,
+            c.close_fanout,
+            c.hub_fanout,
         )
         self.opened = 0  # incidents opened (the funnel's "incidents")
         self.placed = 0  # alarms that reached grouping (the funnel's "grouped")
@@ -196,8 +217,11 @@ class GroupStage:
     def _place(self, a: Alarm) -> Decision:
         self.placed += 1
         template, tokens = self._tmpl(a)
-        best = self._best(a, template, tokens)
         demoted = self.may_open is not None and not self.may_open(a)
+        close: set[str] | None = set() if self.config.bridge and not demoted else None
+        best = self._best(a, template, tokens, close)
+        if demoted and not self.config.demoted_join:
+            return self._held(a, "demoted alarms join no incident")
         if best is None and demoted:
             return self._held(a, "fits no open incident")
         if best is None:
@@ -209,6 +233,8 @@ class GroupStage:
                 return self._held(a, "fits an incident only through a shared upstream entity")
             if demoted:
                 reason, detail = GroupReason.NOISE_MEMBER, f"demoted as noise; {detail}"
+            elif close and len(close) > 1 and d.id in close:
+                d = self._bridge(d, close, a)
         self._join(d, a, reason, score, detail, template)
         ev = Evidence(
             "group",
@@ -222,11 +248,16 @@ class GroupStage:
         return Decision(self.kind, GroupReason.NOISE_HELD, (ev,), a.alarm_id)
 
     def _best(
-        self, a: Alarm, template: str, tokens: frozenset[str]
+        self, a: Alarm, template: str, tokens: frozenset[str], close: set[str] | None = None
     ) -> tuple[IncidentDraft, GroupReason, float, str] | None:
+        """The best-scoring candidate; ``close`` receives the candidates closely linked to the
+        alarm that also reach the threshold within the window (those a bridge merges)."""
         cfg = self.config
         typ = self._type(a)
-        cands = self._index.candidates(a.managed_object, a.event_time, template, typ)
+        near: set[str] = set()
+        cands = self._index.candidates(
+            a.managed_object, a.event_time, template, typ, near if close is not None else None
+        )
         if not cands:
             return None
         region = self._topology.region(a.managed_object)
@@ -272,6 +303,8 @@ class GroupStage:
                 score = max(score, cfg.threshold)
             if score < cfg.threshold:
                 continue
+            if close is not None and inc in near and not ongoing:
+                close.add(inc)
             if ongoing:
                 reason = GroupReason.ACTIVE_INCIDENT
             elif p_topo >= p_causal and p_topo >= p_text:
@@ -299,6 +332,75 @@ class GroupStage:
             return None
         (neg_score, _, inc_id), reason, detail = best
         return self._drafts[inc_id], reason, -neg_score, detail
+
+    def _bridge(self, best: IncidentDraft, close: set[str], a: Alarm) -> IncidentDraft:
+        """Merge the open incidents ``a`` is closely linked to into the largest of them.
+
+        In a storm the alarms of one fault arrive from both sides of a failure within seconds
+        and open several incidents before the alarm that ties them (a router between two of
+        them) arrives; each incident alone is a fragment of the same problem.
+        """
+        group = sorted(
+            (self._drafts[i] for i in close), key=lambda d: (-len(d.members), d.opened, d.id)
+        )
+        into = group[0]
+        for src in group[1:]:
+            self._absorb(src, into, a)
+        return into if best.id in close else best
+
+    def _absorb(self, src: IncidentDraft, into: IncidentDraft, a: Alarm) -> None:
+        at, why = a.event_time, f"alarm {a.alarm_id} on {a.managed_object} links both"
+        for aid, m in src.members.items():
+            entity = src.entity_of[aid]
+            riding = m.reason == GroupReason.NOISE_MEMBER
+            reason = m.reason if riding else str(GroupReason.BRIDGED)
+            detail = f"bridged from {src.id}: {why}; before: {m.reason}, {m.detail}"
+            into.members[aid] = Member(aid, reason, m.added, detail, m.score)
+            into.entity_of[aid] = entity
+            self._alarm_inc[aid] = into.id
+            rank = src.severity_of.get(aid)
+            if rank is not None:
+                into.severity_of[aid] = rank
+                into.entities[entity] = into.entities.get(entity, 0) + 1
+            if riding or entity in into.member_entities:
+                continue
+            into.member_entities.add(entity)
+            self._index.index_entity(into, entity)
+            services, customers = self._topology.impacted(entity)
+            into.services.update(services)
+            into.customers.update(customers)
+            self._update_root(into, entity, src.title_type, m.added)
+        for typ, n in src.types.items():
+            if typ not in into.types and into.indexed:
+                self._index.index_type(typ, into.id)
+            into.types[typ] = into.types.get(typ, 0) + n
+        for t in src.templates:
+            if len(into.templates) >= _MAX_TEMPLATES:
+                break
+            if t not in into.templates:
+                into.templates.add(t)
+                self._index.index_template(into, t)
+        into.opened = min(into.opened, src.opened)
+        into.first_event = min(into.first_event, src.first_event)
+        into.last_event = max(into.last_event, src.last_event)
+        into.updated = max(into.updated, src.updated, at)
+        if into.severity_of and into.state is IncidentState.RESOLVED:
+            into.state = IncidentState.OPEN
+        into.note(at, "merged", f"absorbed {src.id} ({len(src.members)} alarm(s)): {why}")
+        self._changed[into.id] = None
+        self._index.deindex(src)
+        if not src.published:  # never shown: it simply was not a separate incident
+            del self._drafts[src.id]
+            return
+        src.members.clear()
+        src.entity_of.clear()
+        src.severity_of.clear()
+        src.entities.clear()
+        src.state = IncidentState.CLOSED
+        src.updated = max(src.updated, at)
+        src.note(at, "merged", f"merged into {into.id}: {why}")
+        self._changed[src.id] = None
+        heapq.heappush(self._drop, (src.updated + self.config.retain_resolved, src.id))
 
     def _active_link(self, entity: str, d: IncidentDraft) -> int | None:
         """Dependency hops from ``entity`` to the nearest entity with an active, clearable member."""

@@ -81,10 +81,21 @@ def test_an_incident_still_active_absorbs_related_alarms_past_the_window(
     assert stage.incident_of("c") != inc
 
 
-def test_an_alarm_that_may_not_open_joins_but_never_opens(
+def test_a_demoted_alarm_is_held_out_of_incidents(t0: datetime, topo: TopologyGraph) -> None:
+    stage = GroupStage(None, topo)
+    stage.may_open = lambda a: not a.alarm_id.startswith("noisy")
+    stage.process([raise_alarm("real", "s1/cell1", "cellDown", t0)], t0)
+    out = stage.process([raise_alarm("noisy", "s1/gnb", "gnbDown", t0 + S)], t0 + S)
+    assert stage.incident_of("noisy") is None
+    assert out.decisions[0].reason == GroupReason.NOISE_HELD
+    assert "join no incident" in out.decisions[0].evidence[0].summary
+    assert out.passed[0].alarm_id == "noisy"  # still passes: it stays in the alarm list
+
+
+def test_with_demoted_join_an_alarm_that_may_not_open_joins_but_never_opens(
     t0: datetime, topo: TopologyGraph
 ) -> None:
-    stage = GroupStage(None, topo)
+    stage = GroupStage(GroupConfig(demoted_join=True), topo)
     stage.may_open = lambda a: not a.alarm_id.startswith("noisy")
     out = stage.process([raise_alarm("noisy", "s1/cell0", "cellDown", t0)], t0)
     assert stage.incident_of("noisy") is None
