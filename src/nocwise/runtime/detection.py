@@ -9,12 +9,13 @@ from datetime import timedelta
 import numpy as np
 
 from nocwise.clock import from_ms
-from nocwise.detect.logs.anomalies import LogAnomaly, LogAnomalyKind
+from nocwise.detect.logs.anomalies import LogAnomaly, LogAnomalyKind, LogDetector
 from nocwise.detect.logs.bursts import BurstDetector
 from nocwise.detect.logs.events import EntityIndex
 from nocwise.detect.logs.frequency import FrequencyShiftDetector
 from nocwise.detect.logs.miner import TemplateMiner
 from nocwise.detect.logs.novelty import NoveltyConfig, NoveltyDetector
+from nocwise.detect.logs.rare import RareTemplateDetector
 from nocwise.detect.metrics.anomaly import MetricAnomaly
 from nocwise.detect.metrics.capacity import capacity_of
 from nocwise.detect.metrics.ensemble import MEMBERS, EnsembleDetector
@@ -98,6 +99,11 @@ _LOG_CAUSE: dict[LogAnomalyKind, tuple[str, EventType, Severity]] = {
         EventType.PROCESSING_ERROR,
         Severity.MINOR,
     ),
+    LogAnomalyKind.RARE_TEMPLATE: (
+        "unexpectedLogPattern",
+        EventType.PROCESSING_ERROR,
+        Severity.MINOR,
+    ),
 }
 
 
@@ -121,18 +127,28 @@ def log_alarm(a: LogAnomaly, templates: Mapping[int, str]) -> Alarm:
     )
 
 
+def base_log_detectors() -> tuple[LogDetector, ...]:
+    """New-template, error-burst and frequency-shift detection."""
+    return (
+        NoveltyDetector(NoveltyConfig(warmup=timedelta(hours=1))),
+        BurstDetector(),
+        FrequencyShiftDetector(),
+    )
+
+
+def default_log_detectors() -> tuple[LogDetector, ...]:
+    """The runtime's log detectors: the base ones, and rare-for-this-entity warnings."""
+    return (*base_log_detectors(), RareTemplateDetector())
+
+
 class LogDetection:
-    """Template mining, then new-template, error-burst and frequency-shift detection, in batches.
+    """Template mining, then log anomaly detection (:func:`default_log_detectors`), in batches.
     Entities are keyed by the record's entity id, else its host."""
 
-    def __init__(self) -> None:
+    def __init__(self, detectors: Sequence[LogDetector] | None = None) -> None:
         self.miner = TemplateMiner()
         self.entities = EntityIndex()
-        self.detectors = (
-            NoveltyDetector(NoveltyConfig(warmup=timedelta(hours=1))),
-            BurstDetector(),
-            FrequencyShiftDetector(),
-        )
+        self.detectors = tuple(default_log_detectors() if detectors is None else detectors)
 
     def process(self, records: Sequence[LogRecord]) -> list[Alarm]:
         """Mine templates and turn log anomalies into alarms."""

@@ -26,6 +26,7 @@ class LogAnomalyKind(StrEnum):
     FREQUENCY_SHIFT = "frequency_shift"
     ERROR_BURST = "error_burst"
     UNEXPECTED_SEQUENCE = "unexpected_sequence"
+    RARE_TEMPLATE = "rare_template"
 
 
 @dataclass(frozen=True, slots=True)
