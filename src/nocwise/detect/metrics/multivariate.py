@@ -2,8 +2,8 @@
 
 A server, cell or gNodeB reports tens of KPIs that move together (load drives CPU, memory,
 traffic). A fault often shows as a break of those relations before any single KPI leaves its
-range, so the detector scores each row of an entity's KPI matrix against the joint structure
-learned on a training window, with two linear views of the same standardised data:
+range, so the detector scores each row of an entity's KPI matrix against the structure learned
+on a training window, with three linear views of the same standardised data:
 
 - **SPE** (squared prediction error): the residual of a PCA reconstruction that keeps
   ``variance`` of the training variance, each KPI's residual divided by its training spread.
@@ -11,22 +11,35 @@ learned on a training window, with two linear views of the same standardised dat
 - **T²** (Mahalanobis distance) under a shrunk covariance. It sees a row that is far from
   the training cloud along directions that are normally quiet (Ledoit & Wolf, J. Multivariate
   Analysis 2004, for the shrinkage).
+- **Temporal**: the residual of a ridge VAR(1) that predicts each KPI from all KPIs one row
+  earlier. It sees a row that breaks the usual dynamics (a jump, an oscillation) while the
+  row itself still looks plausible. Weighted by ``temporal_weight``.
 
-Both are smoothed over a trailing window of ``window`` rows (faults last longer than one
-sample, noise does not), put on one scale by their training median and upper quantile, and
-summed. The alarm threshold is a quantile (``alarm_quantile``) of the training scores alone;
+Each view is smoothed over a trailing window of ``window`` rows (faults last longer than one
+sample, noise does not), put on one scale by its training median and upper quantile, and the
+views are summed. The alarm threshold is a quantile (``alarm_quantile``) of the training scores;
 scores are divided by it, so a score of 1 or more raises an alarm. A plain quantile rather than
 an extreme-value extrapolation on purpose: training windows hold unlabelled incidents, so their
 extreme tail is made of faults, and a threshold set beyond it misses the milder ones.
 
-Evidence: each score comes with a per-KPI contribution (the KPI's share of SPE plus its share
-of T², clipped at zero), so the KPIs that broke can be named and ranked.
+**Online adaptation.** The detector is a stream: :meth:`MultivariateDetector.update` scores
+rows and then learns them. It keeps, per KPI, the median and the standard deviation of each
+block of ``adapt_block`` rows, over the last ``adapt_blocks`` blocks. Rows are centred on the
+median of those block medians and divided by the larger of the training scale and the median
+block deviation. A KPI that settles on a new level or becomes noisier (a migration, a new
+normal after a fault) therefore stops alarming once it has lasted about half of that horizon
+(3,072 rows by default), while a fault that is shorter than that cannot move a median. The
+structure (PCA, covariance, VAR) is not refitted online.
 
-Weak at: non-linear relations between KPIs (a linear model sees them as noise); slow drift or
-a new regime after training (every row of it scores high until the model is refitted);
-anomalies in KPIs that were constant in training are caught only once they exceed the
-scale floor; very short spikes are diluted by the smoothing window. The model is fitted once
-on a window: refit it to follow a changing entity.
+Evidence: each score comes with a per-KPI contribution (the KPI's share of every view, T²
+terms clipped at zero), so the KPIs that broke can be named and ranked.
+
+Weak at: non-linear relations between KPIs (a linear model sees them as noise); faults longer
+than half the adaptation horizon (they are learned as the new normal) and, the other way,
+drift during its first half horizon (every row of it scores high); anomalies in KPIs that were
+constant in training are caught only once they exceed the scale floor; very short spikes are
+diluted by the smoothing window; a slow change of the KPIs' correlations (only the level and
+the spread of each KPI adapt).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -47,6 +60,7 @@ from typing import ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
 
 from nocwise.model.errors import InvalidRecordError
 from nocwise.model.state import ModelState
@@ -54,6 +68,26 @@ from nocwise.model.state import ModelState
 __all__ = ["MultivariateDetector", "MultivariateScores", "trailing_mean"]
 
 Array = npt.NDArray[np.float64]
+
+_N_VIEWS = 3
+#: Learned once by ``fit``.
+_MODEL_ARRAYS = frozenset(
+    {
+        "mean",
+        "scale",
+        "offset",
+        "components",
+        "resid_scale",
+        "precision",
+        "var_coef",
+        "var_scale",
+        "calibration",
+        "threshold",
+    }
+)
+#: Moved on by ``update``: the adaptation ring, rows of an unfinished block, the last
+#: standardised row (the VAR lag) and the last ``window - 1`` rows of per-KPI view parts.
+_STREAM_ARRAYS = frozenset({"ring_centre", "ring_spread", "pending", "last_z", "history"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +109,11 @@ class MultivariateScores:
 
 
 class MultivariateDetector:
-    """PCA residual (SPE) plus shrunk Mahalanobis distance (T²) over an entity's KPIs."""
+    """SPE, shrunk T² and a VAR(1) residual over an entity's KPIs, with online adaptation."""
 
     kind: ClassVar[str] = "multivariate"
     schema: ClassVar[str] = "nocwise.detect.metrics.multivariate"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
 
     def __init__(
         self,
@@ -90,6 +124,11 @@ class MultivariateDetector:
         scale_floor: float = 0.1,
         upper_quantile: float = 0.99,
         alarm_quantile: float = 0.99,
+        temporal_weight: float = 0.5,
+        ridge: float = 1e-3,
+        adapt_block: int = 128,
+        adapt_blocks: int = 48,
+        adapt_deadband: float = 1.0,
         max_train_rows: int = 100_000,
         seed: int = 0,
     ) -> None:
@@ -103,12 +142,23 @@ class MultivariateDetector:
             raise ValueError(f"scale_floor must be > 0, got {scale_floor}")
         if not 0.5 < upper_quantile < 1.0 or not 0.5 < alarm_quantile < 1.0:
             raise ValueError("upper_quantile and alarm_quantile must be in (0.5, 1)")
+        if temporal_weight < 0.0 or ridge < 0.0:
+            raise ValueError("temporal_weight and ridge must be >= 0")
+        if adapt_deadband < 0.0:
+            raise ValueError(f"adapt_deadband must be >= 0, got {adapt_deadband}")
+        if adapt_block < 1 or adapt_blocks < 0:
+            raise ValueError("adapt_block must be >= 1 and adapt_blocks >= 0 (0: no adaptation)")
         self.variance = variance
         self.shrinkage = shrinkage
         self.window = window
         self.scale_floor = scale_floor
         self.upper_quantile = upper_quantile
         self.alarm_quantile = alarm_quantile
+        self.temporal_weight = temporal_weight
+        self.ridge = ridge
+        self.adapt_block = adapt_block
+        self.adapt_blocks = adapt_blocks
+        self.adapt_deadband = adapt_deadband
         self.max_train_rows = max_train_rows
         self.seed = seed
         self._arrays: dict[str, Array] | None = None
@@ -119,101 +169,164 @@ class MultivariateDetector:
         """Learn the KPIs' joint structure and the alarm threshold from a training window.
 
         ``train`` is rows = time steps, columns = KPIs, in time order; it may hold a few
-        unlabelled anomalies (the statistics used are tolerant of a small share).
+        unlabelled anomalies (the statistics used are tolerant of a small share). The stream
+        then continues from the end of ``train``.
         """
         x = _matrix(train)
-        if x.shape[0] < max(2 * self.window, x.shape[1] + 1):
+        n, d = x.shape
+        if n < max(2 * self.window, d + 1):
             raise ValueError(f"need more training rows than KPIs, got shape {x.shape}")
         mean = x.mean(axis=0)
         scale = np.maximum(x.std(axis=0), self.scale_floor * _robust_spread(x))
         z = (x - mean) / scale
-        fit_rows = z
-        if z.shape[0] > self.max_train_rows:
-            rng = np.random.default_rng(self.seed)
-            pick = np.sort(rng.choice(z.shape[0], self.max_train_rows, replace=False))
-            fit_rows = z[pick]
-        cov = np.cov(fit_rows, rowvar=False)
-        # PCA via the covariance's eigenvectors: deterministic, and signs do not matter here.
-        eigval, eigvec = np.linalg.eigh(cov)
-        order = np.argsort(eigval)[::-1]
-        eigval, eigvec = np.clip(eigval[order], 0.0, None), eigvec[:, order]
-        share = np.cumsum(eigval) / max(float(eigval.sum()), 1e-300)
-        k = int(np.searchsorted(share, self.variance - 1e-12) + 1)
-        components = eigvec[:, : min(k, x.shape[1])].T.copy()
+        cov = np.cov(self._subsample(z), rowvar=False).reshape(d, d)
+        components = _principal_components(cov, self.variance)
         residual = z - (z @ components.T) @ components
-        resid_scale = np.maximum(residual.std(axis=0), self.scale_floor)
-        d = cov.shape[0]
-        target = np.eye(d) * (np.trace(cov) / d if d else 1.0)
+        target = np.eye(d) * (np.trace(cov) / d)
         shrunk = (1.0 - self.shrinkage) * cov + self.shrinkage * target
-        precision = np.asarray(np.linalg.pinv(shrunk), dtype=np.float64)
-        self._arrays = {
+        lagged, now = z[:-1], z[1:]
+        gram = lagged.T @ lagged + self.ridge * lagged.shape[0] * np.eye(d)
+        var_coef = np.linalg.solve(gram, lagged.T @ now)
+        arrays: dict[str, Array] = {
             "mean": mean,
             "scale": scale,
+            "offset": (np.median(x, axis=0) - mean) / scale,
             "components": components,
-            "resid_scale": resid_scale,
-            "precision": precision,
-            "calibration": np.zeros(4),
+            "resid_scale": np.maximum(residual.std(axis=0), self.scale_floor),
+            "precision": np.asarray(np.linalg.pinv(shrunk), dtype=np.float64),
+            "var_coef": var_coef,
+            "var_scale": np.maximum((now - lagged @ var_coef).std(axis=0), self.scale_floor),
+            "calibration": np.tile([0.0, 1.0], _N_VIEWS),
             "threshold": np.ones(1),
         }
-        spe, t2 = self._raw(z)
-        calib = []
-        for part in (spe, t2):
+        self._arrays = arrays
+        parts = self._parts(z, np.zeros((0, d)))
+        calib: list[float] = []
+        for part in parts:
             smooth = trailing_mean(part.sum(axis=1), self.window)
             mid = float(np.median(smooth))
             top = float(np.quantile(smooth, self.upper_quantile))
             calib += [mid, max(top - mid, 1e-12)]
-        self._arrays["calibration"] = np.asarray(calib)
-        train_scores = self._combine(spe, t2)[0]
+        arrays["calibration"] = np.asarray(calib)
+        train_scores = self._combine(parts, np.zeros((_N_VIEWS, 0, d)))[0]
         threshold = float(np.quantile(train_scores, self.alarm_quantile))
-        self._arrays["threshold"] = np.asarray([_positive(threshold)])
+        arrays["threshold"] = np.asarray([_positive(threshold)])
+        arrays |= self._stream_from_training(x, z, parts)
         return self
+
+    def _subsample(self, z: Array) -> Array:
+        if z.shape[0] <= self.max_train_rows:
+            return z
+        rng = np.random.default_rng(self.seed)
+        return z[np.sort(rng.choice(z.shape[0], self.max_train_rows, replace=False))]
+
+    def _stream_from_training(self, x: Array, z: Array, parts: list[Array]) -> dict[str, Array]:
+        """The stream state at the end of training: the last blocks, rows and view parts."""
+        d = x.shape[1]
+        size, count = self.adapt_block, self.adapt_blocks
+        whole = (x.shape[0] // size) * size
+        centres, spreads = _block_stats(x[:whole], size)
+        pad = max(count - centres.shape[0], 0)
+        fill = np.median(spreads, axis=0) if spreads.size else np.zeros(d)
+        ring_centre = np.vstack([np.tile(np.median(x, axis=0), (pad, 1)), centres])
+        ring_spread = np.vstack([np.tile(fill, (pad, 1)), spreads])
+        last = ring_centre.shape[0] - count
+        keep = self.window - 1
+        history = np.stack([p[p.shape[0] - keep :] for p in parts]) if keep else None
+        return {
+            "ring_centre": ring_centre[last:],
+            "ring_spread": ring_spread[last:],
+            "pending": x[whole:].copy(),
+            "last_z": z[-1:].copy(),
+            "history": np.zeros((_N_VIEWS, 0, d)) if history is None else history,
+        }
 
     # -- scoring ------------------------------------------------------------------------------
 
-    def score(
-        self, rows: npt.ArrayLike, *, context: npt.ArrayLike | None = None
-    ) -> MultivariateScores:
-        """Score contiguous rows of the entity.
+    def score(self, rows: npt.ArrayLike) -> MultivariateScores:
+        """Score contiguous rows that continue the stream, without learning them (pure)."""
+        return self._step(_matrix(rows))[0]
 
-        ``context`` holds the rows just before ``rows`` (the last ``window - 1`` are enough):
-        the smoothing window then continues across calls, so scoring a stream in chunks gives
-        the same scores as scoring it whole. Without it, smoothing starts at the first row.
-        """
-        arrays = self._fitted()
-        x = _matrix(rows)
-        n_kpis = arrays["mean"].shape[0]
-        if x.shape[1] != n_kpis:
-            raise ValueError(f"expected {n_kpis} KPIs, got {x.shape[1]}")
-        lead = 0
-        if context is not None and self.window > 1:
-            before = _matrix(context)[-(self.window - 1) :]
-            if before.shape[0] and before.shape[1] != n_kpis:
-                raise ValueError(f"context: expected {n_kpis} KPIs, got {before.shape[1]}")
-            lead = before.shape[0]
-            x = np.vstack([before.reshape(-1, n_kpis), x])
-        spe, t2 = self._raw((x - arrays["mean"]) / arrays["scale"])
-        scores, contrib = self._combine(spe, t2)
-        thr = float(arrays["threshold"][0])
-        return MultivariateScores(scores[lead:] / thr, contrib[lead:] / thr)
+    def update(self, rows: npt.ArrayLike) -> MultivariateScores:
+        """Score contiguous rows that continue the stream, then learn them (adaptation state,
+        smoothing and lag context). Updating in chunks gives the same scores as all at once."""
+        out, stream = self._step(_matrix(rows))
+        self._fitted().update(stream)
+        return out
 
-    def _raw(self, z: Array) -> tuple[Array, Array]:
-        """Per-KPI SPE and T² parts of standardised rows (each row's parts sum to the total)."""
+    def _step(self, x: Array) -> tuple[MultivariateScores, dict[str, Array]]:
+        a = self._fitted()
+        d = a["mean"].shape[0]
+        if x.shape[1] != d:
+            raise ValueError(f"expected {d} KPIs, got {x.shape[1]}")
+        z, stream = self._adapt(x)
+        parts = self._parts(z, a["last_z"])
+        scores, contrib = self._combine(parts, a["history"])
+        keep = self.window - 1
+        if x.shape[0]:
+            stream["last_z"] = z[-1:].copy()
+        if keep:
+            both = [np.vstack([h, p]) for h, p in zip(a["history"], parts, strict=True)]
+            stream["history"] = np.stack([b[b.shape[0] - min(keep, b.shape[0]) :] for b in both])
+        thr = float(a["threshold"][0])
+        return MultivariateScores(scores / thr, contrib / thr), stream
+
+    def _adapt(self, x: Array) -> tuple[Array, dict[str, Array]]:
+        """Standardise rows on the running per-KPI centre and spread; the next ring state."""
+        a = self._fitted()
+        if self.adapt_blocks == 0:
+            z = (x - a["mean"]) / a["scale"]
+            return z, {"pending": a["pending"][:0]}
+        size, count = self.adapt_block, self.adapt_blocks
+        buf = np.vstack([a["pending"], x])
+        whole = (buf.shape[0] // size) * size
+        centres, spreads = _block_stats(buf[:whole], size)
+        ring_c = np.vstack([a["ring_centre"], centres])
+        ring_s = np.vstack([a["ring_spread"], spreads])
+        # window i holds the ``count`` blocks before block i of ``buf``
+        centre = np.median(sliding_window_view(ring_c, count, axis=0), axis=-1)
+        spread = np.median(sliding_window_view(ring_s, count, axis=0), axis=-1)
+        block = (np.arange(x.shape[0]) + a["pending"].shape[0]) // size
+        # follow a shift of the running median only past ``adapt_deadband`` training scales
+        # (fully past twice that): the median also wanders with the season and the noise, and
+        # following that would break the KPIs' joint structure, as each KPI's moves on its own
+        scale = a["scale"]
+        home = a["mean"] + a["offset"] * scale
+        shift = centre[block] - home
+        band = np.maximum(self.adapt_deadband * scale, 1e-300)
+        followed = shift * np.clip(np.abs(shift) / band - 1.0, 0.0, 1.0)
+        z = (x - home - followed) / np.maximum(scale, spread[block]) + a["offset"]
+        stream = {
+            "ring_centre": ring_c[ring_c.shape[0] - count :],
+            "ring_spread": ring_s[ring_s.shape[0] - count :],
+            "pending": buf[whole:].copy(),
+        }
+        return z, stream
+
+    def _parts(self, z: Array, before: Array) -> list[Array]:
+        """Per-KPI SPE, T² and VAR parts of standardised rows (each row's parts sum to the
+        view's total); ``before`` is the standardised row preceding ``z`` (or none)."""
         a = self._fitted()
         comp = a["components"]
-        residual = (z - (z @ comp.T) @ comp) / a["resid_scale"]
-        spe = residual**2
+        spe = ((z - (z @ comp.T) @ comp) / a["resid_scale"]) ** 2
         t2 = np.clip(z * (z @ a["precision"]), 0.0, None)
-        return spe, t2
+        lagged = np.vstack([before, z])[:-1] if z.shape[0] else z
+        var = ((z[z.shape[0] - lagged.shape[0] :] - lagged @ a["var_coef"]) / a["var_scale"]) ** 2
+        temporal = np.vstack([np.zeros((z.shape[0] - var.shape[0], z.shape[1])), var])
+        return [spe, t2, temporal]
 
-    def _combine(self, spe: Array, t2: Array) -> tuple[Array, Array]:
-        """Smooth, calibrate and add both views; contributions share the same affine scale."""
-        c = self._fitted()["calibration"]
-        total = np.zeros(spe.shape[0])
-        contrib = np.zeros_like(spe)
-        for (mid, spread), part in zip(c.reshape(2, 2), (spe, t2), strict=True):
-            smooth = trailing_mean(part, self.window)
-            total += (smooth.sum(axis=1) - mid) / spread
-            contrib += smooth / spread
+    def _combine(self, parts: list[Array], history: Array) -> tuple[Array, Array]:
+        """Smooth, calibrate and add the views; contributions share the same affine scale."""
+        c = self._fitted()["calibration"].reshape(_N_VIEWS, 2)
+        n, d = parts[0].shape
+        total = np.zeros(n)
+        contrib = np.zeros((n, d))
+        weights = (1.0, 1.0, self.temporal_weight)
+        for (mid, spread), part, before, w in zip(c, parts, history, weights, strict=True):
+            lead = before.shape[0]
+            smooth = trailing_mean(np.vstack([before, part]), self.window)[lead:]
+            total += w * (smooth.sum(axis=1) - mid) / spread
+            contrib += w * smooth / spread
         return total, contrib
 
     def _fitted(self) -> dict[str, Array]:
@@ -229,7 +342,7 @@ class MultivariateDetector:
     # -- state --------------------------------------------------------------------------------
 
     def to_state(self) -> ModelState:
-        """Hyper-parameters as JSON, learned arrays as arrays."""
+        """Hyper-parameters as JSON; learned model and stream position as arrays."""
         return ModelState(
             self.schema,
             self.version,
@@ -240,6 +353,11 @@ class MultivariateDetector:
                 "scale_floor": self.scale_floor,
                 "upper_quantile": self.upper_quantile,
                 "alarm_quantile": self.alarm_quantile,
+                "temporal_weight": self.temporal_weight,
+                "ridge": self.ridge,
+                "adapt_block": self.adapt_block,
+                "adapt_blocks": self.adapt_blocks,
+                "adapt_deadband": self.adapt_deadband,
                 "max_train_rows": self.max_train_rows,
                 "seed": self.seed,
             },
@@ -248,7 +366,7 @@ class MultivariateDetector:
 
     @classmethod
     def from_state(cls, state: ModelState) -> Self:
-        """Rebuild a detector (fitted or not) from :meth:`to_state`."""
+        """Rebuild a detector (fitted or not, mid-stream or not) from :meth:`to_state`."""
         state.expect(cls.schema, cls.version)
         p = state.params
         det = cls(
@@ -258,13 +376,16 @@ class MultivariateDetector:
             scale_floor=float(p["scale_floor"]),
             upper_quantile=float(p["upper_quantile"]),
             alarm_quantile=float(p["alarm_quantile"]),
+            temporal_weight=float(p["temporal_weight"]),
+            ridge=float(p["ridge"]),
+            adapt_block=int(p["adapt_block"]),
+            adapt_blocks=int(p["adapt_blocks"]),
+            adapt_deadband=float(p["adapt_deadband"]),
             max_train_rows=int(p["max_train_rows"]),
             seed=int(p["seed"]),
         )
         if state.arrays:
-            needed = {"mean", "scale", "components", "resid_scale", "precision"}
-            needed |= {"calibration", "threshold"}
-            if set(state.arrays) != needed:
+            if set(state.arrays) != _MODEL_ARRAYS | _STREAM_ARRAYS:
                 raise InvalidRecordError(f"multivariate state arrays {sorted(state.arrays)}")
             det._arrays = {k: np.asarray(v, dtype=np.float64) for k, v in state.arrays.items()}
         return det
@@ -283,6 +404,22 @@ def trailing_mean(x: Array, window: int) -> Array:
     out[window:] = csum[window:] - csum[:-window]
     n = np.minimum(np.arange(1, x.shape[0] + 1), window).astype(np.float64)
     return out / n.reshape((-1,) + (1,) * (x.ndim - 1))
+
+
+def _principal_components(cov: Array, variance: float) -> Array:
+    """Leading eigenvectors (rows) holding ``variance`` of the total; deterministic."""
+    eigval, eigvec = np.linalg.eigh(cov)
+    order = np.argsort(eigval)[::-1]
+    eigval, eigvec = np.clip(eigval[order], 0.0, None), eigvec[:, order]
+    share = np.cumsum(eigval) / max(float(eigval.sum()), 1e-300)
+    k = int(np.searchsorted(share, variance - 1e-12) + 1)
+    return np.asarray(eigvec[:, : min(k, cov.shape[0])].T.copy(), dtype=np.float64)
+
+
+def _block_stats(x: Array, size: int) -> tuple[Array, Array]:
+    """Per-KPI median and standard deviation of each complete block of ``size`` rows."""
+    blocks = x.reshape(x.shape[0] // size, size, x.shape[1])
+    return np.median(blocks, axis=1), blocks.std(axis=1)
 
 
 def _positive(value: float) -> float:

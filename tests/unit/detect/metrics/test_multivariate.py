@@ -74,7 +74,7 @@ def test_contributions_are_non_negative_and_shaped(fitted: MultivariateDetector)
 
 def test_training_alarm_rate_matches_the_quantile() -> None:
     x = correlated(4000, 3)
-    det = MultivariateDetector(alarm_quantile=0.95).fit(x)
+    det = MultivariateDetector(alarm_quantile=0.95, adapt_blocks=0).fit(x)
     assert det.score(x).alarms.mean() == pytest.approx(0.05, abs=0.01)
 
 
@@ -103,7 +103,9 @@ def test_state_of_another_schema_is_refused(fitted: MultivariateDetector) -> Non
     partial = dict(state.arrays)
     partial.pop("precision")
     with pytest.raises(InvalidRecordError):
-        MultivariateDetector.from_state(ModelState(state.schema, 1, state.params, partial))
+        MultivariateDetector.from_state(ModelState(state.schema, 2, state.params, partial))
+    with pytest.raises(InvalidRecordError):  # layout 1 had no stream state
+        MultivariateDetector.from_state(ModelState(state.schema, 1, state.params, state.arrays))
 
 
 def test_same_seed_same_scores_when_training_is_subsampled() -> None:
@@ -133,20 +135,83 @@ def test_constant_kpi_in_training_does_not_blow_up() -> None:
     assert np.isfinite(out.contributions).all()
 
 
-def test_chunked_scoring_with_context_equals_whole(fitted: MultivariateDetector) -> None:
+def test_update_in_chunks_equals_update_at_once() -> None:
+    train = correlated(3000, 8)
     x, _ = with_break()
-    whole = fitted.score(x)
-    parts = [fitted.score(x[:500]), fitted.score(x[500:503], context=x[:500])]
-    parts.append(fitted.score(x[503:], context=x[:503]))
-    assert np.allclose(np.concatenate([p.scores for p in parts]), whole.scores)
-    assert np.allclose(np.vstack([p.contributions for p in parts]), whole.contributions)
-    cold = fitted.score(x[500:])
-    assert not np.allclose(cold.scores[:5], whole.scores[500:505])
+    whole = MultivariateDetector(adapt_block=64, adapt_blocks=8).fit(train)
+    chunked = MultivariateDetector.from_state(whole.to_state())
+    ref = whole.update(x)
+    parts = [chunked.update(x[a:b]) for a, b in ((0, 5), (5, 6), (6, 400), (400, 400), (400, 1200))]
+    assert np.allclose(np.concatenate([p.scores for p in parts]), ref.scores)
+    assert np.allclose(np.vstack([p.contributions for p in parts]), ref.contributions)
+    one, two = whole.to_state().arrays, chunked.to_state().arrays
+    assert all(np.allclose(one[k], two[k]) for k in one)
 
 
-def test_context_with_other_kpis_is_refused(fitted: MultivariateDetector) -> None:
-    with pytest.raises(ValueError, match="context"):
-        fitted.score(np.zeros((3, 6)), context=np.zeros((3, 5)))
+def test_score_is_pure_and_update_moves_the_stream(fitted: MultivariateDetector) -> None:
+    x, _ = with_break()
+    det = MultivariateDetector.from_state(fitted.to_state())
+    before = det.to_state().arrays
+    first = det.score(x)
+    assert np.array_equal(det.score(x).scores, first.scores)
+    assert all(np.array_equal(before[k], v) for k, v in det.to_state().arrays.items())
+    assert np.array_equal(det.update(x).scores, first.scores)
+    after = det.to_state().arrays
+    assert not np.array_equal(before["pending"], after["pending"])
+
+
+def loosely_coupled(n: int, seed: int) -> np.ndarray:
+    """Three KPIs following one daily load, one independent KPI, all fairly noisy."""
+    rng = np.random.default_rng(seed)
+    load = np.sin(2 * np.pi * np.arange(n) / 288) + 0.5 * rng.normal(size=n)
+    x = np.column_stack([load, 0.8 * load, -0.5 * load, rng.normal(size=n)])
+    return x + 0.3 * rng.normal(size=(n, 4))
+
+
+def test_a_new_level_is_learned_while_a_short_fault_is_not() -> None:
+    """A KPI that settles on a new level alarms for about half the horizon (512 rows here),
+    then no more; a shorter fault of the same size on another KPI is still detected."""
+    train = loosely_coupled(4000, 0)
+    det = MultivariateDetector(adapt_block=64, adapt_blocks=16).fit(train)
+    x = loosely_coupled(3000, 1)
+    x[:, 0] += 3.0 * x[:, 0].std()  # from row 0 on: a new normal
+    out = det.update(x)
+    assert out.alarms[:500].mean() > 0.95
+    assert out.alarms[1000:].mean() < 0.05
+    static = MultivariateDetector(adapt_blocks=0).fit(train)
+    assert static.score(x).alarms[1000:].mean() > 0.95
+    fault = loosely_coupled(300, 2)
+    fault[:, 0] += 3.0 * fault[:, 0].std()
+    fault[100:200, 1] += 3.0 * fault[:, 1].std()
+    hit = det.update(fault)
+    assert hit.alarms[110:200].mean() > 0.9
+    assert hit.alarms[:100].mean() < 0.05
+
+
+def test_temporal_view_sees_broken_dynamics() -> None:
+    """Rows in a shuffled order keep every KPI and their correlations, only the dynamics break."""
+    rng = np.random.default_rng(12)
+    n = 4000
+    latent = np.zeros(n)
+    for t in range(1, n):
+        latent[t] = 0.98 * latent[t - 1] + 0.2 * rng.normal()
+    x = np.column_stack([latent, 0.5 * latent, -latent]) + 0.02 * rng.normal(size=(n, 3))
+    test = x[3000:].copy()
+    test[500:600] = test[500:600][rng.permutation(100)]
+    labels = np.zeros(len(test), dtype=bool)
+    labels[500:600] = True
+    with_view = MultivariateDetector(temporal_weight=1.0).fit(x[:3000]).score(test).scores
+    without = MultivariateDetector(temporal_weight=0.0).fit(x[:3000]).score(test).scores
+    assert roc_auc_score(labels, with_view) > 0.9
+    assert roc_auc_score(labels, with_view) > roc_auc_score(labels, without)
+
+
+def test_short_training_windows_still_give_a_stream() -> None:
+    train = correlated(60, 13)  # shorter than one adaptation block
+    det = MultivariateDetector().fit(train)
+    out = det.update(correlated(300, 14))
+    assert np.isfinite(out.scores).all()
+    assert det.to_state().arrays["ring_centre"].shape == (48, 6)
 
 
 def test_empty_rows_give_empty_scores(fitted: MultivariateDetector) -> None:
@@ -164,6 +229,11 @@ def test_empty_rows_give_empty_scores(fitted: MultivariateDetector) -> None:
         {"scale_floor": 0.0},
         {"alarm_quantile": 1.0},
         {"upper_quantile": 0.2},
+        {"temporal_weight": -1.0},
+        {"ridge": -1.0},
+        {"adapt_block": 0},
+        {"adapt_blocks": -1},
+        {"adapt_deadband": -1.0},
     ],
 )
 def test_invalid_settings_are_refused(kwargs: dict[str, float]) -> None:
