@@ -236,7 +236,10 @@ class _RichProgress:
 @app.command()
 def bench(
     suite: Annotated[
-        str, typer.Argument(help="Suite: nab, smd, loghub, hdfs, alarms, twin, throughput")
+        str,
+        typer.Argument(
+            help="Suite: nab, smd, loghub, hdfs, alarms, twin, twin_logs, throughput, forecast, demo"
+        ),
     ],
     data: Annotated[Path | None, typer.Option(help="Data folder of the suite")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the report here")] = None,

@@ -24,6 +24,7 @@ SUITES: dict[str, str] = {
     "hdfs": "nocwise.bench.hdfs",
     "alarms": "nocwise.bench.alarms",
     "twin": "nocwise.bench.twin",
+    "twin_logs": "nocwise.bench.twin_logs",
     "throughput": "nocwise.bench.throughput",
     "demo": "nocwise.bench.demo",
     "forecast": "nocwise.bench.forecast",
