@@ -187,3 +187,27 @@ def test_a_checkpoint_mid_stream_continues_identically(topo: TopologyGraph) -> N
     assert feed(restored, alarms[mid:]) == feed(live, alarms[mid:])
     assert restored.funnel() == live.funnel()
     assert restored.incidents() == live.incidents()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_checkpoint_leaves_the_garbage_collector_as_it_found_it(
+    topo: TopologyGraph, t0: datetime, enabled: bool
+) -> None:
+    import gc
+
+    from nocwise.correlate.checkpoint import correlator_from_state, correlator_to_state
+
+    corr = build_correlator(CorrelateConfig(), topo)
+    corr.process([raise_alarm("a", "s1/cell0", "cellDown", t0)], t0)
+    was = gc.isenabled()
+    try:
+        if not enabled:
+            gc.disable()
+        state = correlator_to_state(corr)
+        assert gc.isenabled() is enabled
+        again = correlator_from_state(state, topo)
+        assert gc.isenabled() is enabled
+        assert again.alarm("a") is not None
+    finally:
+        if was:
+            gc.enable()
