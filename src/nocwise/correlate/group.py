@@ -40,15 +40,18 @@ both). Closely linked: along the dependency chain either way, or siblings under 
 at most ``close_fanout`` dependents (the routers at the two ends of a link); never siblings
 under a hub (an AMF every gNodeB uses), or one alarm would merge the region's concurrent faults.
 A fragment merged before it was published is simply gone; a published one is closed, empty,
-with a pointer to the incident that took its alarms. ``hub_fanout`` (off) additionally drops
-sibling links under an entity with more dependents than that from candidate search.
+with a pointer to the incident that took its alarms. ``hub_fanout`` drops sibling links under
+an entity with more dependents than that (an AMF every gNodeB uses) from candidate search:
+sites failing at once for their own reasons (a regional power cut) stay apart, and one fault's
+sites are tied by bridges through their transport instead. ``group_wait`` is 60 s (not
+Alertmanager's 30 s) so that those bridges land before the fragments are shown.
 
 Operators merge and split; both are applied at once and kept as ``Feedback`` records.
 
 Weak at: the score weights are set by hand, not learned from the feedback they record; an
 alarm joins one incident only (no overlapping incidents); concurrent independent faults of the
-same kind under a shared hub (a regional power cut, one fault per site) still group by text
-and hub siblings; a bridge is never undone.
+same kind (a regional power cut, one fault per site) still group by shared text and by the
+aggregation routers that see several of them; a bridge is never undone.
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ class GroupConfig(BaseModel):
     kind: Literal["group"] = "group"
     window: timedelta = timedelta(minutes=10)
     follow_active: timedelta = timedelta(0)  # 0: off (measured to over-merge on the twin)
-    group_wait: timedelta = timedelta(seconds=30)
+    group_wait: timedelta = timedelta(seconds=60)  # storm fragments merge before they show
     max_hops: Annotated[int, Field(ge=0, le=8)] = 3
     w_topology: Weight = 0.6
     w_causality: Weight = 0.25
@@ -112,7 +115,7 @@ class GroupConfig(BaseModel):
     demoted_join: bool = False  # demoted alarms ride along in incidents (measured worse)
     bridge: bool = True  # merge the open incidents one alarm is closely linked to
     close_fanout: Annotated[int, Field(ge=0)] = 2  # a shared entity this small makes neighbours
-    hub_fanout: Annotated[int, Field(ge=1)] | None = None  # siblings under a bigger one: unrelated
+    hub_fanout: Annotated[int, Field(ge=1)] | None = 32  # siblings under a bigger one: unrelated
 
 
 class GroupStage:

@@ -66,9 +66,9 @@ def test_an_alarm_linked_to_two_open_incidents_merges_them(t0: datetime) -> None
 def test_a_published_fragment_is_closed_empty_with_a_pointer(t0: datetime) -> None:
     stage = GroupStage(None, graph())
     small, large = two_fragments(stage, t0)
-    stage.tick(t0 + 40 * S)  # both published after group_wait
+    stage.tick(t0 + 70 * S)  # both published after group_wait
     assert {d.id for d in stage.take_changed()} == {small, large}
-    stage.process([raise_alarm("r", "r1", "lossOfSignal", t0 + 45 * S)], t0 + 45 * S)
+    stage.process([raise_alarm("r", "r1", "lossOfSignal", t0 + 75 * S)], t0 + 75 * S)
     gone = stage.draft(small)
     assert gone is not None
     assert gone.state is IncidentState.CLOSED

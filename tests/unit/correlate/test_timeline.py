@@ -214,7 +214,7 @@ def test_grouping_one_incident_per_fault_ranked_by_customer_impact(tl: Timeline)
     ]
     tl.at(t(0, 10), *sorted(gold_site + bronze_site, key=lambda a: a.event_time))
     assert tl.published == {}  # group_wait not over yet
-    tl.tick(t(1))
+    tl.tick(t(1, 10))
     ranked = tl.corr.incidents()
     assert len(ranked) == 2
     top, second = ranked
