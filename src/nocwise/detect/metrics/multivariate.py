@@ -28,8 +28,12 @@ block of ``adapt_block`` rows, over the last ``adapt_blocks`` blocks. Rows are c
 median of those block medians and divided by the larger of the training scale and the median
 block deviation. A KPI that settles on a new level or becomes noisier (a migration, a new
 normal after a fault) therefore stops alarming once it has lasted about half of that horizon
-(3,072 rows by default), while a fault that is shorter than that cannot move a median. The
-structure (PCA, covariance, VAR) is not refitted online.
+(3,072 rows by default), while a fault that is shorter than that cannot move a median. Only a
+shift of more than ``adapt_deadband`` training scales is followed (fully past twice that), so
+the running median's seasonal wander is not; and a KPI whose latest block is back nearer its
+training level than the followed one is judged on its training level and scale at once (the
+end of a long fault must not alarm for another half horizon). The structure (PCA, covariance,
+VAR) is not refitted online.
 
 Evidence: each score comes with a per-KPI contribution (the KPI's share of every view, T²
 terms clipped at zero), so the KPIs that broke can be named and ranked.
@@ -295,7 +299,13 @@ class MultivariateDetector:
         shift = centre[block] - home
         band = np.maximum(self.adapt_deadband * scale, 1e-300)
         followed = shift * np.clip(np.abs(shift) / band - 1.0, 0.0, 1.0)
-        z = (x - home - followed) / np.maximum(scale, spread[block]) + a["offset"]
+        spread = np.maximum(scale, spread[block])
+        # a KPI whose last block is back nearer its training level than the followed one has
+        # returned (the end of a long fault): the training level and scale apply at once
+        latest = ring_c[count - 1 :][block]
+        back = np.abs(latest - home) < np.abs(latest - home - followed)
+        z = (x - home - np.where(back, 0.0, followed)) / np.where(back, scale, spread)
+        z += a["offset"]
         stream = {
             "ring_centre": ring_c[ring_c.shape[0] - count :],
             "ring_spread": ring_s[ring_s.shape[0] - count :],

@@ -188,6 +188,18 @@ def test_a_new_level_is_learned_while_a_short_fault_is_not() -> None:
     assert hit.alarms[:100].mean() < 0.05
 
 
+def test_a_kpi_back_at_its_training_level_is_judged_on_it_at_once() -> None:
+    """After a long fault was learned as the new normal, its end must not alarm for another
+    half horizon: one block after the KPI is back, its training level applies again."""
+    train = loosely_coupled(4000, 3)
+    det = MultivariateDetector(adapt_block=64, adapt_blocks=16).fit(train)
+    x = loosely_coupled(2500, 4)
+    x[:1500, 0] += 3.0 * x[:, 0].std()
+    out = det.update(x)
+    assert out.alarms[1000:1500].mean() < 0.05  # learned
+    assert out.alarms[1500 + 2 * 64 :].mean() < 0.05  # back home
+
+
 def test_temporal_view_sees_broken_dynamics() -> None:
     """Rows in a shuffled order keep every KPI and their correlations, only the dynamics break."""
     rng = np.random.default_rng(12)
