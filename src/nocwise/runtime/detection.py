@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
@@ -11,8 +11,9 @@ import numpy as np
 from nocwise.clock import from_ms
 from nocwise.detect.logs.anomalies import LogAnomaly, LogAnomalyKind, LogDetector
 from nocwise.detect.logs.bursts import BurstDetector
-from nocwise.detect.logs.events import EntityIndex
+from nocwise.detect.logs.events import EntityIndex, LogEvents
 from nocwise.detect.logs.frequency import FrequencyShiftDetector
+from nocwise.detect.logs.mentions import MentionIndex
 from nocwise.detect.logs.miner import TemplateMiner
 from nocwise.detect.logs.novelty import NoveltyConfig, NoveltyDetector
 from nocwise.detect.logs.rare import RareTemplateDetector
@@ -21,7 +22,7 @@ from nocwise.detect.metrics.capacity import capacity_of
 from nocwise.detect.metrics.ensemble import MEMBERS, EnsembleDetector
 from nocwise.detect.metrics.episodes import EpisodeTracker
 from nocwise.detect.metrics.forecast import BreachConfig, BreachForecaster, IntArray
-from nocwise.model import Alarm, EventType, LogRecord, MetricBatch, Series, Severity
+from nocwise.model import Alarm, Entity, EventType, LogRecord, MetricBatch, Series, Severity
 
 
 def anomaly_alarm(a: MetricAnomaly, series: Series | None) -> Alarm:
@@ -143,20 +144,31 @@ def default_log_detectors() -> tuple[LogDetector, ...]:
 
 class LogDetection:
     """Template mining, then log anomaly detection (:func:`default_log_detectors`), in batches.
-    Entities are keyed by the record's entity id, else its host."""
+    Entities are keyed by the record's entity id, else its host.
+
+    Once :meth:`set_entities` has told it the topology, a line that names another known entity
+    (a neighbour's "lost adjacency to csr-0053") also goes to the detectors as a line of that
+    entity, reported by the one that logged it (see ``detect.logs.mentions``): a router that
+    died silently then has its neighbours' lines as evidence."""
 
     def __init__(self, detectors: Sequence[LogDetector] | None = None) -> None:
         self.miner = TemplateMiner()
         self.entities = EntityIndex()
         self.detectors = tuple(default_log_detectors() if detectors is None else detectors)
+        self.mentions = MentionIndex()
+
+    def set_entities(self, entities: Iterable[Entity]) -> None:
+        """Learn the names of the topology's entities (replacing what was known)."""
+        self.mentions = MentionIndex.of(entities)
 
     def process(self, records: Sequence[LogRecord]) -> list[Alarm]:
         """Mine templates and turn log anomalies into alarms."""
         if not records:
             return []
-        ids = self.miner.learn_batch([r.message for r in records])
+        messages = [r.message for r in records]
+        ids = self.miner.learn_batch(messages)
         mined = [replace(r, template_id=int(t)) for r, t in zip(records, ids, strict=True)]
-        events = self.entities.events(mined)
+        events = self._with_mentions(self.entities.events(mined), messages)
         anomalies = [a for d in self.detectors for a in d.process(events, learn=True)]
         now_ms = int(events.ts_ms.max())
         anomalies += [a for d in self.detectors for a in d.tick(now_ms, learn=True)]
@@ -166,6 +178,20 @@ class LogDetection:
             if a.template_ids
         }
         return [log_alarm(a, templates) for a in anomalies]
+
+    def _with_mentions(self, events: LogEvents, messages: Sequence[str]) -> LogEvents:
+        """``events`` plus a copy of each line that names another known entity, as its line."""
+        rows, named = self.mentions.find(messages)
+        if not rows.size:
+            return events
+        emitter = [self.entities.names[e] for e in events.entity[rows].tolist()]
+        other = [  # not the line's own entity, by id or by name
+            k
+            for k, (m, e) in enumerate(zip(named, emitter, strict=True))
+            if m != e and m != self.mentions.entity_of(e)
+        ]
+        about = np.asarray([self.entities.index_of(named[k]) for k in other], np.int64)
+        return events.with_reports(rows[np.asarray(other, np.int64)], about)
 
 
 def _eta_text(eta_s: float) -> str:

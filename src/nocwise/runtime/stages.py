@@ -66,6 +66,7 @@ class Stages:
         """Swap in a new topology (inventory sync): correlation keeps its alarms and incidents."""
         self.graph = graph_of(self.settings, entities, relations)
         self.ranker = TopologyRanker(self.graph)
+        self.log_detection.set_entities(entities)
         self.rebuild_correlator()
 
     def rebuild_correlator(self) -> None:
@@ -203,7 +204,9 @@ def build_stages(
 ) -> Stages:
     """Wire the stages from the config: the whole pipeline, top to bottom."""
     graph = graph_of(settings, entities, relations)
-    return Stages(settings, graph, _correlator(settings, graph), TicketRecommender.fit([]))
+    stages = Stages(settings, graph, _correlator(settings, graph), TicketRecommender.fit([]))
+    stages.log_detection.set_entities(entities)
+    return stages
 
 
 def correlate_config(settings: Settings) -> CorrelateConfig:

@@ -32,7 +32,10 @@ class LogEvents:
 
     ``template`` is the miner's template id and ``severity`` the RFC 5424 level (0 emergency ..
     7 debug). ``entity_names[e]`` names entity index *e* and ``messages[i]`` is line *i*'s text;
-    both are optional and only feed the evidence of an anomaly. Arrays are not copied.
+    both are optional and only feed the evidence of an anomaly. ``reporter[i]`` is -1 for a line
+    the entity logged itself and the logging entity's index for a line that only names
+    ``entity[i]`` (see :meth:`with_reports`); None means every line is the entity's own. Arrays
+    are not copied.
     """
 
     ts_ms: IntArray
@@ -41,6 +44,7 @@ class LogEvents:
     severity: IntArray
     entity_names: Sequence[str] | None = None
     messages: Sequence[str] | None = None
+    reporter: IntArray | None = None
 
     def __post_init__(self) -> None:
         n = self.ts_ms.shape[0]
@@ -52,6 +56,10 @@ class LogEvents:
             raise InvalidRecordError("LogEvents entity and template ids must be >= 0")
         if self.messages is not None and len(self.messages) != n:
             raise InvalidRecordError("LogEvents.messages must have one entry per event")
+        if self.reporter is not None and (
+            self.reporter.shape != (n,) or self.reporter.dtype != np.int64
+        ):
+            raise InvalidRecordError(f"LogEvents.reporter must be int64 of shape ({n},)")
 
     @classmethod
     def of(
@@ -90,6 +98,40 @@ class LogEvents:
         """The entity's name for evidence, or its index when no names were given."""
         names = self.entity_names
         return names[entity] if names is not None and entity < len(names) else str(entity)
+
+    def with_reports(self, rows: IntArray, about: IntArray) -> LogEvents:
+        """These events and, right after line ``rows[k]``, a copy of it as a line of entity
+        ``about[k]`` reported by the line's own entity (its text prefixed with that entity's
+        name, so every detector's examples say who logged it)."""
+        if not rows.size:
+            return self
+        n = len(self)
+        order = np.argsort(np.concatenate([np.arange(n), rows]), kind="stable")
+        own = self.reporter if self.reporter is not None else np.full(n, -1, np.int64)
+        messages = None
+        if self.messages is not None:
+            texts = [*self.messages]
+            texts += [
+                f"{self.name_of(int(e))}: {texts[int(i)]}"
+                for i, e in zip(rows, self.entity[rows], strict=True)
+            ]
+            messages = [texts[i] for i in order.tolist()]
+        return LogEvents(
+            np.concatenate([self.ts_ms, self.ts_ms[rows]])[order],
+            np.concatenate([self.entity, about.astype(np.int64)])[order],
+            np.concatenate([self.template, self.template[rows]])[order],
+            np.concatenate([self.severity, self.severity[rows]])[order],
+            self.entity_names,
+            messages,
+            np.concatenate([own, self.entity[rows]])[order],
+        )
+
+    def reporters(self, rows: IntArray) -> list[str]:
+        """The entities that logged lines ``rows`` about another entity, by name, in order."""
+        if self.reporter is None:
+            return []
+        who = self.reporter[rows]
+        return [self.name_of(int(e)) for e in dict.fromkeys(who[who >= 0].tolist())]
 
     def examples(self, rows: IntArray, limit: int = 3) -> list[str]:
         """Up to ``limit`` example lines for evidence (empty when no messages were given)."""

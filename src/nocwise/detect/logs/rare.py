@@ -10,9 +10,18 @@ logged less than ``max_seen`` times (decayed; 0.5: not once in about a half-life
 logs interface down, a trap and an adjacency loss within seconds on each router at its ends,
 while routine noise (a first NTP timeout on a quiet router) is one isolated line.
 
+A line another entity logged about this one (``LogEvents.reporter``, e.g. a neighbour's "lost
+adjacency to csr-0053") is counted per reporter: it is rare when *that reporter* has not named
+this entity in this template lately. Two neighbours reporting a dead router within seconds are
+then two rare lines on it (an episode), while a neighbour that names a flapping peer every hour
+is routine. Such keys are a 62-bit hash of (entity, reporter, template), kept apart from the
+entity's own keys (negative); such a line is held back only while both the entity and the
+reporter are young (a quiet router's first appearance may be its neighbours reporting it dead);
+the episode's evidence lists the reporters.
+
 Weak at: entities younger than ``min_history`` (counted from their first line, so a router that
 logs once every few hours is still young at its first fault); faults that log one line per entity
-(an adjacency loss seen from each end); faults that only log routine templates (a config commit
+and name no other entity; faults that only log routine templates (a config commit
 on a router that commits daily); two routine warnings that happen to come together on an entity
 that has not logged them lately (one false anomaly, then known).
 
@@ -44,6 +53,25 @@ SCHEMA = "nocwise.detect.logs.rare"
 VERSION = 1
 SHIFT = 32  # key = entity << 32 | template
 WARNING_SEVERITY = 4
+
+
+_MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+
+
+def _mix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """SplitMix64's finaliser: every input bit moves every output bit."""
+    x = (x ^ (x >> np.uint64(30))) * _MIX[0]
+    x = (x ^ (x >> np.uint64(27))) * _MIX[1]
+    return x ^ (x >> np.uint64(31))
+
+
+def reported_key(entity: IntArray, reporter: IntArray, template: IntArray) -> IntArray:
+    """A negative count key for lines ``reporter`` logged about ``entity``: never equal to an
+    entity's own key (``entity << 32 | template`` >= 0), equal to another reported key only by
+    a 62-bit hash collision."""
+    u = np.uint64
+    h = _mix(_mix(_mix(entity.astype(u)) ^ reporter.astype(u)) ^ template.astype(u))
+    return -1 - (h >> u(2)).astype(np.int64)
 
 
 class RareConfig(BaseModel):
@@ -88,9 +116,17 @@ class RareTemplateDetector:
         order = np.argsort(events.ts_ms, kind="stable")
         ts, ent = events.ts_ms[order], events.entity[order]
         key = (ent << SHIFT) | events.template[order]
+        rep = (
+            np.full(ent.shape, -1, np.int64) if events.reporter is None else events.reporter[order]
+        )
+        copy = rep >= 0
+        key[copy] = reported_key(ent[copy], rep[copy], events.template[order][copy])
         first, rare_ms, rare_n = self._entities(ts, ent)
         seen = self._seen_before(key, ts)
-        old_enough = ts - first[ent] >= cfg.min_history // timedelta(milliseconds=1)
+        min_ms = cfg.min_history // timedelta(milliseconds=1)
+        rep_first = first[np.clip(rep, 0, first.size - 1)]  # the reporter's first line, if seen
+        rep_old = copy & (rep < first.size) & (rep_first >= 0) & (ts - rep_first >= min_ms)
+        old_enough = (ts - first[ent] >= min_ms) | rep_old
         rare = (events.severity[order] <= cfg.severity_at_most) & (seen < cfg.max_seen)
         rare &= old_enough
         rows = np.flatnonzero(rare)
@@ -174,6 +210,9 @@ class RareTemplateDetector:
                 "templates": templates[:5],
                 "examples": events.examples(mine),
             }
+            reporters = events.reporters(mine)
+            if reporters:
+                evidence["reported_by"] = reporters[:10]
             out.append(
                 LogAnomaly(
                     LogAnomalyKind.RARE_TEMPLATE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -187,3 +188,43 @@ def test_the_runtime_log_detection_turns_rare_episodes_into_alarms() -> None:
     rare = [a for a in det.process(fault) if a.specific_problem == "log rare template"]
     assert [a.managed_object for a in rare] == ["csr-1"]
     assert rare[0].probable_cause == "unexpectedLogPattern"
+
+
+def reported(rows: list[tuple[int, int, int, int, int]]) -> LogEvents:
+    """(ts_ms, entity, template, severity, reporter) rows; reporter -1: the entity's own line."""
+    ev = events([r[:4] for r in rows])
+    return replace(ev, reporter=np.asarray([r[4] for r in rows], np.int64))
+
+
+def test_lines_about_an_entity_are_rare_per_reporter_and_name_their_reporters() -> None:
+    det = RareTemplateDetector()
+    det.process(history())
+    at = 3 * HOUR + 10 * MINUTE
+    one = [(at, 0, ADJ_DOWN, WARN, 1)]  # agg-1 reports csr-1: one rare line, no episode yet
+    assert det.process(reported(one)) == []
+    out = det.process(reported([(at + 2000, 0, ADJ_DOWN, WARN, 2)]))  # csr-2 reports it too
+    assert [(a.entity_id, a.score) for a in out] == [("csr-1", 2.0)]  # its second line
+    assert out[0].evidence["reported_by"] == ["csr-2"]  # this batch's lines of the episode
+    again = [(at + HOUR + t, 0, ADJ_DOWN, WARN, 1) for t in (0, 1000)]
+    assert det.process(reported(again)) == []  # agg-1 has named csr-1 so lately: routine
+    own = det.process(reported([(at + 3 * HOUR, 0, ADJ_DOWN, WARN, -1),
+                                (at + 3 * HOUR + 1, 0, LINK_DOWN, ERR, -1)]))  # fmt: skip
+    assert [a.entity_id for a in own] == ["csr-1"]  # the reports are not csr-1's own lines
+    assert "reported_by" not in own[0].evidence
+
+
+def test_a_reported_line_is_held_back_only_while_entity_and_reporter_are_both_young() -> None:
+    det = RareTemplateDetector(RareConfig(min_history=timedelta(hours=1)))
+    det.process(events([(0, 1, LOGIN, INFO)]))  # agg-1 logs from the start; csr-2 never does
+    late = [(2 * HOUR, 2, ADJ_DOWN, WARN, 1), (2 * HOUR + 1, 2, TRAP, WARN, 1)]
+    assert [a.entity_id for a in det.process(reported(late))] == ["csr-2"]
+    young = RareTemplateDetector(RareConfig(min_history=timedelta(hours=1)))
+    young.process(events([(0, 0, LOGIN, INFO)]))
+    early = [(HOUR // 2, 2, ADJ_DOWN, WARN, 1), (HOUR // 2 + 1, 2, TRAP, WARN, 1)]
+    assert young.process(reported(early)) == []
+
+
+def test_a_reporter_never_seen_itself_counts_as_young() -> None:
+    det = RareTemplateDetector(RareConfig(min_history=timedelta(hours=1)))
+    late = [(2 * HOUR, 0, ADJ_DOWN, WARN, 7), (2 * HOUR + 1, 0, TRAP, WARN, 7)]
+    assert det.process(reported(late)) == []
