@@ -130,3 +130,31 @@ def test_a_silent_router_named_by_two_neighbours_gets_a_rare_log_anomaly() -> No
     without = LogDetection()
     without.process(routine)
     assert [a for a in without.process(fault) if a.managed_object == "csr-0053"] == []
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["agg-1", "agg-2", "csr-0053", "AGG-R001-3", "svc-billing", "x"]),
+            st.lists(
+                st.one_of(st.text(max_size=20), st.sampled_from(["csr-0053", "agg-r001-3"])),
+                max_size=6,
+            ),
+            st.integers(0, 7),
+        ),
+        min_size=1,
+        max_size=15,
+    )
+)
+def test_log_detection_never_raises_on_arbitrary_lines(
+    rows: list[tuple[str, list[str], int]],
+) -> None:
+    det = LogDetection()
+    det.set_entities(ENTITIES)
+    t0 = datetime(2026, 1, 5, tzinfo=UTC)
+    records = [
+        LogRecord(ts=t0 + timedelta(seconds=i), message=" ".join(words), severity=sev, host=host)
+        for i, (host, words, sev) in enumerate(rows)
+    ]
+    known = {h for h, _, _ in rows} | {e.id for e in ENTITIES}
+    assert {a.managed_object for a in det.process(records)} <= known
