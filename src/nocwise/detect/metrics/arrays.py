@@ -59,7 +59,7 @@ class DetectorConfig(BaseModel):
     gap_factor: float = Field(default=6.0, gt=1.0, description="interval / typical = a gap")
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def book_step(book: FloatArray, s: int, t: float, x: float, gap_factor: float) -> float:
     """Validate one sample and advance the bookkeeping; returns the step in typical intervals.
 
@@ -86,13 +86,13 @@ def book_step(book: FloatArray, s: int, t: float, x: float, gap_factor: float) -
     return min(max(k, 0.0), 50.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def book_check(book: FloatArray, s: int, t: float, x: float) -> bool:
     """Whether a sample would be accepted, without touching state (for pure scoring)."""
     return math.isfinite(x) and not (book[COUNT, s] > 0 and t < book[LAST_TS, s])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def decay(alpha: float, k: float) -> float:
     """The EW weight of one sample that arrives after ``k`` typical intervals."""
     if k == 1.0:

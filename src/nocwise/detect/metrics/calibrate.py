@@ -24,6 +24,7 @@ anomalies come in ever-growing waves.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,14 +35,14 @@ from nocwise.model.metrics import IntArray
 FloatArray = npt.NDArray[np.float64]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def calibrate_kernel(
     series: IntArray,
     z: FloatArray,
     weights: FloatArray,
     self_calibrated: npt.NDArray[np.bool_],
-    record: FloatArray,
-    seen: FloatArray,
+    record: npt.NDArray[np.floating[Any]],
+    seen: npt.NDArray[Any],
     record_decay: float,
     record_floor: float,
     min_seen: float,
@@ -56,7 +57,8 @@ def calibrate_kernel(
     The ensemble runs the same arithmetic inside its single pass (:mod:`fused`); this loop is
     the reference it is tested against.
 
-    ``record`` and ``seen`` are (detectors × series); NaN z (cold detector) is skipped. A sample
+    ``record`` and ``seen`` are (detectors × series), of any numeric dtype (the ensemble
+    stores float32 records and uint32 counts); NaN z (cold detector) is skipped. A sample
     whose detectors are all cold stays NaN. A ``self_calibrated`` detector's z is already a
     ratio to the series' own history (novelty) and is used as is. ``age_half`` is the number
     of scored samples at which the age confidence reaches sqrt(1/2).
@@ -80,7 +82,7 @@ def calibrate_kernel(
                     best = ratio
                     arg = d
             if learn:
-                seen[d, s] += 1.0
+                seen[d, s] += 1
                 record[d, s] = max(record[d, s] * record_decay, min(zd, 1e12))
         if arg >= 0:
             winner[i] = arg

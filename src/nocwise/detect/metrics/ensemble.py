@@ -79,8 +79,9 @@ class EnsembleDetector:
     """Calibrated ensemble of the univariate detectors; see the module docstring."""
 
     kind: ClassVar[str] = "ensemble"
-    #: v2: one bookkeeping for all members, seasonal bins as float32 (v1 is migrated)
-    version: ClassVar[int] = 2
+    #: v2: one bookkeeping for all members, seasonal bins as float32; v3: calibration records
+    #: as float32 and counts as uint32 (v1 and v2 are migrated)
+    version: ClassVar[int] = 3
 
     def __init__(self, config: EnsembleConfig | None = None) -> None:
         self.config = config if config is not None else EnsembleConfig()
@@ -95,7 +96,9 @@ class EnsembleDetector:
         self._layout: dict[str, Slot] = {"book": Slot((len(BOOK_FIELDS),))}
         for member in self.members:  # each member's kind is its name in MEMBERS
             self._layout.update({f"{member.kind}/{k}": v for k, v in member._layout().items()})
-        self._layout.update({"record": Slot((len(MEMBERS),)), "seen": Slot((len(MEMBERS),))})
+        # records as float32 (a ratio's reference: 6e-8 relative rounding), counts as uint32
+        m = (len(MEMBERS),)
+        self._layout.update({"record": Slot(m, 0.0, np.float32), "seen": Slot(m, 0.0, np.uint32)})
         self._arrays: dict[str, npt.NDArray[Any]] = {}
         grow_arrays(self._arrays, self._layout, 0)
         self._args: tuple[tuple[Any, ...], ...] | None = None  # rebuilt when the arrays change
@@ -228,6 +231,10 @@ class EnsembleDetector:
         book = self._arrays["book"]
         return {name: book[i].copy() for i, name in enumerate(BOOK_FIELDS)}
 
+    def calibrated(self) -> npt.NDArray[np.bool_]:
+        """Per member and series: whether the member has scored ``min_seen`` samples there."""
+        return np.asarray(self._arrays["seen"] >= self.config.min_seen)
+
     def score(self, batch: MetricBatch) -> FloatArray:
         """Anomaly probability per sample against the state before the batch (pure)."""
         return self.detect(batch, learn=False).prob
@@ -255,9 +262,11 @@ class EnsembleDetector:
 
     @classmethod
     def from_state(cls, state: ModelState) -> Self:
-        """Rebuild from :meth:`to_state`; a v1 snapshot (a bookkeeping per member) is migrated."""
+        """Rebuild from :meth:`to_state`; v1 and v2 snapshots are migrated, others refused."""
         if state.schema == "nocwise.detect.metrics.ensemble" and state.version == 1:
             state = _upgrade_v1(state)
+        if state.schema == "nocwise.detect.metrics.ensemble" and state.version == 2:
+            state = _upgrade_v2(state)
         state.expect("nocwise.detect.metrics.ensemble", cls.version)
         det = cls(EnsembleConfig.model_validate(state.params))
         if state.arrays.keys() != det._layout.keys():
@@ -282,3 +291,15 @@ def _upgrade_v1(state: ModelState) -> ModelState:
         raise InvalidRecordError(f"ensemble state misses {exc}") from exc
     seasonal = upgrade_bins(ModelState(state.schema, 1, state.params, arrays), "seasonal/")
     return ModelState(state.schema, 2, state.params, seasonal.arrays)
+
+
+def _upgrade_v2(state: ModelState) -> ModelState:
+    """v2 -> v3: calibration records rounded to float32, counts of scored samples to uint32."""
+    arrays = dict(state.arrays)
+    try:
+        arrays["record"] = np.asarray(arrays["record"], dtype=np.float32)
+        seen = np.minimum(arrays["seen"], np.iinfo(np.uint32).max)
+        arrays["seen"] = np.asarray(seen, dtype=np.uint32)
+    except KeyError as exc:
+        raise InvalidRecordError(f"ensemble state misses {exc}") from exc
+    return ModelState(state.schema, 3, state.params, arrays)

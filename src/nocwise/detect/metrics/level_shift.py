@@ -48,7 +48,7 @@ class LevelShiftConfig(DetectorConfig):
     rel_floor: float = Field(default=1e-3, ge=0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _kernel(
     series: IntArray,
     ts: IntArray,

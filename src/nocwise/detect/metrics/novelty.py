@@ -50,7 +50,7 @@ class NoveltyConfig(DetectorConfig):
     rel_floor: float = Field(default=1e-3, ge=0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _kernel(
     series: IntArray,
     ts: IntArray,

@@ -21,19 +21,19 @@ StateArray = npt.NDArray[np.floating[Any]]
 MAD_TO_SIGMA = 1.2533141373155003
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def scale_floor(loc: float, rel_floor: float) -> float:
     """The smallest scale believed: quantised or flat series must not give infinite z."""
     return 1e-9 + rel_floor * abs(loc)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def robust_z(x: float, loc: float, dev: float, rel_floor: float) -> float:
     """|x - loc| in robust standard deviations."""
     return abs(x - loc) / (MAD_TO_SIGMA * dev + scale_floor(loc, rel_floor))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def ew_weight(a: float, n: float) -> float:
     """``max(a, 1 / n)``: a running mean for the first 1/a samples, then EW with weight ``a``.
 
@@ -44,7 +44,7 @@ def ew_weight(a: float, n: float) -> float:
     return max(a, 1.0 / n)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def robust_update(
     loc: StateArray, dev: StateArray, j: int, s: int, x: float, a: float, n: float, clip: float
 ) -> None:

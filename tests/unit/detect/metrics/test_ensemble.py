@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -124,17 +126,36 @@ def v1_snapshot(det: EnsembleDetector) -> ModelState:
     return ModelState(state.schema, 1, state.params, arrays)
 
 
-def test_a_version_1_snapshot_is_migrated_and_scores_the_same() -> None:
+def v2_snapshot(det: EnsembleDetector) -> ModelState:
+    """The layout before version 3: float64 calibration records and counts."""
+    state = det.to_state()
+    arrays = dict(state.arrays)
+    arrays["record"] = np.asarray(arrays["record"], dtype=np.float64)
+    arrays["seen"] = np.asarray(arrays["seen"], dtype=np.float64)
+    return ModelState(state.schema, 2, state.params, arrays)
+
+
+@pytest.mark.parametrize("snapshot", [v1_snapshot, v2_snapshot])
+def test_an_older_snapshot_is_migrated_and_scores_the_same(
+    snapshot: Callable[[EnsembleDetector], ModelState],
+) -> None:
     values = noisy()
     batch = MetricBatch.of(np.zeros(3000), np.arange(3000) * STEP_MS, values)
     head, tail = batch.select(np.arange(3000) < 2000), batch.select(np.arange(3000) >= 2000)
     det = EnsembleDetector()
     det.learn(head)
-    old = EnsembleDetector.from_state(ModelState.from_bytes(v1_snapshot(det).to_bytes()))
-    assert old.to_state().version == 2
+    old = EnsembleDetector.from_state(ModelState.from_bytes(snapshot(det).to_bytes()))
+    assert old.to_state().version == 3
     for name, arr in det.to_state().arrays.items():
+        assert old.to_state().arrays[name].dtype == arr.dtype, name
         assert np.array_equal(old.to_state().arrays[name], arr), name
     assert np.array_equal(old.score_learn(tail), det.score_learn(tail), equal_nan=True)
+
+
+def test_an_unknown_version_is_refused() -> None:
+    state = EnsembleDetector().to_state()
+    with pytest.raises(InvalidRecordError):
+        EnsembleDetector.from_state(ModelState(state.schema, 4, state.params, state.arrays))
 
 
 def test_a_snapshot_with_missing_arrays_is_refused() -> None:
@@ -148,3 +169,13 @@ def test_state_stays_under_the_per_series_budget() -> None:
     det = EnsembleDetector()
     det.learn(MetricBatch.of(np.arange(1000), np.zeros(1000), np.ones(1000)))
     assert det.state_bytes() / 1000 <= 2400  # 4 GB holds 10^6 series with room to spare
+
+
+def test_calibrated_tells_which_members_have_scored_enough() -> None:
+    det = EnsembleDetector(EnsembleConfig(min_seen=10))
+    batch = MetricBatch.of(np.zeros(40), np.arange(40) * STEP_MS, noisy()[:40])
+    det.learn(batch.select(np.arange(40) < 30))
+    assert not det.calibrated().any()  # 24 warm-up samples, then 6 scored
+    det.learn(batch.select(np.arange(40) >= 30))
+    assert det.calibrated()[[0, 1, 3, 4], 0].all()  # seasonal needs two days
+    assert not det.calibrated()[2, 0]

@@ -35,7 +35,7 @@ def stream(n_steps: int = 5000, n_series: int = 4, seed: int = 0) -> MetricBatch
 class OneByOne:
     """The reference: every member's own kernel, then :func:`calibrate_kernel`."""
 
-    def __init__(self, config: EnsembleConfig) -> None:
+    def __init__(self, config: EnsembleConfig, wide: bool = False) -> None:
         self.c = config
         self.members: list[Any] = [
             SpikeDetector(config.spike),
@@ -44,8 +44,9 @@ class OneByOne:
             TrendDetector(config.trend),
             NoveltyDetector(config.novelty),
         ]
-        self.record = np.zeros((len(MEMBERS), 0))
-        self.seen = np.zeros((len(MEMBERS), 0))
+        # the ensemble stores float32 records and uint32 counts; ``wide`` keeps float64
+        self.record = np.zeros((len(MEMBERS), 0), dtype=np.float64 if wide else np.float32)
+        self.seen = np.zeros((len(MEMBERS), 0), dtype=np.float64 if wide else np.uint32)
 
     def detect(self, batch: MetricBatch, learn: bool) -> tuple[np.ndarray, ...]:
         pad = batch.n_series_hint - self.record.shape[1]
@@ -97,3 +98,14 @@ def test_single_pass_equals_members_one_by_one() -> None:
     assert np.isfinite(fused.detect(batch.select(batch.series == 0), learn=False).prob).any()
     health = fused.health()
     assert np.array_equal(health["count"], ref.members[0].health()["count"])
+
+
+def test_float32_records_change_probabilities_by_rounding_only() -> None:
+    """Against float64 records the single pass differs by far less than any threshold step."""
+    config = EnsembleConfig(min_seen=50)
+    fused, ref = EnsembleDetector(config), OneByOne(config, wide=True)
+    batch = stream(n_steps=20_000, seed=1)
+    out = fused.detect(batch, learn=True)
+    prob, winner, _, _ = ref.detect(batch, learn=True)
+    np.testing.assert_allclose(out.prob, prob, rtol=1e-5, atol=1e-9)
+    assert np.mean(out.winner == winner) > 0.999

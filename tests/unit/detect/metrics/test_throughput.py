@@ -11,3 +11,8 @@ def test_measure_throughput_reports_rate_and_state_size() -> None:
     assert out["samples_per_s_wall"] > 0
     assert out["state_bytes"] > 0
     assert out["state_bytes_per_series"] == out["state_bytes"] / 1000
+
+
+def test_default_warmup_reaches_the_steady_state_of_every_member() -> None:
+    out = measure_throughput(n_series=50, steps=2)
+    assert out["calibrated"] == 1.0
