@@ -4,7 +4,11 @@ The twin is replayed in process through the same runtime `nocwise serve` runs (i
 -> bus -> detect -> correlate -> diagnose -> remediate), on the twin's clock. Reported per fault
 type: detection rate and delay; overall: grouping ARI and compression, root-cause AC@1/AC@3,
 recommendation hit@1/hit@3 (the fault's correct closure code among the top recommendations)
-and false incidents per simulated day. A real Alertmanager comparison is a separate peer run.
+and false incidents per simulated day, and the ARI again with concurrent duplicates credited
+(``credit_duplicates``: how Alertmanager's label sets are scored). The same alarms also go
+through a real Alertmanager (the ``alertmanager`` peer). ``--scenario`` picks the scenario
+(``mixed`` by default, ``demo`` with ``--quick``; ``storm``, ``storm_medium``, ``storm_power``
+are alarm storms) by name or YAML path.
 
 Before the scored run, the correlator's noise model is fitted on an earlier history run of the
 twin (another seed, same network, same length): its faults' alarms stand in for the alarms
