@@ -1,11 +1,17 @@
 """Topology-and-time root-cause ranking.
 
-A candidate is an alarming entity, anything an alarming entity depends on (a few hops up) or an
-entity changed shortly before the first alarm. A candidate scores by how many alarming entities
-it explains (it is them or they depend on it), whether it alarmed itself and how early, how
-root-cause-like its probable causes are (X.733: power, loss of signal, equipment failure), and
-whether a deployment or configuration change landed on it just before. Scores become
-probabilities with a softmax.
+A candidate is an alarming entity, anything an alarming entity depends on (a few hops up), an
+entity an alarm names in its additional info (the link of an optical alarm, the peer of a BGP
+alarm) or an entity changed shortly before the first alarm. A candidate scores by how many
+alarming entities it explains (it is them, they depend on it and alarmed after it, or their
+alarms name it), whether alarms are about it and how early, how root-cause-like their probable
+causes are (X.733: power, loss of signal, equipment failure), and whether a deployment or
+configuration change landed on it (a change before the first alarm counts as the earliest
+sign). An alarm that names another entity is about that entity, not its reporter, unless the
+two name each other (a session seen down from both ends). A candidate with no alarm of its own
+is credited only for the share of its dependents that alarmed, so a quiet hub above a few
+alarms does not outrank them while a silent link or router whose every dependent alarmed does.
+Scores become probabilities with a softmax.
 
 Weak at: faults that leave the root silent and far away (more than ``max_hops`` up), and
 incidents that mix two unrelated faults (the grouping stage should have split them). Reference:
@@ -16,7 +22,7 @@ al., "Mining causes of network events in log data with causal inference" (IM 201
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -52,6 +58,16 @@ class TopologyRankerConfig:
     w_earliness: float = 1.0
     w_change: float = 2.0
     w_prior: float = 0.8
+    w_mention: float = 1.0
+    # a candidate with no alarm of its own counts its coverage times the share of its
+    # dependents that alarmed, to this power: a silent hub with hundreds of quiet dependents
+    # explains a few alarms badly, a silent link all of whose dependents alarmed explains well
+    silent_exponent: float = 1.0
+    # a cause comes first: an alarming candidate explains a dependent only if the dependent's
+    # first alarm is no earlier than this before the candidate's own (breaks dependency cycles)
+    causal_slack: timedelta = timedelta(seconds=60)
+    # seconds apart that count as "earlier": alarms of one event a second apart are a tie
+    min_span: timedelta = timedelta(seconds=300)
     temperature: float = 0.5
     top_k: int = 5
 
@@ -61,9 +77,25 @@ class TopologyRanker:
 
     kind: ClassVar[str] = "topology"
 
-    def __init__(self, graph: TopologyGraph, config: TopologyRankerConfig | None = None) -> None:
+    def __init__(
+        self,
+        graph: TopologyGraph,
+        config: TopologyRankerConfig | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> None:
         self.graph = graph
         self.config = config or TopologyRankerConfig()
+        self.names = dict(names or {})  # entity name -> id, for alarms that name a peer
+
+    def named(self, alarm: Alarm) -> set[str]:
+        """Entities an alarm's additional info names (a link id, a BGP peer's name) other than
+        the alarm's own entity: what the alarm is about, as seen from its reporter."""
+        out = set()
+        for value in alarm.additional_info.values():
+            target = value if value in self.graph else self.names.get(value)
+            if target is not None and target != alarm.managed_object:
+                out.add(target)
+        return out
 
     def rank(
         self, incident: Incident, alarms: Sequence[Alarm], changes: Sequence[Change]
@@ -75,9 +107,20 @@ class TopologyRanker:
         first = ordered[0].event_time
         last = ordered[-1].event_time
         span = max((last - first).total_seconds(), 1.0)
-        own: dict[str, list[Alarm]] = {}
+        own: dict[str, list[Alarm]] = {}  # alarms raised on each entity
+        about: dict[str, list[Alarm]] = {}  # alarms about each entity: its own, or naming it
+        named: dict[str, set[str]] = {}  # entity -> the alarming entities whose alarms name it
+        targets = {a.alarm_id: self.named(a) for a in ordered}
         for a in ordered:
             own.setdefault(a.managed_object, []).append(a)
+            for t in targets[a.alarm_id]:
+                named.setdefault(t, set()).add(a.managed_object)
+        for a in ordered:
+            # an alarm counts for what it names, unless that names the reporter back: a session
+            # seen down from both ends says nothing about which end broke
+            to = {t for t in targets[a.alarm_id] if t not in named.get(a.managed_object, set())}
+            for t in to or {a.managed_object}:
+                about.setdefault(t, []).append(a)
         alarmed = sorted(own)
         upstream = {e: dict(self.graph.dependency_path(e, cfg.max_hops)) for e in alarmed}
         recent = [
@@ -85,18 +128,30 @@ class TopologyRanker:
             for c in changes
             if first - cfg.change_lookback <= c.ts <= last and c.kind is not ChangeKind.MAINTENANCE
         ]
-        changed: dict[str, Change] = {}
-        for c in sorted(recent, key=lambda c: c.ts):
-            changed[c.entity_id] = c
-        candidates = set(alarmed) | set(changed)
+        changed: dict[str, Change] = {}  # per entity: the last change before the first alarm,
+        for c in sorted(recent, key=lambda c: c.ts):  # else the first one after it
+            if c.entity_id not in changed or c.ts <= first:
+                changed[c.entity_id] = c
+        candidates = set(alarmed) | set(changed) | set(named)
         for ups in upstream.values():
             candidates |= set(ups)
         scored: list[tuple[float, str, list[Evidence], str]] = []
         for cand in sorted(candidates):
-            explained = [e for e in alarmed if e == cand or cand in upstream[e]]
+            by = named.get(cand, set())
+            onset = about[cand][0].event_time - cfg.causal_slack if cand in about else None
+            explained = [
+                e
+                for e in alarmed
+                if e == cand
+                or e in by
+                or (cand in upstream[e] and (onset is None or own[e][0].event_time >= onset))
+            ]
             if not explained and cand not in changed:
                 continue
             coverage = len(explained) / len(alarmed)
+            silent = cand not in about and cand not in changed
+            if silent and cfg.silent_exponent > 0:
+                coverage *= self._alarmed_share(cand, explained) ** cfg.silent_exponent
             evidence = [
                 Evidence(
                     "coverage",
@@ -106,10 +161,20 @@ class TopologyRanker:
             ]
             score = cfg.w_coverage * coverage
             fault = "unknown"
-            if cand in own:
-                first_own = own[cand][0]
+            if by:
+                score += cfg.w_mention * len(by) / len(alarmed)
+                evidence.append(
+                    Evidence(
+                        "mentioned",
+                        f"named by the alarms of {len(by)} other alarming entities",
+                        {"by": ",".join(sorted(by)[:5]), "count": len(by)},
+                    )
+                )
+            earliness = 0.0
+            if cand in about:
+                first_own = about[cand][0]
                 earliness = 1.0 - (first_own.event_time - first).total_seconds() / span
-                prior = max(ROOT_CAUSE_PRIOR.get(a.probable_cause, 0.3) for a in own[cand])
+                prior = max(ROOT_CAUSE_PRIOR.get(a.probable_cause, 0.3) for a in about[cand])
                 score += cfg.w_own_alarm + cfg.w_earliness * earliness + cfg.w_prior * prior
                 fault = first_own.probable_cause
                 evidence.append(
@@ -125,7 +190,9 @@ class TopologyRanker:
                 )
             if cand in changed:
                 ch = changed[cand]
-                score += cfg.w_change
+                lead = (ch.ts - first).total_seconds()
+                change_earliness = 1.0 if lead <= 0 else max(0.0, 1.0 - lead / span)
+                score += cfg.w_change + cfg.w_earliness * max(0.0, change_earliness - earliness)
                 fault = f"{ch.kind.value}_change"
                 evidence.append(
                     Evidence(
@@ -150,12 +217,20 @@ class TopologyRanker:
                 Hypothesis(
                     entity_id=cand,
                     fault_type=fault,
-                    probability=round(p, 4),
+                    probability=math.floor(p * 1e4) / 1e4,  # rounded down: the sum stays <= 1
                     evidence=tuple(evidence),
                     explanation=_explain(cand, self.graph.kind(cand), evidence, score),
                 )
             )
         return out
+
+    def _alarmed_share(self, cand: str, explained: Sequence[str]) -> float:
+        """Share of a candidate's dependents (within ``max_hops``) that are alarming."""
+        deps = self.graph.dependents(cand, self.config.max_hops)
+        if not deps:
+            return 1.0
+        hit = sum(1 for e in explained if e != cand)
+        return min(1.0, hit / len(deps))
 
 
 def _explain(entity_id: str, kind: str, evidence: Sequence[Evidence], score: float) -> str:

@@ -65,7 +65,7 @@ class Stages:
     def set_topology(self, entities: Sequence[Entity], relations: Sequence[Relation]) -> None:
         """Swap in a new topology (inventory sync): correlation keeps its alarms and incidents."""
         self.graph = graph_of(self.settings, entities, relations)
-        self.ranker = TopologyRanker(self.graph)
+        self.ranker = TopologyRanker(self.graph, names={e.name: e.id for e in entities if e.name})
         self.log_detection.set_entities(entities)
         self.rebuild_correlator()
 
