@@ -66,16 +66,19 @@ def ticket_text(ticket: Ticket) -> str:
 
 
 def incident_text(incident: Incident, alarms: Sequence[Alarm], graph: TopologyGraph) -> str:
-    """An incident described in the words a ticket would use."""
+    """An incident described in the words a ticket would use: the alarms about its suspected
+    root (raised on it or naming it), each distinct line once, else all of them. Symptoms
+    downstream (sites down, sessions failing) read like the tickets of other faults."""
     parts = [incident.title]
     for h in incident.hypotheses[:1]:
         parts.append(f"{graph.kind(h.entity_id)} {h.fault_type}")
-    for a in alarms[:50]:
-        parts.append(
-            f"{graph.kind(a.managed_object)} {a.probable_cause} {a.specific_problem} "
-            f"{a.additional_text}"
-        )
-    return " ".join(parts)
+    root = incident.hypotheses[0].entity_id if incident.hypotheses else None
+    about_root = [a for a in alarms if root in (a.managed_object, *a.additional_info.values())]
+    lines = [
+        f"{graph.kind(a.managed_object)} {a.probable_cause} {a.specific_problem} {a.additional_text}"
+        for a in (about_root or alarms)[:50]
+    ]
+    return " ".join([*parts, *dict.fromkeys(lines)])
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -18,7 +19,7 @@ from nocwise.model import (
     Ticket,
     TicketStatus,
 )
-from nocwise.remediate.tickets import RecommenderConfig, TicketRecommender
+from nocwise.remediate.tickets import RecommenderConfig, TicketRecommender, incident_text
 from nocwise.topology.graph import TopologyGraph
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -116,3 +117,22 @@ def test_no_similar_ticket_recommends_nothing(graph: TopologyGraph) -> None:
 
 def test_no_history_recommends_nothing(graph: TopologyGraph) -> None:
     assert TicketRecommender.fit([]).recommend(_incident("l1"), [_alarm()], graph) == []
+
+
+def test_incident_text_describes_the_suspected_root_once(graph: TopologyGraph) -> None:
+    def alarm(i: int, entity: str, text: str, **info: str) -> Alarm:
+        return Alarm(f"a{i}", entity, EventType.COMMUNICATIONS, "x", Severity.MAJOR, T0,
+                     additional_text=text, additional_info=info)  # fmt: skip
+
+    alarms = [
+        alarm(1, "l1", "loss of light"),
+        alarm(2, "l1", "loss of light"),
+        alarm(3, "g1", "cell on battery"),
+        alarm(4, "p1", "rx power low", link="l1"),  # reported elsewhere, about the root
+    ]
+    text = incident_text(_incident("l1"), alarms, graph)
+    assert text.count("loss of light") == 1
+    assert "rx power low" in text
+    assert "battery" not in text  # a symptom downstream reads like other faults' tickets
+    no_root = replace(_incident("l1"), hypotheses=())
+    assert "battery" in incident_text(no_root, alarms, graph)
