@@ -25,12 +25,14 @@ shared hub do not count, or one long incident would swallow the network.
 An alarm from a source never seen clearing (a one-shot anomaly event) joins like any other but
 does not move the incident's window: an event says nothing about "still", and anomaly alarms on
 the symptoms of two faults would otherwise bridge them. An alarm the noise stage demoted
-(``may_open`` says no) opens and joins no incident: it stays in the alarm list, ungrouped, with
-reason ``noise_held``. With ``demoted_join`` it joins an incident only along the dependency
-chain of a member (reason ``noise_member``) and rides along: it neither moves the window nor
-adds entities, templates or types for others to match, or chatty alarms would chain unrelated
-faults into one incident; on the twin, riding along put background alarms into storm incidents
-and measured worse.
+(``may_open`` says no) opens no incident. It joins one only on the entity of a member, or within
+``demoted_reach`` hops along the dependency chain of one (reason ``noise_member``; default 0:
+the same entity), and rides along: it neither moves the window nor adds entities, templates or
+types for others to match, or chatty alarms would chain unrelated faults into one incident.
+Otherwise it stays in the alarm list, ungrouped, with reason ``noise_held`` (always, with
+``demoted_reach: null``). A reach of 3 put the background alarms of a storm's hundreds of
+sites into the storm's incident; no reach at all left out fault alarms of a type that is
+usually noise (link down on a flapping-prone router), 0 measured best on both.
 
 Bridging (``bridge``, on): in a storm the alarms of one fault arrive from both sides of a failure
 within seconds and open several incidents before an alarm that ties them arrives. When an alarm
@@ -112,7 +114,8 @@ class GroupConfig(BaseModel):
     type_field: Literal["probable_cause", "specific_problem", "event_type"] = "probable_cause"
     max_candidates: Annotated[int, Field(ge=1)] = 32
     retain_resolved: timedelta = timedelta(hours=1)
-    demoted_join: bool = False  # demoted alarms ride along in incidents (measured worse)
+    # dependency hops from a member within which a demoted alarm rides along (None: never)
+    demoted_reach: Annotated[int, Field(ge=0, le=8)] | None = 0
     bridge: bool = True  # merge the open incidents one alarm is closely linked to
     close_fanout: Annotated[int, Field(ge=0)] = 2  # a shared entity this small makes neighbours
     hub_fanout: Annotated[int, Field(ge=1)] | None = 32  # siblings under a bigger one: unrelated
@@ -223,7 +226,7 @@ class GroupStage:
         demoted = self.may_open is not None and not self.may_open(a)
         close: set[str] | None = set() if self.config.bridge and not demoted else None
         best = self._best(a, template, tokens, close)
-        if demoted and not self.config.demoted_join:
+        if demoted and self.config.demoted_reach is None:
             return self._held(a, "demoted alarms join no incident")
         if best is None and demoted:
             return self._held(a, "fits no open incident")
@@ -232,8 +235,10 @@ class GroupStage:
             reason, score, detail = GroupReason.NEW_INCIDENT, 1.0, "first alarm of the incident"
         else:
             d, reason, score, detail = best
-            if demoted and self._linked(a.managed_object, d.member_entities) is None:
-                return self._held(a, "fits an incident only through a shared upstream entity")
+            hops = self._linked(a.managed_object, d.member_entities) if demoted else 0
+            reach = self.config.demoted_reach or 0
+            if hops is None or hops > reach:
+                return self._held(a, f"is not within {reach} hop(s) of a member's entity")
             if demoted:
                 reason, detail = GroupReason.NOISE_MEMBER, f"demoted as noise; {detail}"
             elif close and len(close) > 1 and d.id in close:

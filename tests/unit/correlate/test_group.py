@@ -81,21 +81,34 @@ def test_an_incident_still_active_absorbs_related_alarms_past_the_window(
     assert stage.incident_of("c") != inc
 
 
-def test_a_demoted_alarm_is_held_out_of_incidents(t0: datetime, topo: TopologyGraph) -> None:
+def test_a_demoted_alarm_rides_along_only_on_a_members_entity(
+    t0: datetime, topo: TopologyGraph
+) -> None:
     stage = GroupStage(None, topo)
     stage.may_open = lambda a: not a.alarm_id.startswith("noisy")
     stage.process([raise_alarm("real", "s1/cell1", "cellDown", t0)], t0)
     out = stage.process([raise_alarm("noisy", "s1/gnb", "gnbDown", t0 + S)], t0 + S)
-    assert stage.incident_of("noisy") is None
+    assert stage.incident_of("noisy") is None  # one hop up the chain is too far by default
     assert out.decisions[0].reason == GroupReason.NOISE_HELD
-    assert "join no incident" in out.decisions[0].evidence[0].summary
+    assert "not within 0 hop(s)" in out.decisions[0].evidence[0].summary
     assert out.passed[0].alarm_id == "noisy"  # still passes: it stays in the alarm list
+    stage.process([raise_alarm("noisy2", "s1/cell1", "qosAlarm", t0 + 2 * S)], t0 + 2 * S)
+    inc = stage.incident_of("real")
+    assert inc is not None
+    assert stage.incident_of("noisy2") == inc
+    assert reasons(stage, inc)["noisy2"] == GroupReason.NOISE_MEMBER
+    never = GroupStage(GroupConfig(demoted_reach=None), topo)
+    never.may_open = stage.may_open
+    never.process([raise_alarm("real", "s1/cell1", "cellDown", t0)], t0)
+    out = never.process([raise_alarm("noisy2", "s1/cell1", "qosAlarm", t0 + S)], t0 + S)
+    assert never.incident_of("noisy2") is None
+    assert "join no incident" in out.decisions[0].evidence[0].summary
 
 
-def test_with_demoted_join_an_alarm_that_may_not_open_joins_but_never_opens(
+def test_with_a_longer_reach_an_alarm_that_may_not_open_joins_but_never_opens(
     t0: datetime, topo: TopologyGraph
 ) -> None:
-    stage = GroupStage(GroupConfig(demoted_join=True), topo)
+    stage = GroupStage(GroupConfig(demoted_reach=3), topo)
     stage.may_open = lambda a: not a.alarm_id.startswith("noisy")
     out = stage.process([raise_alarm("noisy", "s1/cell0", "cellDown", t0)], t0)
     assert stage.incident_of("noisy") is None
@@ -105,7 +118,7 @@ def test_with_demoted_join_an_alarm_that_may_not_open_joins_but_never_opens(
     # a sibling under the same gNB is too loose a link for a demoted alarm
     out = stage.process([raise_alarm("noisy3", "s1/cell0", "cellDown", t0 + S)], t0 + S)
     assert stage.incident_of("noisy3") is None
-    assert "shared upstream" in out.decisions[0].evidence[0].summary
+    assert "not within 3 hop(s)" in out.decisions[0].evidence[0].summary
     stage.process([raise_alarm("noisy2", "s1/gnb", "gnbDown", t0 + 2 * S)], t0 + 2 * S)
     inc = stage.incident_of("real")
     assert inc is not None

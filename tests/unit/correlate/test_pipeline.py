@@ -93,10 +93,12 @@ def test_noise_history_demotes_incidents_of_chatty_types(t0: datetime, topo: Top
     corr.learn_noise(fan.alarm, actionable=True)
 
 
-@pytest.mark.parametrize("join", [False, True])
-def test_demoted_alarms_open_no_incident(t0: datetime, topo: TopologyGraph, join: bool) -> None:
+@pytest.mark.parametrize("reach", [None, 0])
+def test_demoted_alarms_open_no_incident(
+    t0: datetime, topo: TopologyGraph, reach: int | None
+) -> None:
     history = [raise_alarm(f"h{i}", f"s{i % 20}/csr", "fanFailure", t0 - i * M) for i in range(50)]
-    config = CorrelateConfig.model_validate({"group": {"demoted_join": join}})
+    config = CorrelateConfig.model_validate({"group": {"demoted_reach": reach}})
     corr = build_correlator(config, topo, noise_model=NoiseModel.fit(history, actionable_ids=()))
     corr.process([raise_alarm("fan", "s1/csr", "fanFailure", t0, Severity.MAJOR)], t0)
     corr.tick(t0 + M)
@@ -109,7 +111,7 @@ def test_demoted_alarms_open_no_incident(t0: datetime, topo: TopologyGraph, join
     corr.process([raise_alarm("fan2", "s5/csr", "fanFailure", t0 + M, Severity.MAJOR)], t0 + M)
     corr.tick(t0 + 2 * M)
     (inc,) = corr.incidents()
-    assert {m.alarm_id for m in inc.members} == ({"link", "fan2"} if join else {"link"})
+    assert {m.alarm_id for m in inc.members} == ({"link"} if reach is None else {"link", "fan2"})
 
 
 def test_merge_needs_a_time_seen_first(topo: TopologyGraph) -> None:
