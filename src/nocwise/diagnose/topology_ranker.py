@@ -63,6 +63,10 @@ class TopologyRankerConfig:
     # dependents that alarmed, to this power: a silent hub with hundreds of quiet dependents
     # explains a few alarms badly, a silent link all of whose dependents alarmed explains well
     silent_exponent: float = 1.0
+    # symptoms also spread against the modelled dependency (an overloaded router slows its links
+    # and drops its peers' sessions): adjacent entities (one dependency step either way, and the
+    # far end of a point-to-point link) whose alarms came after the candidate's own count so
+    w_spread: float = 1.0
     # a cause comes first: an alarming candidate explains a dependent only if the dependent's
     # first alarm is no earlier than this before the candidate's own (breaks dependency cycles)
     causal_slack: timedelta = timedelta(seconds=60)
@@ -148,6 +152,14 @@ class TopologyRanker:
             ]
             if not explained and cand not in changed:
                 continue
+            spread: list[str] = []
+            if onset is not None and cfg.w_spread > 0:
+                near = self._near(cand)
+                spread = [
+                    e
+                    for e in alarmed
+                    if e in near and e not in explained and own[e][0].event_time >= onset
+                ]
             coverage = len(explained) / len(alarmed)
             silent = cand not in about and cand not in changed
             if silent and cfg.silent_exponent > 0:
@@ -159,7 +171,15 @@ class TopologyRanker:
                     {"explained": len(explained), "alarming": len(alarmed)},
                 )
             ]
-            score = cfg.w_coverage * coverage
+            score = cfg.w_coverage * coverage + cfg.w_spread * len(spread) / len(alarmed)
+            if spread:
+                evidence.append(
+                    Evidence(
+                        "spread",
+                        f"{len(spread)} adjacent entities alarmed after it",
+                        {"entities": ",".join(spread[:5]), "count": len(spread)},
+                    )
+                )
             fault = "unknown"
             if by:
                 score += cfg.w_mention * len(by) / len(alarmed)
@@ -222,6 +242,25 @@ class TopologyRanker:
                     explanation=_explain(cand, self.graph.kind(cand), evidence, score),
                 )
             )
+        return out
+
+    def _near(self, cand: str) -> set[str]:
+        """One dependency step either way from the candidate, and the far end of what it
+        shares point to point (a link's other router); not the siblings under a shared hub,
+        which a common upstream explains better."""
+        g = self.graph
+        out: set[str] = set()
+        for p in g.parents(cand):
+            out.add(p)
+            ends = g.children(p)
+            if len(ends) <= 2:
+                out.update(ends)
+        for c in g.children(cand):
+            out.add(c)
+            ends = g.parents(c)
+            if len(ends) <= 2:
+                out.update(ends)
+        out.discard(cand)
         return out
 
     def _alarmed_share(self, cand: str, explained: Sequence[str]) -> float:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nocwise.diagnose.topology_ranker import TopologyRanker
+from nocwise.diagnose.topology_ranker import TopologyRanker, TopologyRankerConfig
 from nocwise.model import (
     Alarm,
     Change,
@@ -146,3 +146,25 @@ def test_probabilities_are_sorted_bounded_and_order_free(reverse: bool) -> None:
 
 def test_no_alarms_no_hypotheses() -> None:
     assert TopologyRanker(HUB).rank(INCIDENT, [], []) == []
+
+
+# links carry routers (the runtime's default reading: endpoints depend on the link); nothing
+# depends on a router, so an overloaded router explains its links and peers only by timing
+RING_UP = TopologyGraph(
+    [Entity(e, k, Domain.TRANSPORT) for e, k in (("r1", "router"), ("r2", "router"), ("r3", "router"), ("l12", "link"), ("l13", "link"))],
+    [Relation(a, b, K.DEPENDS_ON) for a, b in (("r1", "l12"), ("r2", "l12"), ("r1", "l13"), ("r3", "l13"))],
+)  # fmt: skip
+
+
+def test_adjacent_entities_alarming_after_a_candidate_count_for_it() -> None:
+    alarms = [
+        _alarm("r1", 0, "processorProblem"),
+        _alarm("l12", 300, "thresholdCrossed"),
+        _alarm("l13", 300, "thresholdCrossed"),
+        _alarm("r2", 600),
+    ]
+    hyps = TopologyRanker(RING_UP).rank(INCIDENT, alarms, [])
+    assert hyps[0].entity_id == "r1"
+    spread = next(e for e in hyps[0].evidence if e.kind == "spread")
+    assert spread.data["count"] == 3
+    assert TopologyRanker(RING_UP, TopologyRankerConfig(w_spread=0.0)).rank(INCIDENT, alarms, [])[0].entity_id == "l12"  # fmt: skip
