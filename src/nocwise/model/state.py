@@ -36,7 +36,7 @@ class ModelState:
     def to_bytes(self) -> bytes:
         """A zip holding ``state.json`` and one ``.npy`` per array (loadable without pickle)."""
         buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
             header = {"schema": self.schema, "version": self.version, "params": self.params}
             zf.writestr("state.json", json.dumps(header, sort_keys=True))
             for name, arr in self.arrays.items():

@@ -100,6 +100,8 @@ class Runtime:
         self.series: dict[int, Series] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._working = 0  # items being processed by a worker (idle() waits for 0)
+        self._save_task: asyncio.Task[None] | None = None  # a checkpoint being written
+        self._checkpoint_seconds = 0.0  # how long the last one took
         self._listeners: list[IncidentListener] = []
         self.events_in = 0
         self.alarms_in = 0
@@ -178,6 +180,7 @@ class Runtime:
         with self.db.session() as s:
             topo = TopologyRepository(s)
             all_entities, all_relations = topo.entities(), topo.relations()
+        await self._correlator_free()
         self.stages.set_topology(all_entities, all_relations)
 
     def _store_topology(self, entities: Sequence[Entity], relations: Sequence[Relation]) -> None:
@@ -237,6 +240,9 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self._save_task is not None:
+            with contextlib.suppress(Exception):
+                await self._save_task  # a periodic save still writing: let it finish first
         self.save_checkpoint()
         self.telemetry.close()
         self.db.dispose()
@@ -268,6 +274,7 @@ class Runtime:
             assert isinstance(item, list)
             self._working += 1
             try:
+                await self._correlator_free()
                 with self.metrics.stage_seconds.labels("correlate").time():
                     changed = self.stages.correlate(item, self.clock.now())
                 self.alarms_in += len(item)
@@ -282,6 +289,7 @@ class Runtime:
     async def _changes_worker(self) -> None:
         async for item in self.bus.subscribe("changes", "correlate"):
             assert isinstance(item, list)
+            await self._correlator_free()
             self.stages.add_changes(item)
 
     async def save_incidents(self, incidents: Sequence[Incident]) -> None:
@@ -369,19 +377,36 @@ class Runtime:
         interval = self.settings.pipeline.correlation.checkpoint_interval_s
         while True:
             await asyncio.sleep(1.0)
+            await self._correlator_free()
             changed = self.stages.tick(self.clock.now())
             await self.save_incidents(changed)
             self._refresh_gauges()
-            if interval > 0 and time.monotonic() - self._last_checkpoint >= interval:
-                self.save_checkpoint()
+            # at most ~5 % of a core on checkpoints, however large the state has grown
+            due = max(interval, 20 * self._checkpoint_seconds)
+            if interval > 0 and time.monotonic() - self._last_checkpoint >= due:
+                await self.checkpoint()
 
     # ---- correlator state across restarts -----------------------------------------------------
 
+    async def checkpoint(self) -> None:
+        """Save the correlator's state in a worker thread: correlation waits for it (the state
+        must not change while it is read), the API and ingestion do not."""
+        if self._save_task is not None and not self._save_task.done():
+            return
+        self._save_task = asyncio.create_task(asyncio.to_thread(self.save_checkpoint))
+        await asyncio.shield(self._save_task)
+
+    async def _correlator_free(self) -> None:
+        """Wait while a checkpoint is reading the correlator."""
+        while self._save_task is not None and not self._save_task.done():
+            await asyncio.sleep(0.01)
+
     def save_checkpoint(self) -> None:
-        """Save the correlator's working state (a failure is logged, never raised)."""
-        self._last_checkpoint = time.monotonic()
+        """Save the correlator's working state now (a failure is logged, never raised)."""
+        self._last_checkpoint = started = time.monotonic()
         try:
             self.checkpoints.save(self.stages.correlator, self.stages.causality)
+            self._checkpoint_seconds = time.monotonic() - started
         except (OSError, ValueError, TypeError) as exc:
             self.last_error = f"checkpoint: {exc!r}"
             log.exception("could not save the correlator checkpoint")
@@ -429,8 +454,9 @@ class Runtime:
         with operators' merges and splits applied as votes; open incidents are kept."""
         since = self.clock.now() - timedelta(days=days)
         history, votes = await asyncio.to_thread(self._grouping_training_data, since)
+        await self._correlator_free()
         model = self.stages.learn_grouping(history, votes)
-        self.save_checkpoint()
+        await self.checkpoint()
         return {
             "alarms": len(history),
             "alarm_types": model.n_types,
@@ -468,6 +494,7 @@ class Runtime:
     ) -> list[str]:
         """Merge ``from_id`` into ``into_id``; the ids changed (LookupError: an incident is not
         live in correlation; ValueError: the merge is refused)."""
+        await self._correlator_free()
         changed = self.stages.merge(into_id, from_id, actor)
         await self.save_incidents(changed)
         self.audit(actor, role, "incident.merge", into_id, f"absorbed {from_id} {comment}".strip())
@@ -477,6 +504,7 @@ class Runtime:
         self, incident_id: str, alarm_ids: Sequence[str], actor: str, role: str, comment: str = ""
     ) -> tuple[str, list[str]]:
         """Move ``alarm_ids`` into a new incident; its id and the ids changed."""
+        await self._correlator_free()
         changed = self.stages.split(incident_id, alarm_ids, actor)
         await self.save_incidents(changed)
         new_id = next(i.id for i in changed if i.id != incident_id)

@@ -196,3 +196,35 @@ def test_learned_grouping_causality_survives_a_restart(tmp_path: Path) -> None:
         again.db.dispose()
 
     asyncio.run(scenario())
+
+
+def test_the_ticker_checkpoints_periodically_off_the_event_loop(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+    settings = Settings.model_validate(
+        {"data_dir": tmp_path, "pipeline": {"correlation": {"checkpoint_interval_s": 1}}}
+    )
+
+    async def scenario() -> None:
+        rt = Runtime(settings, clock)
+        await rt.start()
+        await rt.ingest_topology(ENTITIES, RELATIONS)
+        await rt.ingest_alarms(_alarms(), source="test")
+        await _settle(rt, clock)
+        path = tmp_path / "checkpoints" / "correlator.zip"
+        loop_free = 0
+        for _ in range(60):  # the loop keeps turning while the ticker's save runs
+            await asyncio.sleep(0.05)
+            loop_free += 1
+            if path.exists():
+                break
+        assert path.exists(), "no periodic checkpoint within 3 s"
+        assert loop_free >= 10
+        # correlation continues after the save, and a restart sees the three alarms
+        await rt.stop()
+        again = Runtime(settings, clock)
+        held = {v.alarm.alarm_id for v in again.stages.correlator.open_alarms()}
+        assert held == {"r1", "r2", "r3"}
+        again.telemetry.close()
+        again.db.dispose()
+
+    asyncio.run(scenario())
