@@ -192,8 +192,8 @@ class LifecycleStage:
         if n.ack_state is not cur.ack_state:
             if n.ack_state is AckState.ACKNOWLEDGED:
                 new = new.ack(n.ack_user_id or "unknown", n.ack_time or n.event_time)
-            else:
-                new = new.unack()
+            elif n.ack_time is not None and (cur.ack_time is None or n.ack_time >= cur.ack_time):
+                new = new.unack(n.ack_time)  # an explicit withdrawal; silence withdraws nothing
         if n.comments and n.comments != cur.comments:
             known = set(cur.comments)
             fresh = tuple(c for c in n.comments if c not in known)

@@ -183,9 +183,44 @@ class Alarm:
         """Acknowledge (works on active and cleared alarms alike)."""
         return replace(self, ack_state=AckState.ACKNOWLEDGED, ack_user_id=user_id, ack_time=at)
 
-    def unack(self) -> Alarm:
-        """Withdraw an acknowledgement."""
-        return replace(self, ack_state=AckState.UNACKNOWLEDGED, ack_user_id=None, ack_time=None)
+    def unack(self, at: datetime | None = None) -> Alarm:
+        """Withdraw an acknowledgement at ``at``. A notification that is unacknowledged without
+        an ``ack_time`` carries no acknowledgement information and withdraws nothing."""
+        return replace(self, ack_state=AckState.UNACKNOWLEDGED, ack_user_id=None, ack_time=at)
+
+    def keeping_ack_of(self, earlier: Alarm) -> Alarm:
+        """This notification, with ``earlier``'s acknowledgement and comments kept unless it
+        says otherwise: sources that know nothing of acknowledgement must not undo an
+        operator's (TS 28.111: acknowledgement is orthogonal to the alarm's state).
+
+        >>> from datetime import UTC, datetime
+        >>> t = datetime(2026, 1, 1, tzinfo=UTC)
+        >>> a = Alarm("a1", "csr-1", EventType.COMMUNICATIONS, "linkDown", Severity.MAJOR, t)
+        >>> later = a.keeping_ack_of(a.ack("ana", t))
+        >>> later.ack_state.value, later.ack_user_id
+        ('acknowledged', 'ana')
+        >>> a.unack(t).keeping_ack_of(a.ack("ana", t)).ack_state.value
+        'unacknowledged'
+        """
+        out = self
+        withdrawn = self.ack_time is not None and (
+            earlier.ack_time is None or self.ack_time >= earlier.ack_time
+        )
+        if (
+            earlier.ack_state is AckState.ACKNOWLEDGED
+            and self.ack_state is AckState.UNACKNOWLEDGED
+            and not withdrawn
+        ):
+            out = replace(
+                out,
+                ack_state=AckState.ACKNOWLEDGED,
+                ack_user_id=earlier.ack_user_id,
+                ack_time=earlier.ack_time,
+            )
+        if earlier.comments:
+            fresh = tuple(c for c in out.comments if c not in set(earlier.comments))
+            out = replace(out, comments=(*earlier.comments, *fresh))
+        return out
 
     def comment(self, user_id: str, text: str, at: datetime) -> Alarm:
         """Add an operator comment."""

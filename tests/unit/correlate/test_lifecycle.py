@@ -174,3 +174,24 @@ def _run_ops(ops: list[tuple[str, Severity, bool]], start: datetime) -> None:
         if cur is not None and cur.is_cleared and cur.ack_state is AckState.ACKNOWLEDGED:
             assert stage.get(aid) is None  # removed once cleared and acknowledged
             cleared.discard(aid)
+
+
+def test_a_source_notification_without_ack_information_keeps_the_operators_ack(
+    t0: datetime,
+) -> None:
+    st_ = LifecycleStage()
+    a = raise_alarm("a1", "s1/csr", "linkDown", t0)
+    st_.process([a], t0)
+    st_.process([a.ack("ana", t0 + S)], t0)
+    changed = replace(a, perceived_severity=Severity.CRITICAL, event_time=t0 + 2 * S)
+    out = st_.process([changed], t0).passed[0]
+    assert out.perceived_severity is Severity.CRITICAL
+    assert out.ack_state is AckState.ACKNOWLEDGED
+    assert out.ack_user_id == "ana"
+    cleared = st_.process([clear_alarm(a, t0 + 3 * S)], t0).passed[0]
+    assert cleared.ack_state is AckState.ACKNOWLEDGED, "cleared and acknowledged: done"
+    # an explicit withdrawal, later than the ack, is honoured
+    b = raise_alarm("b1", "s1/csr", "fanFailure", t0)
+    st_.process([b, b.ack("ana", t0 + S)], t0)
+    withdrawn = st_.process([b.ack("ana", t0 + S).unack(t0 + 2 * S)], t0).passed[0]
+    assert withdrawn.ack_state is AckState.UNACKNOWLEDGED

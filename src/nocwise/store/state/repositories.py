@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from nocwise.model import (
+    AckState,
     Alarm,
     AuditEvent,
     Change,
@@ -82,7 +83,9 @@ class AlarmRepository:
         for a in alarms:  # per id, the newest notification; a clear wins a tie
             held = latest.get(a.alarm_id)
             if held is None or _recency(a) >= _recency(held):
-                latest[a.alarm_id] = a
+                latest[a.alarm_id] = a if held is None else a.keeping_ack_of(held)
+        for aid, acked in self._acknowledged(latest).items():
+            latest[aid] = latest[aid].keeping_ack_of(acked)
         rows = [
             {
                 "alarm_id": a.alarm_id,
@@ -100,6 +103,22 @@ class AlarmRepository:
         ]
         for i in range(0, len(rows), 500):
             self._upsert(rows[i : i + 500])
+
+    def _acknowledged(self, alarms: dict[str, Alarm]) -> dict[str, Alarm]:
+        """Stored acknowledged alarms among those whose new notification is unacknowledged."""
+        ids = [aid for aid, a in alarms.items() if a.ack_state is AckState.UNACKNOWLEDGED]
+        out: dict[str, Alarm] = {}
+        for i in range(0, len(ids), 500):
+            rows = self.s.scalars(
+                select(AlarmRow.doc).where(
+                    AlarmRow.alarm_id.in_(ids[i : i + 500]),
+                    AlarmRow.ack_state == AckState.ACKNOWLEDGED.value,
+                )
+            )
+            for doc in rows:
+                a = codec.alarm_from_dict(json.loads(doc))
+                out[a.alarm_id] = a
+        return out
 
     def _upsert(self, rows: list[dict[str, Any]]) -> None:
         """Insert or update, except that a notification older than a stored clear never
