@@ -153,7 +153,12 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     scenario = _scenario()
     twin = Twin(scenario)
     clock = ManualClock(scenario.start)
-    settings = Settings(data_dir=data_dir / "nw")
+    # a 30 s group_wait, so the incident is published while its fault is still alarming and the
+    # page can be seen following it (the default waits 60 s)
+    options = {"group": {"group_wait": "PT30S"}}
+    settings = Settings.model_validate(
+        {"data_dir": data_dir / "nw", "pipeline": {"correlation": {"options": options}}}
+    )
     runtime = Runtime(settings, clock)
     tokens = {}
     with runtime.db.session() as s:
