@@ -35,6 +35,7 @@ ROOT_CAUSE_PRIOR: dict[str, float] = {
     "powerProblem": 1.0,
     "mainsFailure": 1.0,
     "batteryDischarging": 0.9,
+    "batteryFailure": 0.9,
     "lossOfSignal": 0.9,
     "fibreCut": 1.0,
     "equipmentMalfunction": 0.8,
@@ -58,7 +59,6 @@ class TopologyRankerConfig:
     w_earliness: float = 1.0
     w_change: float = 2.0
     w_prior: float = 0.8
-    w_mention: float = 1.0
     # a candidate with no alarm of its own counts its coverage times the share of its
     # dependents that alarmed, to this power: a silent hub with hundreds of quiet dependents
     # explains a few alarms badly, a silent link all of whose dependents alarmed explains well
@@ -181,8 +181,7 @@ class TopologyRanker:
                     )
                 )
             fault = "unknown"
-            if by:
-                score += cfg.w_mention * len(by) / len(alarmed)
+            if by:  # scored through coverage and the alarms credited to it
                 evidence.append(
                     Evidence(
                         "mentioned",

@@ -168,3 +168,27 @@ def test_adjacent_entities_alarming_after_a_candidate_count_for_it() -> None:
     spread = next(e for e in hyps[0].evidence if e.kind == "spread")
     assert spread.data["count"] == 3
     assert TopologyRanker(RING_UP, TopologyRankerConfig(w_spread=0.0)).rank(INCIDENT, alarms, [])[0].entity_id == "l12"  # fmt: skip
+
+
+# a site: power feeds the csr and the gNodeB; the csr hangs off an access link that a
+# neighbouring aggregation router terminates
+SITE_POWER = TopologyGraph(
+    [Entity(e, k, Domain.RAN) for e, k in (("pwr", "power"), ("csr", "csr"), ("gnb", "gnodeb"), ("acc", "link"), ("agg", "agg_router"))],
+    [
+        Relation("pwr", "csr", K.POWERS),
+        Relation("pwr", "gnb", K.POWERS),
+        Relation("gnb", "csr", K.DEPENDS_ON),
+        Relation("csr", "acc", K.DEPENDS_ON),
+        Relation("agg", "acc", K.DEPENDS_ON),
+    ],
+)  # fmt: skip
+
+
+def test_a_link_named_by_its_far_end_does_not_outrank_the_dead_power_behind_it() -> None:
+    alarms = [
+        _alarm("pwr", 0, "batteryFailure"),
+        _alarm("agg", 1, "linkDown", link="acc"),  # the far end sees the site's link go down
+        _alarm("gnb", 20, "communicationsSubsystemFailure"),
+        _alarm("csr", 45, "communicationsSubsystemFailure"),
+    ]
+    assert _top(TopologyRanker(SITE_POWER), alarms) == "pwr"
