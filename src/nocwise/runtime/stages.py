@@ -65,7 +65,7 @@ class Stages:
     def set_topology(self, entities: Sequence[Entity], relations: Sequence[Relation]) -> None:
         """Swap in a new topology (inventory sync): correlation keeps its alarms and incidents."""
         self.graph = graph_of(self.settings, entities, relations)
-        self.ranker = TopologyRanker(self.graph, names={e.name: e.id for e in entities if e.name})
+        self.ranker = _ranker(self.graph, entities)
         self.log_detection.set_entities(entities)
         self.rebuild_correlator()
 
@@ -205,8 +205,14 @@ def build_stages(
     """Wire the stages from the config: the whole pipeline, top to bottom."""
     graph = graph_of(settings, entities, relations)
     stages = Stages(settings, graph, _correlator(settings, graph), TicketRecommender.fit([]))
+    stages.ranker = _ranker(graph, entities)
     stages.log_detection.set_entities(entities)
     return stages
+
+
+def _ranker(graph: TopologyGraph, entities: Sequence[Entity]) -> TopologyRanker:
+    """The root-cause ranker, told entity names (alarms name peers by name, not id)."""
+    return TopologyRanker(graph, names={e.name: e.id for e in entities if e.name})
 
 
 def correlate_config(settings: Settings) -> CorrelateConfig:
