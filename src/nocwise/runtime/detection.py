@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any, Self
 
 import numpy as np
+import numpy.typing as npt
 
 from nocwise.clock import from_ms
 from nocwise.detect.logs.anomalies import LogAnomaly, LogAnomalyKind, LogDetector
@@ -21,8 +23,10 @@ from nocwise.detect.metrics.anomaly import MetricAnomaly
 from nocwise.detect.metrics.capacity import capacity_of
 from nocwise.detect.metrics.ensemble import MEMBERS, EnsembleDetector
 from nocwise.detect.metrics.episodes import EpisodeTracker
-from nocwise.detect.metrics.forecast import BreachConfig, BreachForecaster, IntArray
+from nocwise.detect.metrics.forecast import BreachConfig, BreachForecaster, FloatArray, IntArray
 from nocwise.model import Alarm, Entity, EventType, LogRecord, MetricBatch, Series, Severity
+from nocwise.model.errors import InvalidRecordError
+from nocwise.model.state import ModelState
 
 
 def anomaly_alarm(a: MetricAnomaly, series: Series | None) -> Alarm:
@@ -243,22 +247,45 @@ class PredictiveBreach:
     """Predicted-breach alarms for series with a capacity threshold: every ``every_s`` of event
     time the breach forecaster re-fits every such series at once; one alarm per series and
     breach episode, escalated to MAJOR when the breach comes within a few hours, cleared when
-    the forecast has not breached for ``clear_after`` ticks in a
-    row (one noisy fit does not end an episode)."""
+    the forecast has not breached for ``clear_after`` ticks in a row (one noisy fit does not end
+    an episode).
+
+    A prediction is raised only once it has held for ``patience`` times its ETA (at most
+    ``max_wait_s``; one tick counts as the tick interval): a disk full in 15 minutes is raised
+    at once, a link full in 3 hours after the growth has held for 45 minutes, so a passing
+    bump does not raise a far-off breach. All per-series state is in arrays (one entry per
+    capacity series), so :meth:`to_state` / :meth:`from_state` round-trip it exactly."""
+
+    state_schema = "nocwise.runtime.predictive_breach"
+    state_version = 1
 
     def __init__(
-        self, config: BreachConfig | None = None, every_s: float = 300.0, clear_after: int = 3
+        self,
+        config: BreachConfig | None = None,
+        every_s: float = 300.0,
+        clear_after: int = 3,
+        patience: float = 0.25,
+        max_wait_s: float = 4 * 3600.0,
     ) -> None:
         self.forecaster = BreachForecaster(config)
         self.every_ms = int(every_s * 1000)
+        self.clear_after = clear_after
+        self.patience = patience
+        self.max_wait_s = max_wait_s
+        self.next_ms: int | None = None
         self.row_of = np.zeros(0, dtype=np.int64)  # series id -> row, -1: no capacity
         self.series_of: list[Series] = []
-        self.threshold = np.zeros(0)
-        self.horizon_s = np.zeros(0)
-        self.open: dict[int, Alarm] = {}
-        self.misses: dict[int, int] = {}
-        self.clear_after = clear_after
-        self.next_ms: int | None = None
+        self.rows: dict[str, npt.NDArray[Any]] = {k: np.zeros(0, d) for k, d in _ROW_FIELDS}
+
+    @property
+    def threshold(self) -> FloatArray:
+        """Capacity threshold per row."""
+        return self.rows["threshold"]
+
+    @property
+    def horizon_s(self) -> FloatArray:
+        """Forecast horizon (s) per row."""
+        return self.rows["horizon_s"]
 
     def _index(self, ids: IntArray, series: Mapping[int, Series]) -> None:
         top = int(ids.max()) + 1
@@ -267,6 +294,7 @@ class PredictiveBreach:
                 [self.row_of, np.full(top - self.row_of.size, -2, dtype=np.int64)]
             )
         unknown = np.unique(ids[self.row_of[ids] == -2])
+        added: list[tuple[int, float, float]] = []
         for sid in unknown.tolist():  # once per new series, never per sample
             s = series.get(sid)
             cap = capacity_of(s.metric, s.unit) if s else None
@@ -275,8 +303,15 @@ class PredictiveBreach:
                 continue
             self.row_of[sid] = len(self.series_of)
             self.series_of.append(s)
-            self.threshold = np.append(self.threshold, cap.threshold)
-            self.horizon_s = np.append(self.horizon_s, cap.horizon.total_seconds())
+            added.append((sid, cap.threshold, cap.horizon.total_seconds()))
+        if added:
+            fresh: dict[str, npt.NDArray[Any]] = {
+                k: np.full(len(added), _EMPTY[k], dtype=d) for k, d in _ROW_FIELDS
+            }
+            fresh["series_id"][:] = [a[0] for a in added]
+            fresh["threshold"][:] = [a[1] for a in added]
+            fresh["horizon_s"][:] = [a[2] for a in added]
+            self.rows = {k: np.concatenate([self.rows[k], fresh[k]]) for k in self.rows}
 
     def process(self, batch: MetricBatch, series: Mapping[int, Series]) -> list[Alarm]:
         """Buffer the batch; on each forecast tick, raise and clear predicted-breach alarms."""
@@ -294,43 +329,114 @@ class PredictiveBreach:
         self.next_ms = now_ms + self.every_ms
         return self.tick(now_ms)
 
+    def _alarm(self, row: int) -> Alarm:
+        """The open alarm of ``row`` as last raised or escalated, rebuilt from the row arrays."""
+        r = self.rows
+        a = breach_alarm(
+            self.series_of[row], int(r["built_ms"][row]), float(r["eta_s"][row]),
+            float(r["threshold"][row]), float(r["level"][row]),
+            self.forecaster.config.model_version,
+        )  # fmt: skip
+        if r["changed_ms"][row] < 0:
+            return a
+        opened = int(r["open_ms"][row])
+        return replace(
+            a,
+            alarm_id=f"nw-forecast-{self.series_of[row].id}-{opened}",
+            event_time=from_ms(opened),
+            changed_time=from_ms(int(r["changed_ms"][row])),
+        )
+
     def tick(self, now_ms: int) -> list[Alarm]:
         """Forecast every buffered series now; new breach episodes open, ended ones clear."""
         n = self.forecaster.rows
-        eta, level = self.forecaster.eta(now_ms, self.threshold[:n], self.horizon_s[:n])
+        r = {k: v[:n] for k, v in self.rows.items()}
+        eta, level = self.forecaster.eta(now_ms, r["threshold"], r["horizon_s"])
         breach = np.isfinite(eta)
-        is_open = np.zeros(n, dtype=bool)
-        is_open[list(self.open)] = True
-        version = self.forecaster.config.model_version
-        out: list[Alarm] = []
-        for row in np.flatnonzero(breach & ~is_open & (eta > 0)).tolist():
-            a = breach_alarm(
-                self.series_of[row], now_ms, float(eta[row]), float(self.threshold[row]),
-                float(level[row]), version,
-            )  # fmt: skip
-            self.open[row] = a
-            out.append(a)
-        for row in np.flatnonzero(is_open & breach).tolist():
-            self.misses.pop(row, None)
-            a = self.open[row]
-            if a.perceived_severity == Severity.MINOR and 0 < eta[row] <= PREDICTED_MAJOR_S:
-                b = breach_alarm(
-                    self.series_of[row], now_ms, float(eta[row]), float(self.threshold[row]),
-                    float(level[row]), version,
-                )  # fmt: skip
-                t = from_ms(now_ms)
-                self.open[row] = replace(
-                    b, alarm_id=a.alarm_id, event_time=a.event_time, changed_time=t
-                )
-                out.append(self.open[row])
-        for row in np.flatnonzero(is_open & ~breach).tolist():
-            self.misses[row] = self.misses.get(row, 0) + 1
-            if self.misses[row] < self.clear_after:
-                continue
-            del self.misses[row]
-            a = self.open.pop(row)
-            t = from_ms(now_ms)
+        is_open = r["open_ms"] >= 0
+        r["streak"][:] = np.where(breach & (eta > 0), r["streak"] + 1, 0)
+        held_s = r["streak"] * (self.every_ms / 1000.0)
+        confirmed = held_s >= np.minimum(self.patience * eta, self.max_wait_s)
+        raise_ = breach & ~is_open & (eta > 0) & confirmed
+        escalate = is_open & breach & (r["major"] == 0) & (eta > 0) & (eta <= PREDICTED_MAJOR_S)
+        for key, mask in (("open_ms", raise_), ("changed_ms", escalate)):
+            r[key][mask] = now_ms
+        both = raise_ | escalate
+        r["built_ms"][both] = now_ms
+        r["eta_s"][both] = eta[both]
+        r["level"][both] = level[both]
+        r["major"][both] = eta[both] <= PREDICTED_MAJOR_S
+        r["misses"][:] = np.where(is_open & ~breach, r["misses"] + 1, 0)
+        out = [self._alarm(row) for row in np.flatnonzero(both).tolist()]
+        t = from_ms(now_ms)
+        for row in np.flatnonzero(is_open & (r["misses"] >= self.clear_after)).tolist():
+            a = self._alarm(row)
             out.append(
                 replace(a, perceived_severity=Severity.CLEARED, cleared_time=t, changed_time=t)
             )
+            for key in ("open_ms", "changed_ms", "built_ms"):
+                r[key][row] = -1
+            r["misses"][row] = 0
         return out
+
+    def to_state(self) -> ModelState:
+        """Settings, the forecaster's buffers and the per-row episode arrays."""
+        f = self.forecaster.to_state()
+        arrays = {f"forecaster.{k}": v.copy() for k, v in f.arrays.items()}
+        arrays |= {f"row.{k}": v.copy() for k, v in self.rows.items()}
+        arrays["row_of"] = self.row_of.copy()
+        return ModelState(
+            self.state_schema,
+            self.state_version,
+            {
+                "every_s": self.every_ms / 1000.0,
+                "clear_after": self.clear_after,
+                "patience": self.patience,
+                "max_wait_s": self.max_wait_s,
+                "next_ms": self.next_ms,
+                "forecaster": {"schema": f.schema, "version": f.version, "params": f.params},
+            },
+            arrays,
+        )
+
+    @classmethod
+    def from_state(cls, state: ModelState, series: Mapping[int, Series]) -> Self:
+        """Rebuild from :meth:`to_state`; ``series`` must know every capacity series in it."""
+        state.expect(cls.state_schema, cls.state_version)
+        p = state.params
+        stage = cls(
+            every_s=float(p["every_s"]),
+            clear_after=int(p["clear_after"]),
+            patience=float(p["patience"]),
+            max_wait_s=float(p["max_wait_s"]),
+        )
+        fp = p["forecaster"]
+        pre = "forecaster."
+        f_arrays = {k[len(pre) :]: v for k, v in state.arrays.items() if k.startswith(pre)}
+        f_state = ModelState(str(fp["schema"]), int(fp["version"]), dict(fp["params"]), f_arrays)
+        stage.forecaster = BreachForecaster.from_state(f_state)
+        stage.next_ms = None if p["next_ms"] is None else int(p["next_ms"])
+        stage.row_of = np.asarray(state.arrays["row_of"], dtype=np.int64)
+        stage.rows = {k: np.asarray(state.arrays[f"row.{k}"], dtype=d) for k, d in _ROW_FIELDS}
+        missing = [i for i in stage.rows["series_id"].tolist() if i not in series]
+        if missing:
+            raise InvalidRecordError(f"predictive state names unknown series {missing[:5]}")
+        stage.series_of = [series[i] for i in stage.rows["series_id"].tolist()]
+        return stage
+
+
+# Per-row arrays of PredictiveBreach: capacity rule, and the open episode (-1: none).
+_ROW_FIELDS: tuple[tuple[str, type], ...] = (
+    ("series_id", np.int64),
+    ("threshold", np.float64),
+    ("horizon_s", np.float64),
+    ("streak", np.int64),
+    ("misses", np.int64),
+    ("open_ms", np.int64),
+    ("changed_ms", np.int64),
+    ("built_ms", np.int64),
+    ("eta_s", np.float64),
+    ("level", np.float64),
+    ("major", np.int64),
+)
+_EMPTY = {k: -1 if k in ("open_ms", "changed_ms", "built_ms") else 0 for k, _ in _ROW_FIELDS}

@@ -12,17 +12,21 @@ season is dropped and only the trend is fitted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, Self
 
 import numpy as np
 import numpy.typing as npt
 
 from nocwise.model.errors import InvalidRecordError
+from nocwise.model.state import ModelState
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+STATE_SCHEMA = "nocwise.detect.metrics.forecast"
+STATE_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,24 +125,30 @@ class BreachConfig:
     """Settings of the batch breach forecaster; one configuration for every series.
 
     ``windows_s`` are the trend windows (short ones see a disk filling in minutes, the whole
-    buffer sees slow growth); a trend is extrapolated at most ``reach`` times its window and only
-    when its slope is ``min_t`` standard errors above zero and every shorter window still shows
-    at least half that growth (within two standard errors): growth that has stopped is not
-    extrapolated. The season (mean per time-of-day bin, from samples older than the short
-    windows) is used once a series has a period of such history; before ``warmup_s`` (a period
-    plus the shortest window) nothing is predicted.
+    buffer sees slow growth); a trend is extrapolated at most ``reach`` (one per window) times
+    its window and only when its slope is ``min_t`` standard errors above zero and every shorter
+    window still shows at least half that growth (within two standard errors): growth that has
+    stopped is not extrapolated. A breach is predicted only when growth is needed for it: when
+    level plus season alone reach the threshold within that reach (a busy hour that passes it
+    every day) it is a recurring breach, not a prediction; and the slope ``band`` standard
+    errors lower must still reach it (the lower bound, not only the mean). The season (mean
+    per time-of-day bin, from samples older than ``season_gap_s``) is used once a series has a
+    period of such history; before ``warmup_s`` (a period plus the shortest window) nothing is
+    predicted.
     """
 
     capacity: int = 2880
     windows_s: tuple[float, ...] = (600.0, 3600.0, 3 * 3600.0, 2 * 86400.0)
-    reach: float = 2.0
+    reach: tuple[float, ...] = (1.0, 1.0, 1.0, 1.5)
     min_t: float = 6.0
+    band: float = 2.0
+    season_gap_s: float = 3 * 3600.0
     min_samples: int = 8
     warmup_s: float = 27 * 3600.0
     period_s: float = 86400.0
     bin_s: float = 900.0
     grid_s: float = 300.0
-    model_version: str = "breach-forecast/1"
+    model_version: str = "breach-forecast/2"
 
 
 def _lines(x: FloatArray, y: FloatArray, w: npt.NDArray[np.bool_]) -> tuple[FloatArray, FloatArray]:
@@ -203,6 +213,33 @@ class BreachForecaster:
         new = self.first_ms[r[starts]] < 0
         self.first_ms[r[starts][new]] = t[starts][new]
 
+    def to_state(self) -> ModelState:
+        """Config and the ring buffers."""
+        params = asdict(self.config)
+        params["windows_s"] = list(self.config.windows_s)
+        params["reach"] = list(self.config.reach)
+        arrays = {"ts": self.ts, "values": self.values, "pos": self.pos, "first_ms": self.first_ms}
+        return ModelState(
+            STATE_SCHEMA, STATE_VERSION, params, {k: v.copy() for k, v in arrays.items()}
+        )
+
+    @classmethod
+    def from_state(cls, state: ModelState) -> Self:
+        """Rebuild from :meth:`to_state`; other versions are refused."""
+        state.expect(STATE_SCHEMA, STATE_VERSION)
+        params = dict(state.params)
+        params["windows_s"] = tuple(float(w) for w in params["windows_s"])
+        params["reach"] = tuple(float(w) for w in params["reach"])
+        out = cls(BreachConfig(**params))
+        ts = np.asarray(state.arrays["ts"], dtype=np.int64)
+        values = np.asarray(state.arrays["values"], dtype=np.float64)
+        if ts.shape != values.shape or ts.ndim != 2 or ts.shape[1] != out.config.capacity:
+            raise InvalidRecordError("breach forecaster buffers do not match its capacity")
+        out.ts, out.values = ts, values
+        out.pos = np.asarray(state.arrays["pos"], dtype=np.int64)
+        out.first_ms = np.asarray(state.arrays["first_ms"], dtype=np.int64)
+        return out
+
     def eta(
         self, now_ms: int, threshold: FloatArray, horizon_s: FloatArray
     ) -> tuple[FloatArray, FloatArray]:
@@ -224,7 +261,7 @@ class BreachForecaster:
         phase = (self.ts % period_ms) // bin_ms
         # The season comes from samples older than the shortest trend window, so that fresh
         # growth is not mistaken for (and subtracted as) a season.
-        older = valid & (age_s > max(cfg.windows_s[:-1], default=0.0))
+        older = valid & (age_s > cfg.season_gap_s)
         # ... and from what a straight line through them leaves (trend first, then season).
         slope0, icpt0 = _lines(np.where(older, -age_s, 0.0), np.where(older, v, 0.0), older)
         key = (np.arange(n)[:, None] * nb + phase)[older]
@@ -233,7 +270,7 @@ class BreachForecaster:
         hits = np.bincount(key, minlength=n * nb).reshape(n, nb)
         season = np.where(hits > 0, sums / np.maximum(hits, 1), 0.0)
         season -= season.mean(axis=1, keepdims=True)
-        season[history_s < cfg.period_s + max(cfg.windows_s[:-1], default=0.0)] = 0.0
+        season[history_s < cfg.period_s + cfg.season_gap_s] = 0.0
         d = v - np.take_along_axis(season, phase, axis=1)
         ready = (count >= cfg.min_samples) & (history_s >= cfg.warmup_s)
         steps = np.arange(1, int(horizon_s.max(initial=0.0) // cfg.grid_s) + 1) * cfg.grid_s
@@ -246,7 +283,7 @@ class BreachForecaster:
                 np.where(np.isnan(recent).all(axis=1)[:, None], 0.0, recent), axis=1
             )
         floor = np.full(n, np.inf)  # what shorter windows allow a longer one's slope to be
-        for window in sorted(cfg.windows_s):
+        for window, reach in sorted(zip(cfg.windows_s, cfg.reach, strict=True)):
             w = valid & (age_s <= window)
             k = w.sum(axis=1).astype(np.float64)
             x = np.where(w, -age_s, 0.0)
@@ -271,11 +308,16 @@ class BreachForecaster:
             grows = ok & (slope > cfg.min_t * np.maximum(se, 1e-12)) & (0.5 * slope <= floor)
             floor = np.where(ok, np.minimum(floor, slope + 2.0 * se), floor)
             span = np.where(w, age_s, 0.0).max(axis=1)
-            limit = np.minimum(horizon_s, cfg.reach * span)
-            path = icpt[:, None] + slope[:, None] * steps[None, :] + season[:, future_phase]
-            over = (path >= threshold[:, None]) & (steps[None, :] <= limit[:, None])
+            limit = np.minimum(horizon_s, reach * span)
+            within = steps[None, :] <= limit[:, None]
+            flat = icpt[:, None] + season[:, future_phase]
+            recurring = ((flat >= threshold[:, None]) & within).any(axis=1)
+            path = flat + slope[:, None] * steps[None, :]
+            over = (path >= threshold[:, None]) & within
             first = np.argmax(over, axis=1)
-            found = grows & over[np.arange(n), first]
+            low = flat + (slope - cfg.band * se)[:, None] * steps[None, :]
+            sure = low >= threshold[:, None]
+            found = grows & ~recurring & (sure & within).any(axis=1) & over[np.arange(n), first]
             cand = np.where(found, steps[first], np.nan)
             cand = np.where(ok & (there >= threshold), 0.0, cand)
             eta = np.fmin(eta, cand)

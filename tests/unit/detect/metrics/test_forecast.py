@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
 import pytest
 
-from nocwise.detect.metrics.forecast import forecast, forecast_breach
+from nocwise.detect.metrics.forecast import BreachForecaster, forecast, forecast_breach
 from nocwise.model.errors import InvalidRecordError
+from nocwise.model.state import ModelState
 
 HOUR_MS = 3_600_000
 
@@ -67,3 +69,20 @@ def test_forecast_band_contains_the_mean_and_repeats_the_season() -> None:
 def test_too_short_history_is_refused() -> None:
     with pytest.raises(InvalidRecordError):
         forecast([0, 1], [1.0, 2.0], 3)
+
+
+def test_breach_forecaster_state_round_trip_gives_the_same_forecast() -> None:
+    minutes = np.arange(2000)
+    values = 40 + 0.02 * minutes + np.random.default_rng(8).normal(0, 0.3, minutes.size)
+    f = BreachForecaster()
+    f.add(np.zeros(minutes.size, dtype=np.int64), minutes * 60_000, values)
+    g = BreachForecaster.from_state(ModelState.from_bytes(f.to_state().to_bytes()))
+    assert g.config == f.config
+    now, thr, horizon = int(minutes[-1]) * 60_000, np.array([90.0]), np.array([86400.0])
+    np.testing.assert_array_equal(f.eta(now, thr, horizon)[0], g.eta(now, thr, horizon)[0])
+
+
+def test_breach_forecaster_refuses_another_state_version() -> None:
+    state = replace(BreachForecaster().to_state(), version=99)
+    with pytest.raises(InvalidRecordError):
+        BreachForecaster.from_state(state)
