@@ -102,6 +102,8 @@ class Runtime:
         self._working = 0  # items being processed by a worker (idle() waits for 0)
         self._save_task: asyncio.Task[None] | None = None  # a checkpoint being written
         self._checkpoint_seconds = 0.0  # how long the last one took
+        self._watermark: datetime | None = None  # newest event time correlation has processed
+        self._correlating = False  # the correlate worker is inside a batch
         self._listeners: list[IncidentListener] = []
         self.events_in = 0
         self.alarms_in = 0
@@ -273,10 +275,14 @@ class Runtime:
         async for item in self.bus.subscribe("alarms", "correlate"):
             assert isinstance(item, list)
             self._working += 1
+            self._correlating = True
             try:
                 await self._correlator_free()
                 with self.metrics.stage_seconds.labels("correlate").time():
                     changed = self.stages.correlate(item, self.clock.now())
+                newest = max((a.changed_time or a.event_time for a in item), default=None)
+                if newest is not None and (self._watermark is None or newest > self._watermark):
+                    self._watermark = newest
                 self.alarms_in += len(item)
                 self.metrics.alarms_processed.inc(len(item))
                 await self.save_incidents(changed)
@@ -285,6 +291,7 @@ class Runtime:
                 log.exception("correlation failed on a batch of %d alarms", len(item))
             finally:
                 self._working -= 1
+                self._correlating = False
 
     async def _changes_worker(self) -> None:
         async for item in self.bus.subscribe("changes", "correlate"):
@@ -378,13 +385,22 @@ class Runtime:
         while True:
             await asyncio.sleep(1.0)
             await self._correlator_free()
-            changed = self.stages.tick(self.clock.now())
+            changed = self.stages.tick(self.timer_time())
             await self.save_incidents(changed)
             self._refresh_gauges()
             # at most ~5 % of a core on checkpoints, however large the state has grown
             due = max(interval, 20 * self._checkpoint_seconds)
             if interval > 0 and time.monotonic() - self._last_checkpoint >= due:
                 await self.checkpoint()
+
+    def timer_time(self) -> datetime:
+        """The time correlation's timers (group_wait, windows) fire at: the clock when the
+        pipeline has caught up, else no later than the newest alarm it has processed, so a
+        backlog in a storm does not publish fragments its queued alarms would have joined."""
+        now = self.clock.now()
+        if self.bus.depth("alarms") == 0 and not self._correlating:
+            return now
+        return now if self._watermark is None else min(now, self._watermark)
 
     # ---- correlator state across restarts -----------------------------------------------------
 

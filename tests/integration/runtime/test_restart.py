@@ -228,3 +228,26 @@ def test_the_ticker_checkpoints_periodically_off_the_event_loop(tmp_path: Path) 
         again.db.dispose()
 
     asyncio.run(scenario())
+
+
+def test_timers_wait_for_queued_alarms_before_firing(tmp_path: Path) -> None:
+    """A backlog in a storm must not publish fragments its queued alarms would have joined."""
+    clock = ManualClock(T0)
+
+    async def scenario() -> None:
+        rt = Runtime(Settings(data_dir=tmp_path), clock)
+        await rt.start()
+        await rt.ingest_topology(ENTITIES, RELATIONS)
+        assert rt.timer_time() == T0  # nothing processed, nothing queued: the clock
+        await rt.ingest_alarms(_alarms()[:1], source="test")
+        await rt.idle(timeout_s=20)
+        clock.advance(timedelta(minutes=10))
+        assert rt.timer_time() == clock.now()  # caught up: the clock
+        await rt.ingest_alarms(_alarms()[1:], source="test")
+        assert rt.bus.depth("alarms") > 0
+        assert rt.timer_time() == T0, "queued alarms: no later than the newest processed one"
+        await rt.idle(timeout_s=20)
+        assert rt.timer_time() == clock.now()
+        await rt.stop()
+
+    asyncio.run(scenario())
