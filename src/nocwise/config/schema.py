@@ -105,7 +105,8 @@ class DetectionConfig(Section):
         default=False,
         description=(
             "Predicted-breach alarms for capacity metrics. Off by default: on the twin they "
-            "still raise about 220 false predictions a day (busy hours that cross 90 %)."
+            "raise about 6 false predictions a day, but foresee only 2 of 9 congestion faults, "
+            "about 20 minutes ahead."
         ),
     )
 
