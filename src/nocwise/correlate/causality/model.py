@@ -112,6 +112,7 @@ class AlarmCausalModel:
             share[indirect] = pair_share[indirect]
             gain[indirect] = np.maximum(pair_gain, pair_gain.T)[indirect]
         np.fill_diagonal(share, 0.0)
+        share = np.clip(share, 0.0, 1.0)  # EM shares can overshoot 1 by a rounding error
         self._set(adjacency, share * adjacency, gain * adjacency)
         return self
 
