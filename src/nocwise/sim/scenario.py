@@ -143,7 +143,7 @@ class Scenario:
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """A packaged scenario by name (``demo``, ``storm``, ``mixed``...) or a YAML file by path."""
     path = Path(name_or_path)
-    if path.suffix in {".yaml", ".yml"} or path.exists():
+    if path.suffix in {".yaml", ".yml"} or path.is_file():  # a folder named "storm" is no scenario
         text = path.read_text()
         default_name = path.stem
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -211,3 +212,11 @@ def test_ticket_history_is_seeded() -> None:
     c, _ = generate_history(topo, 200, seed=6)
     assert a == b
     assert a != c
+
+
+def test_a_folder_named_like_a_packaged_scenario_does_not_shadow_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "storm").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert load_scenario("storm").name == "storm"
