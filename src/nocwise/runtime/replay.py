@@ -28,6 +28,23 @@ async def replay(
 ) -> int:
     """Feed every step (or until ``max_seconds`` of real time); returns the steps fed."""
     started = time.monotonic()
+    before, runtime.timers_by_replay = runtime.timers_by_replay, True
+    try:
+        fed = await _feed(twin, runtime, clock, speed, max_seconds, on_step, started)
+    finally:
+        runtime.timers_by_replay = before
+    return fed
+
+
+async def _feed(
+    twin: Twin,
+    runtime: Runtime,
+    clock: ManualClock,
+    speed: float | None,
+    max_seconds: float | None,
+    on_step: Callable[[int], None] | None,
+    started: float,
+) -> int:
     t0 = None
     fed = 0
     for step in twin.run():
