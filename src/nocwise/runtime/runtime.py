@@ -412,6 +412,9 @@ class Runtime:
         must not change while it is read), the API and ingestion do not."""
         if self._save_task is not None and not self._save_task.done():
             return
+        # settle the funnel's pending counts here, on the loop: the snapshot then only reads
+        # them, and so do API requests that ask for the funnel while the thread runs
+        self.stages.correlator.funnel()
         self._save_task = asyncio.create_task(asyncio.to_thread(self.save_checkpoint))
         await asyncio.shield(self._save_task)
 
