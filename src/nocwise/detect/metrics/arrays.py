@@ -93,6 +93,21 @@ def book_check(book: FloatArray, s: int, t: float, x: float) -> bool:
 
 
 @njit(cache=True, error_model="numpy")
+def book_advance(
+    book: FloatArray, s: int, t: float, x: float, gap_factor: float, learn: bool
+) -> tuple[float, float]:
+    """The prologue of every kernel's per-sample step: ``(k, n)``, the step in typical
+    intervals and the sample count including this one. The bookkeeping is advanced only when
+    ``learn``; ``k < 0`` marks a rejected sample, which the caller must neither score nor learn."""
+    if learn:
+        k = book_step(book, s, t, x, gap_factor)
+        return k, book[COUNT, s]
+    if not book_check(book, s, t, x):
+        return -1.0, 0.0
+    return 1.0, book[COUNT, s] + 1.0
+
+
+@njit(cache=True, error_model="numpy")
 def decay(alpha: float, k: float) -> float:
     """The EW weight of one sample that arrives after ``k`` typical intervals."""
     if k == 1.0:

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from nocwise.detect.metrics.arrays import COUNT, FloatArray, book_check, book_step, decay
+from nocwise.detect.metrics.arrays import FloatArray, book_advance, decay
 from nocwise.detect.metrics.robust import (
     MAD_TO_SIGMA,
     ew_weight,
@@ -106,16 +106,9 @@ def ensemble_kernel(
     for i in range(series.shape[0]):
         s, t, x = series[i], float(ts[i]), values[i]
         prob[i], winner[i], lower[i], upper[i] = np.nan, -1, np.nan, np.nan
-        if learn:
-            k = book_step(book, s, t, x, gap_factor)
-            if k < 0.0:
-                continue
-            n = book[COUNT, s]
-        else:
-            if not book_check(book, s, t, x):
-                continue
-            k = 1.0
-            n = book[COUNT, s] + 1.0
+        k, n = book_advance(book, s, t, x, gap_factor, learn)
+        if k < 0.0:
+            continue
 
         # spike
         z_sp = band_loc = band_sd = np.nan

@@ -18,13 +18,11 @@ from numba import njit
 from pydantic import Field
 
 from nocwise.detect.metrics.arrays import (
-    COUNT,
     ArrayDetector,
     DetectorConfig,
     FloatArray,
     Slot,
-    book_check,
-    book_step,
+    book_advance,
     decay,
 )
 from nocwise.detect.metrics.robust import (
@@ -70,16 +68,9 @@ def _kernel(
     se = math.sqrt(fast / (2.0 - fast))
     for i in range(series.shape[0]):
         s, t, x = series[i], float(ts[i]), values[i]
-        if learn:
-            k = book_step(book, s, t, x, gap_factor)
-            if k < 0.0:
-                continue
-            n = book[COUNT, s]
-        else:
-            if not book_check(book, s, t, x):
-                continue
-            k = 1.0
-            n = book[COUNT, s] + 1.0
+        k, n = book_advance(book, s, t, x, gap_factor, learn)
+        if k < 0.0:
+            continue
         a_fast = decay(fast, k)
         m = x if n <= 1.0 else short[0, s] + ew_weight(a_fast, n) * (x - short[0, s])
         if n > warmup:

@@ -26,13 +26,11 @@ from numba import njit
 from pydantic import Field
 
 from nocwise.detect.metrics.arrays import (
-    COUNT,
     ArrayDetector,
     DetectorConfig,
     FloatArray,
     Slot,
-    book_check,
-    book_step,
+    book_advance,
     decay,
 )
 from nocwise.detect.metrics.robust import scale_floor
@@ -70,16 +68,9 @@ def _kernel(
     n_feat = alphas.shape[0] + 1
     for i in range(series.shape[0]):
         s, t, x = series[i], float(ts[i]), values[i]
-        if learn:
-            k = book_step(book, s, t, x, gap_factor)
-            if k < 0.0:
-                continue
-            n = book[COUNT, s]
-        else:
-            if not book_check(book, s, t, x):
-                continue
-            k = 1.0
-            n = book[COUNT, s] + 1.0
+        k, n = book_advance(book, s, t, x, gap_factor, learn)
+        if k < 0.0:
+            continue
         scored = n > warmup
         if scored:
             band[0, i] = 0.5 * (env[0, s] + env[1, s])

@@ -32,8 +32,7 @@ from nocwise.detect.metrics.arrays import (
     DetectorConfig,
     FloatArray,
     Slot,
-    book_check,
-    book_step,
+    book_advance,
     decay,
 )
 from nocwise.detect.metrics.robust import MAD_TO_SIGMA, robust_update, robust_z, scale_floor
@@ -85,13 +84,9 @@ def _kernel(
 ) -> None:
     for i in range(series.shape[0]):
         s, t, x = series[i], float(ts[i]), values[i]
-        if learn:
-            k = book_step(book, s, t, x, gap_factor)
-            if k < 0.0:
-                continue
-        else:
-            if not book_check(book, s, t, x):
-                continue
+        k, _ = book_advance(book, s, t, x, gap_factor, learn)
+        if k < 0.0:
+            continue
         b = ts[i] // bin_ms
         jd = b % n_day
         jw = n_day + b % n_week

@@ -17,13 +17,11 @@ from numba import njit
 from pydantic import Field
 
 from nocwise.detect.metrics.arrays import (
-    COUNT,
     ArrayDetector,
     DetectorConfig,
     FloatArray,
     Slot,
-    book_check,
-    book_step,
+    book_advance,
     decay,
 )
 from nocwise.detect.metrics.robust import (
@@ -72,16 +70,9 @@ def _kernel(
 ) -> None:
     for i in range(series.shape[0]):
         s, t, x = series[i], float(ts[i]), values[i]
-        if learn:
-            k = book_step(book, s, t, x, gap_factor)
-            if k < 0.0:
-                continue
-            n = book[COUNT, s]
-        else:
-            if not book_check(book, s, t, x):
-                continue
-            k = 1.0
-            n = book[COUNT, s] + 1.0
+        k, n = book_advance(book, s, t, x, gap_factor, learn)
+        if k < 0.0:
+            continue
         level, slope = holt[0, s], holt[1, s]
         if n <= 1.0:
             new_level, new_slope = x, 0.0
