@@ -67,10 +67,7 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
         suite="twin",
         started=started,
         config={
-            "scenario": scenario.name,
-            "seed": options.seed,
-            "size": scenario.size,
-            "duration_h": scenario.duration.total_seconds() / 3600,
+            **scenario_config(scenario, options.seed),
             "noise_history_seed": scenario.seed + HISTORY_SEED_OFFSET,
             "noise_history_h": scenario.duration.total_seconds() / 3600,
         },
@@ -78,6 +75,16 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
         peers=peers,
         items=result["items"],
     )
+
+
+def scenario_config(scenario: Any, seed: int) -> dict[str, Any]:
+    """What a twin suite's report says about the scenario it ran."""
+    return {
+        "scenario": scenario.name,
+        "seed": seed,
+        "size": scenario.size,
+        "duration_h": scenario.duration.total_seconds() / 3600,
+    }
 
 
 def scenario_name(options: BenchOptions) -> str:

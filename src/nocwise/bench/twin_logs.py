@@ -29,6 +29,7 @@ import numpy as np
 
 from nocwise.bench.options import BenchOptions
 from nocwise.bench.report import BenchReport, Progress, now_utc
+from nocwise.bench.twin import scenario_config
 from nocwise.model import Alarm, LogRecord
 from nocwise.model.topology import Relation
 from nocwise.runtime.detection import LogDetection, base_log_detectors
@@ -95,10 +96,7 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
         suite="twin_logs",
         started=started,
         config={
-            "scenario": scenario.name,
-            "seed": options.seed,
-            "size": scenario.size,
-            "duration_h": scenario.duration.total_seconds() / 3600,
+            **scenario_config(scenario, options.seed),
             "warmup_h": WARMUP.total_seconds() / 3600,
             "window_before_s": BEFORE.total_seconds(),
             "window_after_s": AFTER.total_seconds(),
