@@ -218,7 +218,8 @@ class Alarm:
                 ack_time=earlier.ack_time,
             )
         if earlier.comments:
-            fresh = tuple(c for c in out.comments if c not in set(earlier.comments))
+            known = set(earlier.comments)
+            fresh = tuple(c for c in out.comments if c not in known)
             out = replace(out, comments=(*earlier.comments, *fresh))
         return out
 
