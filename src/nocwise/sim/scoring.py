@@ -129,13 +129,18 @@ def compression(n_alarms: int, n_incidents: int) -> float:
 def match_faults(
     predicted: Iterable[PredictedIncident], truth: GroundTruth
 ) -> dict[str, list[PredictedIncident]]:
-    """fault_id -> the incidents whose largest share of alarms comes from that fault."""
+    """fault_id -> the incidents whose largest share of alarms comes from that fault.
+
+    A tie goes to the fault id that sorts first, so the answer does not depend on the order in
+    which a set of alarm ids iterates (that order changes with ``PYTHONHASHSEED``).
+    """
     of = truth.incident_of()
     out: dict[str, list[PredictedIncident]] = {}
     for inc in predicted:
         c = Counter(of[a] for a in inc.alarm_ids if a in of)
         if c:
-            out.setdefault(c.most_common(1)[0][0], []).append(inc)
+            fault_id = min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+            out.setdefault(fault_id, []).append(inc)
     return out
 
 
