@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from nocwise.detect.metrics.arrays import FloatArray, book_advance, decay
+from nocwise.detect.metrics.arrays import FloatArray, book_advance, decay, decay_log
 from nocwise.detect.metrics.robust import (
     MAD_TO_SIGMA,
     ew_weight,
@@ -99,6 +99,11 @@ def ensemble_kernel(
     nv_env, nv_smooth, nv_alphas, nv_forget, nv_warmup, nv_floor = novelty
     weights, self_cal, record, seen, r_decay, r_floor, min_seen, sharpness, age_half = calibration
     ls_se = math.sqrt(ls_fast / (2.0 - ls_fast))
+    # log1p(-alpha) of every time-aware weight, once per batch (decay_log)
+    sp_keep = np.log1p(-sp_alphas)
+    ls_fast_keep, ls_slow_keep = math.log1p(-ls_fast), math.log1p(-ls_slow)
+    tr_level_keep, tr_noise_keep = math.log1p(-tr_level), math.log1p(-tr_noise)
+    nv_forget_keep = math.log1p(-nv_forget)
     nv_feat = nv_alphas.shape[0] + 1
     sp_last = sp_alphas.shape[0] - 1
     zs = np.empty(5)  # an array: indexing a tuple of five in the loop measured ~8% slower
@@ -120,18 +125,20 @@ def ensemble_kernel(
             band_sd = MAD_TO_SIGMA * sp_dev[sp_last, s] + scale_floor(band_loc, sp_floor)
         if learn:
             for j in range(sp_alphas.shape[0]):
-                robust_update(sp_loc, sp_dev, j, s, x, decay(sp_alphas[j], k), n, sp_clip)
+                robust_update(
+                    sp_loc, sp_dev, j, s, x, decay_log(sp_alphas[j], sp_keep[j], k), n, sp_clip
+                )
 
         # level shift
         z_ls = np.nan
-        a_fast = decay(ls_fast, k)
+        a_fast = decay_log(ls_fast, ls_fast_keep, k)
         m = x if n <= 1.0 else ls_short[0, s] + ew_weight(a_fast, n) * (x - ls_short[0, s])
         if n > ls_warmup:
             sigma = MAD_TO_SIGMA * ls_dev[0, s] + scale_floor(ls_loc[0, s], ls_floor)
             z_ls = abs(m - ls_loc[0, s]) / (sigma * ls_se)
         if learn:
             ls_short[0, s] = m
-            robust_update(ls_loc, ls_dev, 0, s, x, decay(ls_slow, k), n, ls_clip)
+            robust_update(ls_loc, ls_dev, 0, s, x, decay_log(ls_slow, ls_slow_keep, k), n, ls_clip)
 
         # seasonal (the bins are recomputed only when the sample leaves the last one's bin:
         # the integer divisions cost as much as a member when done per sample)
@@ -163,7 +170,7 @@ def ensemble_kernel(
         if n <= 1.0:
             new_level, new_slope = x, 0.0
         else:
-            al = ew_weight(decay(tr_level, k), n)
+            al = ew_weight(decay_log(tr_level, tr_level_keep, k), n)
             new_level = al * x + (1.0 - al) * (level + slope * k)
             step = new_level - level if k == 1.0 else (new_level - level) / max(k, 1e-9)
             new_slope = slope + tr_slope * (step - slope)
@@ -172,14 +179,23 @@ def ensemble_kernel(
             z_tr = abs(new_slope) * tr_h / sigma
         if learn:
             tr_holt[0, s], tr_holt[1, s] = new_level, new_slope
-            robust_update(tr_loc, tr_dev, 0, s, x - new_level, decay(tr_noise, k), n, tr_clip)
+            robust_update(
+                tr_loc,
+                tr_dev,
+                0,
+                s,
+                x - new_level,
+                decay_log(tr_noise, tr_noise_keep, k),
+                n,
+                tr_clip,
+            )
 
         # novelty
         z_nv = np.nan
         scored = n > nv_warmup
         if scored:
             z_nv = 0.0
-        shrink_w = 0.5 * decay(nv_forget, k)
+        shrink_w = 0.5 * decay_log(nv_forget, nv_forget_keep, k)
         for j in range(nv_feat):
             f = x
             if j > 0 and n > 1.0:

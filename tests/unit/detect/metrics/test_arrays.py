@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nocwise.detect.metrics.arrays import decay
 from nocwise.detect.metrics.seasonal import SeasonalDetector
 from nocwise.detect.metrics.spike import SpikeConfig, SpikeDetector
 from nocwise.model.errors import InvalidRecordError
@@ -48,6 +49,18 @@ def test_irregular_sampling_decays_by_elapsed_time() -> None:
         return float(det.to_state().arrays["loc"][0, 0])
 
     assert level_after(34) > level_after(30)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.25, 0.02, 1e-4, 0.0])
+def test_decay_is_one_minus_keep_to_the_k_near_and_far_from_one_interval(alpha: float) -> None:
+    """The polynomial near k = 1 (jitter) and the exponential elsewhere both match
+    ``1 - (1 - alpha) ** k`` (in extended precision) to 1e-14 relative; k is floored at 0.1."""
+    ks = np.concatenate([1 + np.linspace(-0.05, 0.05, 201), np.linspace(0.0, 60.0, 241)])
+    wide = np.longdouble
+    for k in ks:
+        want = float(1 - (wide(1) - wide(alpha)) ** wide(max(k, 0.1)))
+        assert decay(alpha, float(k)) == pytest.approx(want, rel=1e-14, abs=1e-300)
+    assert decay(alpha, 1.0) == alpha
 
 
 def test_unseen_ids_grow_state_without_touching_known_series() -> None:
