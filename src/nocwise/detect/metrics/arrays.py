@@ -64,8 +64,11 @@ def book_step(book: FloatArray, s: int, t: float, x: float, gap_factor: float) -
     """Validate one sample and advance the bookkeeping; returns the step in typical intervals.
 
     Returns -1.0 for a rejected sample (non-finite value or timestamp before the last one),
-    which the caller must neither score nor learn. The returned step lets EW updates stay
-    time-aware under irregular sampling: a sample after k typical intervals decays k times.
+    which the caller must neither score nor learn. Between gaps every sample is one step:
+    EW weights count samples, so timestamp jitter and a few missed samples neither
+    under-weight an early sample nor over-weight a late one. After a gap (over
+    ``gap_factor`` typical intervals) the step is the time elapsed in typical intervals, so
+    the state ages by the outage (docs/benchmarks/nab.md: measured against elapsed-time steps).
     """
     if not math.isfinite(x) or (book[COUNT, s] > 0 and t < book[LAST_TS, s]):
         book[REJECTED, s] += 1.0
@@ -81,6 +84,7 @@ def book_step(book: FloatArray, s: int, t: float, x: float, gap_factor: float) -
                 book[GAPS, s] += 1.0
             else:
                 book[DT, s] += 0.05 * (dt - book[DT, s])
+                k = 1.0
     book[COUNT, s] += 1.0
     book[LAST_TS, s] = t
     return min(max(k, 0.0), 50.0)

@@ -37,18 +37,27 @@ def test_negative_series_ids_raise() -> None:
         SpikeDetector().learn(MetricBatch.of([-1], [0], [1.0]))
 
 
-def test_irregular_sampling_decays_by_elapsed_time() -> None:
-    """A sample after 5 typical intervals moves a fast baseline more than one after 1."""
-    cfg = SpikeConfig(alphas=(0.1,), warmup=1)
+def _level_after(last_ts_s: float) -> float:
+    """A fast baseline after 30 zeros one minute apart and a 1.0 at ``last_ts_s``."""
+    det = SpikeDetector(SpikeConfig(alphas=(0.1,), warmup=1))
+    ts = np.append(np.arange(30) * 60.0, last_ts_s) * 1000
+    values = np.append(np.zeros(30), 1.0)
+    det.learn(MetricBatch.of(np.zeros(31), ts.astype(np.int64), values))
+    return float(det.to_state().arrays["loc"][0, 0])
 
-    def level_after(last_step: int) -> float:
-        det = SpikeDetector(cfg)
-        ts = np.append(np.arange(30), last_step) * 60_000
-        values = np.append(np.zeros(30), 1.0)
-        det.learn(MetricBatch.of(np.zeros(31), ts, values))
-        return float(det.to_state().arrays["loc"][0, 0])
 
-    assert level_after(34) > level_after(30)
+def test_a_gap_decays_by_elapsed_time() -> None:
+    """A sample after a gap (8 typical intervals, over gap_factor 6) moves a fast baseline
+    more than one on time: the state has aged by the outage."""
+    assert _level_after(37 * 60) > _level_after(30 * 60)
+
+
+def test_between_gaps_every_sample_is_one_step() -> None:
+    """Early, late or after a few missed samples, a sample within the gap factor moves the
+    baseline exactly as much as one on time: jitter neither under- nor over-weights it."""
+    on_time = _level_after(30 * 60)
+    for last in (29 * 60 + 1, 29 * 60 + 30, 30 * 60 + 30, 34 * 60):
+        assert _level_after(last) == on_time
 
 
 @pytest.mark.parametrize("alpha", [1.0, 0.25, 0.02, 1e-4, 0.0])
