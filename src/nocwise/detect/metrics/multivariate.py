@@ -35,6 +35,14 @@ training level than the followed one is judged on its training level and scale a
 end of a long fault must not alarm for another half horizon). The structure (PCA, covariance,
 VAR) is not refitted online.
 
+**Score gate.** The same horizon also sets a floor under the alarm threshold: each score is
+divided by ``gate_factor`` times the stream's recent score level (the median of the median
+scores of the last ``adapt_blocks`` blocks), when that is above 1. A score that has stayed high
+for more than half the horizon is the stream's normal by then, like a KPI's new level, and only
+a further rise alarms. It catches what the per-KPI adaptation leaves: a new level inside its
+dead band or held off by the return-home rule, a broken correlation that persists, several KPIs
+drifting together. Below half the horizon the level is the training level and the gate is 1.
+
 Evidence: each score comes with a per-KPI contribution (the KPI's share of every view, T²
 terms clipped at zero), so the KPIs that broke can be named and ranked.
 
@@ -91,7 +99,9 @@ _MODEL_ARRAYS = frozenset(
 )
 #: Moved on by ``update``: the adaptation ring, rows of an unfinished block, the last
 #: standardised row (the VAR lag) and the last ``window - 1`` rows of per-KPI view parts.
-_STREAM_ARRAYS = frozenset({"ring_centre", "ring_spread", "pending", "last_z", "history"})
+_STREAM_ARRAYS = frozenset(
+    {"ring_centre", "ring_spread", "pending", "last_z", "history", "gate_ring", "gate_pending"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +127,7 @@ class MultivariateDetector:
 
     kind: ClassVar[str] = "multivariate"
     schema: ClassVar[str] = "nocwise.detect.metrics.multivariate"
-    version: ClassVar[int] = 2
+    version: ClassVar[int] = 3
 
     def __init__(
         self,
@@ -133,6 +143,7 @@ class MultivariateDetector:
         adapt_block: int = 128,
         adapt_blocks: int = 48,
         adapt_deadband: float = 1.0,
+        gate_factor: float = 3.0,
         max_train_rows: int = 100_000,
         seed: int = 0,
     ) -> None:
@@ -150,6 +161,8 @@ class MultivariateDetector:
             raise ValueError("temporal_weight and ridge must be >= 0")
         if adapt_deadband < 0.0:
             raise ValueError(f"adapt_deadband must be >= 0, got {adapt_deadband}")
+        if gate_factor < 0.0:
+            raise ValueError(f"gate_factor must be >= 0 (0: no gate), got {gate_factor}")
         if adapt_block < 1 or adapt_blocks < 0:
             raise ValueError("adapt_block must be >= 1 and adapt_blocks >= 0 (0: no adaptation)")
         self.variance = variance
@@ -163,6 +176,7 @@ class MultivariateDetector:
         self.adapt_block = adapt_block
         self.adapt_blocks = adapt_blocks
         self.adapt_deadband = adapt_deadband
+        self.gate_factor = gate_factor
         self.max_train_rows = max_train_rows
         self.seed = seed
         self._arrays: dict[str, Array] | None = None
@@ -216,7 +230,17 @@ class MultivariateDetector:
         threshold = float(np.quantile(train_scores, self.alarm_quantile))
         arrays["threshold"] = np.asarray([_positive(threshold)])
         arrays |= self._stream_from_training(x, z, parts)
+        arrays |= self._gate_from_training(train_scores / arrays["threshold"][0])
         return self
+
+    def _gate_from_training(self, scores: Array) -> dict[str, Array]:
+        """The gate's ring at the end of training (padded with the median training score)."""
+        size, count = self.adapt_block, self.adapt_blocks
+        whole = (scores.shape[0] // size) * size
+        level = _block_medians(scores[:whole], size)
+        pad = np.full(max(count - level.shape[0], 0), float(np.median(scores)))
+        ring = np.concatenate([pad, level])
+        return {"gate_ring": ring[ring.shape[0] - count :], "gate_pending": scores[whole:].copy()}
 
     def _subsample(self, z: Array) -> Array:
         if z.shape[0] <= self.max_train_rows:
@@ -273,7 +297,25 @@ class MultivariateDetector:
             both = [np.vstack([h, p]) for h, p in zip(a["history"], parts, strict=True)]
             stream["history"] = np.stack([b[b.shape[0] - min(keep, b.shape[0]) :] for b in both])
         thr = float(a["threshold"][0])
-        return MultivariateScores(scores / thr, contrib / thr), stream
+        scores, contrib = scores / thr, contrib / thr
+        gate, stream["gate_ring"], stream["gate_pending"] = self._gate(scores)
+        return MultivariateScores(scores / gate, contrib / gate[:, None]), stream
+
+    def _gate(self, scores: Array) -> tuple[Array, Array, Array]:
+        """Divisor per row, at least 1: ``gate_factor`` times the stream's recent score level
+        (the median of the block medians of the last ``adapt_blocks`` blocks); the next ring
+        and the scores of the unfinished block."""
+        a = self._fitted()
+        size, count = self.adapt_block, self.adapt_blocks
+        buf = np.concatenate([a["gate_pending"], scores])
+        whole = (buf.shape[0] // size) * size
+        ring = np.concatenate([a["gate_ring"], _block_medians(buf[:whole], size)])
+        block = (np.arange(scores.shape[0]) + a["gate_pending"].shape[0]) // size
+        gate = np.ones(scores.shape[0])
+        if count and self.gate_factor > 0.0:
+            level = np.median(sliding_window_view(ring, count), axis=-1)
+            gate = np.maximum(1.0, self.gate_factor * level[block])
+        return gate, ring[ring.shape[0] - count :], buf[whole:].copy()
 
     def _adapt(self, x: Array) -> tuple[Array, dict[str, Array]]:
         """Standardise rows on the running per-KPI centre and spread; the next ring state."""
@@ -368,6 +410,7 @@ class MultivariateDetector:
                 "adapt_block": self.adapt_block,
                 "adapt_blocks": self.adapt_blocks,
                 "adapt_deadband": self.adapt_deadband,
+                "gate_factor": self.gate_factor,
                 "max_train_rows": self.max_train_rows,
                 "seed": self.seed,
             },
@@ -376,7 +419,10 @@ class MultivariateDetector:
 
     @classmethod
     def from_state(cls, state: ModelState) -> Self:
-        """Rebuild a detector (fitted or not, mid-stream or not) from :meth:`to_state`."""
+        """Rebuild a detector (fitted or not, mid-stream or not) from :meth:`to_state`; a v2
+        snapshot is migrated (with the gate off, so it scores as it did)."""
+        if state.schema == cls.schema and state.version == 2:
+            state = _upgrade_v2(state)
         state.expect(cls.schema, cls.version)
         p = state.params
         det = cls(
@@ -391,6 +437,7 @@ class MultivariateDetector:
             adapt_block=int(p["adapt_block"]),
             adapt_blocks=int(p["adapt_blocks"]),
             adapt_deadband=float(p["adapt_deadband"]),
+            gate_factor=float(p["gate_factor"]),
             max_train_rows=int(p["max_train_rows"]),
             seed=int(p["seed"]),
         )
@@ -399,6 +446,20 @@ class MultivariateDetector:
                 raise InvalidRecordError(f"multivariate state arrays {sorted(state.arrays)}")
             det._arrays = {k: np.asarray(v, dtype=np.float64) for k, v in state.arrays.items()}
         return det
+
+
+def _upgrade_v2(state: ModelState) -> ModelState:
+    """v2 -> v3: the score gate is added, off (``gate_factor`` 0), with an empty level ring."""
+    params = dict(state.params) | {"gate_factor": 0.0}
+    arrays = dict(state.arrays)
+    if arrays:
+        try:
+            blocks = int(params["adapt_blocks"])
+            arrays["gate_ring"] = np.zeros(blocks)
+            arrays["gate_pending"] = np.zeros(arrays["pending"].shape[0])
+        except KeyError as exc:
+            raise InvalidRecordError(f"multivariate v2 state misses {exc}") from exc
+    return ModelState(state.schema, 3, params, arrays)
 
 
 def trailing_mean(x: Array, window: int) -> Array:
@@ -430,6 +491,11 @@ def _block_stats(x: Array, size: int) -> tuple[Array, Array]:
     """Per-KPI median and standard deviation of each complete block of ``size`` rows."""
     blocks = x.reshape(x.shape[0] // size, size, x.shape[1])
     return np.median(blocks, axis=1), blocks.std(axis=1)
+
+
+def _block_medians(x: Array, size: int) -> Array:
+    """Median of each complete block of ``size`` values of a 1-D array."""
+    return np.median(x.reshape(x.shape[0] // size, size), axis=1)
 
 
 def _positive(value: float) -> float:

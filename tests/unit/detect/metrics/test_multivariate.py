@@ -200,6 +200,43 @@ def test_a_kpi_back_at_its_training_level_is_judged_on_it_at_once() -> None:
     assert out.alarms[1500 + 2 * 64 :].mean() < 0.05  # back home
 
 
+def test_a_persistent_score_rise_stops_alarming_after_half_the_horizon() -> None:
+    """A KPI that stops following the load, at its usual level and spread, is invisible to the
+    per-KPI adaptation; the score gate takes the persistent score as the stream's normal once
+    it has lasted half the horizon (512 rows here). Until then both alarm alike."""
+    train = loosely_coupled(4000, 5)
+    x = loosely_coupled(3000, 6)
+    rng = np.random.default_rng(7)
+    x[:, 1] = x[:, 1].mean() + x[:, 1].std() * rng.normal(size=3000)
+    gated = MultivariateDetector(adapt_block=64, adapt_blocks=16).fit(train).update(x)
+    plain = MultivariateDetector(adapt_block=64, adapt_blocks=16, gate_factor=0.0)
+    ungated = plain.fit(train).update(x)
+    assert np.array_equal(gated.alarms[:400], ungated.alarms[:400])
+    assert gated.alarms[:400].mean() > 0.7
+    assert ungated.alarms[700:].mean() > 0.7
+    assert gated.alarms[700:].mean() < 0.05
+    # the contributions are scaled with the score, so the ranking is unchanged
+    assert np.array_equal(gated.ranking()[700:], ungated.ranking()[700:])
+
+
+def test_a_v2_state_is_migrated_with_the_gate_off() -> None:
+    """A snapshot from before the gate keeps scoring as it did."""
+    train = loosely_coupled(2000, 8)
+    det = MultivariateDetector(adapt_block=64, adapt_blocks=16, gate_factor=0.0).fit(train)
+    det.update(loosely_coupled(100, 9))
+    v3 = det.to_state()
+    params = {k: v for k, v in v3.params.items() if k != "gate_factor"}
+    arrays = {k: v for k, v in v3.arrays.items() if not k.startswith("gate_")}
+    old = MultivariateDetector.from_state(ModelState(v3.schema, 2, params, arrays))
+    assert old.gate_factor == 0.0
+    x = loosely_coupled(1500, 10)
+    x[:, 1] += 2.0
+    assert np.array_equal(old.update(x).scores, det.update(x).scores)
+    unfitted = MultivariateDetector().to_state()
+    bare = {k: v for k, v in unfitted.params.items() if k != "gate_factor"}
+    MultivariateDetector.from_state(ModelState(unfitted.schema, 2, bare, {}))
+
+
 def test_temporal_view_sees_broken_dynamics() -> None:
     """Rows in a shuffled order keep every KPI and their correlations, only the dynamics break."""
     rng = np.random.default_rng(12)
@@ -246,6 +283,7 @@ def test_empty_rows_give_empty_scores(fitted: MultivariateDetector) -> None:
         {"adapt_block": 0},
         {"adapt_blocks": -1},
         {"adapt_deadband": -1.0},
+        {"gate_factor": -1.0},
     ],
 )
 def test_invalid_settings_are_refused(kwargs: dict[str, float]) -> None:
