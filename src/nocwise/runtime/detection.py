@@ -206,41 +206,77 @@ def _eta_text(eta_s: float) -> str:
     return f"{eta_s / 60:.0f} minutes"
 
 
-def breach_alarm(
-    series: Series, now_ms: int, eta_s: float, threshold: float, level: float, version: str
-) -> Alarm:
-    """An X.733 quality-of-service alarm: the forecast says ``series`` reaches its capacity
-    threshold in ``eta_s`` seconds. MAJOR when that is within a few hours, else MINOR."""
-    entity = series.entity_id or f"series:{series.id}"
-    when = from_ms(now_ms + int(eta_s * 1000))
-    severity = Severity.MAJOR if eta_s <= PREDICTED_MAJOR_S else Severity.MINOR
+def _forecast_alarm(
+    series: Series, kind: str, now_ms: int, cause: str, problem: str, severity: Severity,
+    text: str, info: dict[str, str],
+) -> Alarm:  # fmt: skip
+    """A quality-of-service alarm from the forecast on ``series``, with its evidence."""
+    base = {"metric": series.metric}
     return Alarm(
-        alarm_id=f"nw-forecast-{series.id}-{now_ms}",
-        managed_object=entity,
+        alarm_id=f"nw-{kind}-{series.id}-{now_ms}",
+        managed_object=series.entity_id or f"series:{series.id}",
         event_type=EventType.QUALITY_OF_SERVICE,
-        probable_cause="thresholdCrossed",
-        specific_problem="predicted breach",
+        probable_cause=cause,
+        specific_problem=problem,
         perceived_severity=severity,
         event_time=from_ms(now_ms),
-        additional_text=(
-            f"{series.metric} forecast to pass {threshold:g} in {_eta_text(eta_s)} "
-            f"(at {when.isoformat()}; now {level:.4g})"
-        ),
-        additional_info={
-            "metric": series.metric,
-            "eta_s": f"{eta_s:.0f}",
-            "predicted_time": when.isoformat(),
-            "threshold": f"{threshold:g}",
-            "current_value": f"{level:.6g}",
-            "model_version": version,
-            "series_id": str(series.id),
-        },
+        additional_text=text,
+        additional_info=base | info | {"series_id": str(series.id)},
         source="nocwise-forecast",
         labels=dict(series.labels),
     )
 
 
+def breach_alarm(
+    series: Series, now_ms: int, eta_s: float, threshold: float, level: float, version: str
+) -> Alarm:
+    """An X.733 quality-of-service alarm: the forecast says ``series`` reaches its capacity
+    threshold in ``eta_s`` seconds. MAJOR when that is within a few hours, else MINOR."""
+    when = from_ms(now_ms + int(eta_s * 1000))
+    severity = Severity.MAJOR if eta_s <= PREDICTED_MAJOR_S else Severity.MINOR
+    text = (
+        f"{series.metric} forecast to pass {threshold:g} in {_eta_text(eta_s)} "
+        f"(at {when.isoformat()}; now {level:.4g})"
+    )
+    info = {
+        "eta_s": f"{eta_s:.0f}",
+        "predicted_time": when.isoformat(),
+        "threshold": f"{threshold:g}",
+        "current_value": f"{level:.6g}",
+        "model_version": version,
+    }
+    cause, problem = "thresholdCrossed", "predicted breach"
+    return _forecast_alarm(series, "forecast", now_ms, cause, problem, severity, text, info)
+
+
 PREDICTED_MAJOR_S = 4 * 3600.0
+
+
+def peak_alarm(
+    series: Series, now_ms: int, eta_days: float, threshold: float, slope: float, level: float,
+    version: str,
+) -> Alarm:  # fmt: skip
+    """An X.733 quality-of-service alarm: the trend of the daily peaks of ``series`` passes its
+    capacity threshold in ``eta_days`` (capacity planning, MINOR)."""
+    eta_s = eta_days * 86400.0
+    when = from_ms(now_ms + int(eta_s * 1000))
+    text = (
+        f"{series.metric} daily peak forecast to pass {threshold:g} in {eta_days:.1f} days "
+        f"(around {when.date().isoformat()}; peak now {level:.4g}, {slope:+.3g} per day)"
+    )
+    info = {
+        "eta_s": f"{eta_s:.0f}",
+        "eta_days": f"{eta_days:.2f}",
+        "predicted_time": when.isoformat(),
+        "threshold": f"{threshold:g}",
+        "peak_level": f"{level:.6g}",
+        "peak_slope_per_day": f"{slope:.6g}",
+        "model_version": version,
+    }
+    cause, problem = "resourceAtOrNearingCapacity", "predicted daily peak breach"
+    return _forecast_alarm(
+        series, "peak-forecast", now_ms, cause, problem, Severity.MINOR, text, info
+    )
 
 
 class PredictiveBreach:
@@ -253,11 +289,13 @@ class PredictiveBreach:
     A prediction is raised only once it has held for ``patience`` times its ETA (at most
     ``max_wait_s``; one tick counts as the tick interval): a disk full in 15 minutes is raised
     at once, a link full in 3 hours after the growth has held for 45 minutes, so a passing
-    bump does not raise a far-off breach. All per-series state is in arrays (one entry per
-    capacity series), so :meth:`to_state` / :meth:`from_state` round-trip it exactly."""
+    bump does not raise a far-off breach. Once a day, the trend of each series' daily peaks
+    raises a separate MINOR alarm ("predicted daily peak breach", ETA in days, cleared on the
+    first day it no longer holds). All per-series state is in arrays (one entry per capacity
+    series), so :meth:`to_state` / :meth:`from_state` round-trip it exactly."""
 
     state_schema = "nocwise.runtime.predictive_breach"
-    state_version = 1
+    state_version = 2
 
     def __init__(
         self,
@@ -273,6 +311,7 @@ class PredictiveBreach:
         self.patience = patience
         self.max_wait_s = max_wait_s
         self.next_ms: int | None = None
+        self.peak_day = -1  # the newest day whose daily-peak trend was checked
         self.row_of = np.zeros(0, dtype=np.int64)  # series id -> row, -1: no capacity
         self.series_of: list[Series] = []
         self.rows: dict[str, npt.NDArray[Any]] = {k: np.zeros(0, d) for k, d in _ROW_FIELDS}
@@ -377,6 +416,38 @@ class PredictiveBreach:
             for key in ("open_ms", "changed_ms", "built_ms"):
                 r[key][row] = -1
             r["misses"][row] = 0
+        if self.forecaster.days_done != self.peak_day:
+            self.peak_day = self.forecaster.days_done
+            out += self._peak_tick(now_ms, r)
+        return out
+
+    def _peak_tick(self, now_ms: int, r: dict[str, npt.NDArray[Any]]) -> list[Alarm]:
+        """Once a day: the daily-peak trend raises (one alarm per episode) and clears."""
+        eta_d, slope, level = self.forecaster.peak_eta(r["threshold"])
+        found = np.isfinite(eta_d)
+        is_open = r["peak_open_ms"] >= 0
+        version = self.forecaster.config.model_version
+        out = []
+        for row in np.flatnonzero(found & ~is_open).tolist():
+            r["peak_open_ms"][row] = now_ms
+            s = self.series_of[row]
+            thr = float(r["threshold"][row])
+            a = peak_alarm(s, now_ms, eta_d[row], thr, slope[row], level[row], version)
+            out.append(a)
+        t = from_ms(now_ms)
+        for row in np.flatnonzero(is_open & ~found).tolist():
+            opened = int(r["peak_open_ms"][row])
+            s = self.series_of[row]
+            a = peak_alarm(s, opened, 0.0, float(r["threshold"][row]), 0.0, 0.0, version)
+            out.append(
+                replace(
+                    a, perceived_severity=Severity.CLEARED, cleared_time=t, changed_time=t,
+                    additional_text=f"{s.metric} daily peak no longer forecast to pass "
+                    f"{r['threshold'][row]:g}",
+                    additional_info={"series_id": str(s.id), "model_version": version},
+                )
+            )  # fmt: skip
+            r["peak_open_ms"][row] = -1
         return out
 
     def to_state(self) -> ModelState:
@@ -394,6 +465,7 @@ class PredictiveBreach:
                 "patience": self.patience,
                 "max_wait_s": self.max_wait_s,
                 "next_ms": self.next_ms,
+                "peak_day": self.peak_day,
                 "forecaster": {"schema": f.schema, "version": f.version, "params": f.params},
             },
             arrays,
@@ -416,6 +488,7 @@ class PredictiveBreach:
         f_state = ModelState(str(fp["schema"]), int(fp["version"]), dict(fp["params"]), f_arrays)
         stage.forecaster = BreachForecaster.from_state(f_state)
         stage.next_ms = None if p["next_ms"] is None else int(p["next_ms"])
+        stage.peak_day = int(p["peak_day"])
         stage.row_of = np.asarray(state.arrays["row_of"], dtype=np.int64)
         stage.rows = {k: np.asarray(state.arrays[f"row.{k}"], dtype=d) for k, d in _ROW_FIELDS}
         missing = [i for i in stage.rows["series_id"].tolist() if i not in series]
@@ -438,5 +511,7 @@ _ROW_FIELDS: tuple[tuple[str, type], ...] = (
     ("eta_s", np.float64),
     ("level", np.float64),
     ("major", np.int64),
+    ("peak_open_ms", np.int64),
 )
-_EMPTY = {k: -1 if k in ("open_ms", "changed_ms", "built_ms") else 0 for k, _ in _ROW_FIELDS}
+_UNSET = ("open_ms", "changed_ms", "built_ms", "peak_open_ms")
+_EMPTY = {k: -1 if k in _UNSET else 0 for k, _ in _ROW_FIELDS}

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from nocwise.bench.forecast import Prediction, run, score
+from nocwise.bench.forecast_cost import measure
 from nocwise.bench.options import BenchOptions
 from nocwise.bench.report import NullProgress
 from nocwise.model import MetricBatch, Series
@@ -83,3 +84,11 @@ def test_quick_run_reports_the_issue_metrics() -> None:
     ):
         assert key in report.summary
     assert report.summary["capacity_series"] > 0
+
+
+def test_forecast_cost_measures_ticks_batches_and_state() -> None:
+    cost = measure(300, hours=0.25)
+    assert cost.series == 300
+    assert cost.batch_s > 0.0
+    assert cost.tick_s > 0.0
+    assert 0 < cost.state_bytes < 300 * 8_000  # a few KB per series, not two days of samples

@@ -131,16 +131,6 @@ def test_busy_hour_near_the_threshold_without_growth_predicts_nothing() -> None:
     assert run(PredictiveBreach(), busy_hour(4, 86.0), link()) == []
 
 
-def test_rising_daily_peak_predicts_before_it_crosses() -> None:
-    values = busy_hour(4, 80.0, growth_per_day=0.06)  # peak 80 -> 84 -> 88 -> 92
-    alarms = [a for a in run(PredictiveBreach(), values, link()) if a.changed_time is None]
-    crossed_min = int(np.flatnonzero(values >= 90.0)[0])
-    assert alarms
-    first = alarms[0]
-    fired_min = first.event_time.timestamp() / 60
-    assert fired_min < crossed_min - 30
-
-
 def test_disk_filling_linearly_predicts_with_its_eta() -> None:
     minutes = np.arange(2 * DAY_MIN)
     start = 1.6 * DAY_MIN
@@ -183,3 +173,59 @@ def test_state_round_trip_continues_identically() -> None:
     after = run(resumed, values[cut:], disk(), start_min=cut)
     assert before + after == expected
     assert resumed.to_state().params == whole.to_state().params
+
+
+def daily_peaks(days: int, peak0: float, growth_per_day: float, seed: int) -> np.ndarray:
+    """15-min samples of a link whose busy-hour peak grows by ``growth_per_day`` points a day."""
+    t = np.arange(days * 96) / 96.0
+    shape = np.sin(np.pi * (t % 1.0)) ** 4
+    noise = np.random.default_rng(seed).normal(0, 1.0, t.size)
+    return 20 + (peak0 + growth_per_day * t - 20) * shape + noise
+
+
+def run_every(stage: PredictiveBreach, values: np.ndarray, step_min: int) -> list:
+    alarms = []
+    for i, v in enumerate(values):
+        alarms += stage.process(MetricBatch.of([0], [i * step_min * MIN_MS], [v]), link())
+    return alarms
+
+
+def test_growing_daily_peak_raises_a_peak_breach_with_its_eta_in_days() -> None:
+    # The peak grows 1 point a day from 62: it passes 90 on day 28; after 16 days it is ~78.
+    values = daily_peaks(16, 62.0, 1.0, seed=11)
+    alarms = run_every(PredictiveBreach(), values, 15)
+    peak = [a for a in alarms if a.specific_problem == "predicted daily peak breach"]
+    assert peak
+    assert all(a.perceived_severity == Severity.MINOR for a in peak)
+    a = peak[0]
+    assert a.probable_cause == "resourceAtOrNearingCapacity"
+    raised_day = a.event_time.timestamp() / 86400
+    crossing_day = 28.0 + 0.5  # the busy hour is at noon
+    eta_days = float(a.additional_info["eta_days"])
+    assert abs(raised_day + eta_days - crossing_day) <= 2.0
+    assert abs(float(a.additional_info["peak_slope_per_day"]) - 1.0) <= 0.25
+    assert not [x for x in alarms if x.specific_problem == "predicted breach"]
+
+
+def test_steady_daily_peak_raises_no_peak_breach() -> None:
+    values = daily_peaks(16, 82.0, 0.0, seed=12)
+    assert run_every(PredictiveBreach(), values, 15) == []
+
+
+def test_state_round_trip_keeps_an_open_peak_breach() -> None:
+    values = daily_peaks(16, 62.0, 1.0, seed=11)
+    cut = 15 * 96 + 40  # raised at the start of day 15
+    whole = PredictiveBreach()
+    expected = run_every(whole, values, 15)
+    first = PredictiveBreach()
+    before = run_every(first, values[:cut], 15)
+    assert first.rows["peak_open_ms"][0] >= 0
+    resumed = PredictiveBreach.from_state(
+        ModelState.from_bytes(first.to_state().to_bytes()), link()
+    )
+    after = [
+        a
+        for i, v in enumerate(values[cut:], start=cut)
+        for a in resumed.process(MetricBatch.of([0], [i * 15 * MIN_MS], [v]), link())
+    ]
+    assert before + after == expected

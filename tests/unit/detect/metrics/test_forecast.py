@@ -86,3 +86,65 @@ def test_breach_forecaster_refuses_another_state_version() -> None:
     state = replace(BreachForecaster().to_state(), version=99)
     with pytest.raises(InvalidRecordError):
         BreachForecaster.from_state(state)
+
+
+def _mixed_load(rows: int, minutes: int, seed: int) -> np.ndarray:
+    """Busy hours, ramps that start at random times, jumps and noise: values per minute."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(minutes)[None, :]
+    level = rng.uniform(10, 85, (rows, 1))
+    busy = rng.uniform(0, 40, (rows, 1)) * np.sin(np.pi * (t % 1440) / 1440) ** 4
+    start = rng.uniform(0, minutes, (rows, 1))
+    rate = np.where(rng.random((rows, 1)) < 0.3, rng.uniform(0.01, 0.5, (rows, 1)), 0.0)
+    jump = np.where(rng.random((rows, 1)) < 0.1, rng.uniform(5, 30, (rows, 1)), 0.0)
+    ramp = np.clip(t - start, 0, None) * rate + np.where(t >= start, jump, 0.0)
+    return level + busy + ramp + rng.normal(0, rng.uniform(0.1, 3, (rows, 1)), (rows, minutes))
+
+
+def test_the_screen_skips_only_rows_whose_full_fit_predicts_nothing() -> None:
+    rows, minutes = 400, 32 * 60
+    values = _mixed_load(rows, minutes, seed=9)
+    f = BreachForecaster()
+    thr, horizon = np.full(rows, 90.0), np.full(rows, 3 * 86400.0)
+    ids = np.repeat(np.arange(rows), 60)
+    compared = 0
+    for hour in range(minutes // 60):
+        cols = slice(hour * 60, hour * 60 + 60)
+        ts = np.tile(np.arange(cols.start, cols.stop) * 60_000, rows)
+        order = np.argsort(ids, kind="stable")
+        f.add(ids[order], ts[order], values[:, cols].ravel())
+        now = (cols.stop - 1) * 60_000
+        eta, _ = f.eta(now, thr, horizon)
+        if hour < 28:
+            continue
+        full, _ = f._fit(np.arange(rows), now, thr, horizon)  # every row, no screen
+        np.testing.assert_array_equal(eta, full)
+        compared += int(np.isfinite(full).sum())
+    assert compared > 0  # some rows were predicted, and the screen kept every one of them
+
+
+def test_breach_forecaster_refuses_the_raw_buffer_state_of_version_1() -> None:
+    state = replace(BreachForecaster().to_state(), version=1)
+    with pytest.raises(InvalidRecordError):
+        BreachForecaster.from_state(state)
+
+
+def test_breach_forecaster_state_keeps_bins_season_and_peaks() -> None:
+    f = BreachForecaster()
+    minutes = np.arange(3 * 1440)
+    values = 50 + 10 * np.sin(2 * np.pi * minutes / 1440)
+    f.add(np.zeros(minutes.size, dtype=np.int64), minutes * 60_000, values)
+    f.eta(int(minutes[-1]) * 60_000, np.array([90.0]), np.array([86400.0]))  # refits season
+    g = BreachForecaster.from_state(ModelState.from_bytes(f.to_state().to_bytes()))
+    assert g.days_done == f.days_done == 1
+    for k, v in f.a.items():
+        np.testing.assert_array_equal(g.a[k], v)
+    np.testing.assert_array_equal(g.bin_of, f.bin_of)
+    assert g.base_ms == f.base_ms
+
+
+def test_breach_forecaster_refuses_arrays_of_the_wrong_shape() -> None:
+    state = BreachForecaster().to_state()
+    state.arrays["rv"] = np.zeros((0, 5), dtype=np.float32)
+    with pytest.raises(InvalidRecordError):
+        BreachForecaster.from_state(state)
