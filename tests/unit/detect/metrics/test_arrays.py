@@ -8,6 +8,7 @@ import pytest
 from nocwise.detect.metrics.arrays import decay
 from nocwise.detect.metrics.seasonal import SeasonalDetector
 from nocwise.detect.metrics.spike import SpikeConfig, SpikeDetector
+from nocwise.detect.metrics.trend import TrendDetector
 from nocwise.model.errors import InvalidRecordError
 from nocwise.model.metrics import MetricBatch
 from nocwise.model.state import ModelState
@@ -58,6 +59,18 @@ def test_between_gaps_every_sample_is_one_step() -> None:
     on_time = _level_after(30 * 60)
     for last in (29 * 60 + 1, 29 * 60 + 30, 30 * 60 + 30, 34 * 60):
         assert _level_after(last) == on_time
+
+
+def test_a_repeated_timestamp_does_not_blow_up_the_trend_slope() -> None:
+    """Regression: an interval of zero (a repeated timestamp, or the first sample after the
+    clock stepped back) was a step of k = 0, and the trend member divided the level's change
+    by it: z of ~6e6 on a flat noisy series (NAB had six such false alarms)."""
+    rng = np.random.default_rng(0)
+    ts = np.arange(300) * 60_000
+    ts[200:] -= 60_000  # sample 200 repeats the timestamp of sample 199
+    values = 10.0 + rng.normal(size=300)
+    z = TrendDetector().raw(MetricBatch.of(np.zeros(300), ts, values), learn=True)
+    assert np.nanmax(z[200:]) < 2.0 * np.nanmax(z[:200])
 
 
 @pytest.mark.parametrize("alpha", [1.0, 0.25, 0.02, 1e-4, 0.0])
