@@ -127,6 +127,10 @@ class NoiseModel:
         self._seen[i] += 1.0
         self._actionable[i] += 1.0 if actionable else 0.0
 
+    def type_index(self, alarm: Alarm) -> int | None:
+        """The alarm type's row in the counts, None for a type never seen."""
+        return self._types.get(type_key(alarm))
+
     def rate(self, fingerprint: str) -> float:
         """Raises per day of this fingerprint in the history (0 when never seen)."""
         return self._rate.get(fingerprint, 0.0)
@@ -196,25 +200,19 @@ class NoiseStage:
     def __init__(self, config: NoiseConfig | None = None, model: NoiseModel | None = None) -> None:
         self.config = config or NoiseConfig()
         self.model = model or NoiseModel(self.config)
-        self._cache: dict[
-            tuple[str, str, str, str, float], tuple[NoiseReason, tuple[Evidence, ...]]
-        ] = {}
+        # (type row or None, raises per day): the score and its evidence depend on nothing else,
+        # so every type the model never saw shares one entry per rate
+        self._cache: dict[tuple[int | None, float], tuple[NoiseReason, tuple[Evidence, ...]]] = {}
 
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
         decisions: list[Decision] = []
         cache = self._cache
-        rate = self.model.rate
+        rate, index = self.model.rate, self.model.type_index
         kind = self.kind
         for a in alarms:
             if a.cleared_time is not None:
                 continue
-            key = (
-                a.source,
-                a.event_type,
-                a.probable_cause,
-                a.specific_problem,
-                rate(a.fingerprint),
-            )
+            key = (index(a), rate(a.fingerprint))
             hit = cache.get(key)
             if hit is None:
                 if len(cache) >= _CACHE_MAX:

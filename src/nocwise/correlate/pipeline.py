@@ -81,7 +81,6 @@ class Correlator:
         self._decisions: dict[str, list[Decision]] = {}
         self._noise: dict[str, float] = {}
         self._inc_noise: dict[str, float] = {}  # incident -> least noise score of its members
-        self._incidents: dict[str, Incident] = {}
         self._funnel = Funnel()
         self._now: datetime | None = None
         group.may_open = self._may_open
@@ -94,12 +93,25 @@ class Correlator:
     # -- the chain ------------------------------------------------------------------------
 
     def process(self, alarms: Sequence[Alarm], now: datetime) -> ProcessResult:
-        """Run notifications (raised / changed / cleared, in event-time order) through the chain."""
+        """Run notifications (raised / changed / cleared, in event-time order) through the chain;
+        the views of every alarm they touched and the published incidents they changed."""
+        touched: dict[str, None] = dict.fromkeys(a.alarm_id for a in alarms)
+        incidents = self._feed(alarms, now, touched)
+        return ProcessResult(self._views(touched), incidents)
+
+    def feed(self, alarms: Sequence[Alarm], now: datetime) -> list[Incident]:
+        """``process`` without the alarm views, which cost as much as ranking the incidents:
+        only the published incidents the notifications created or changed (what the runtime
+        stores). Alarm views stay available through ``alarm`` and ``open_alarms``."""
+        return self._feed(alarms, now, {})
+
+    def _feed(
+        self, alarms: Sequence[Alarm], now: datetime, touched: dict[str, None]
+    ) -> list[Incident]:
         self._advance(now)
         self._funnel.events += len(alarms)
-        touched: dict[str, None] = dict.fromkeys(a.alarm_id for a in alarms)
         self._run(0, list(alarms), now, touched)
-        return ProcessResult(self._views(touched), self._flush())
+        return self._flush()
 
     def resync(self, source: str, current: Sequence[Alarm], now: datetime) -> ProcessResult:
         """Align with a source's full active-alarm list after a gap (clears what it no longer lists)."""
@@ -121,7 +133,6 @@ class Correlator:
             if out.passed:
                 self._run(i + 1, out.passed, now, touched)
         for iid in self._group.take_dropped():
-            self._incidents.pop(iid, None)
             self._inc_noise.pop(iid, None)
             self._ranker.forget(iid)
         return self._flush()
@@ -181,9 +192,7 @@ class Correlator:
                 (self._noise.get(a, 0.0) for a in d.members), default=0.0
             )
         impact, priority = self._ranker.assess(d, least)
-        inc = d.freeze(impact, priority)
-        self._incidents[inc.id] = inc
-        return inc
+        return d.freeze(impact, priority)
 
     def _views(self, ids: dict[str, None]) -> list[AlarmView]:
         out = []
@@ -217,7 +226,6 @@ class Correlator:
         """Published incidents, most urgent first (priority, then impact score, then age)."""
         live = [self.incident(d.id) for d in self._group.drafts() if d.published]
         found = [i for i in live if i is not None]
-        self._incidents = {i.id: i for i in found}
         return sorted(found, key=lambda i: (i.priority, -i.impact.score, i.opened, i.id))
 
     def funnel(self) -> dict[str, float | int | str]:

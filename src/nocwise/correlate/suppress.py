@@ -29,6 +29,7 @@ from nocwise.model import Alarm, Evidence, ModelState, Severity
 from nocwise.topology.graph import TopologyGraph
 
 STATE_SCHEMA = "nocwise.correlate.suppress"
+_EVIDENCE_MAX = 4096  # marks whose evidence is kept for reuse; cleared when full
 
 
 class SuppressReason(StrEnum):
@@ -64,6 +65,8 @@ class SuppressStage:
         self._marks: dict[str, tuple[str, str, int]] = {}  # alarm -> (by alarm, by entity, depth)
         self._min_rank = self.config.min_severity.rank
         self._version = 0
+        # (by alarm, by entity, depth) -> evidence: the symptoms of one fault share one record
+        self._evidence: dict[tuple[str, str, int], tuple[Evidence, ...]] = {}
 
     def suppressed_by(self, alarm_id: str) -> tuple[str, str, int] | None:
         """(suppressing alarm, its entity, depth) for a current symptom."""
@@ -99,12 +102,19 @@ class SuppressStage:
         return kinds is None or self._topology.kind(a.managed_object) in kinds
 
     def _decision(self, aid: str, by: str, entity: str, depth: int) -> Decision:
-        ev = Evidence(
-            "suppress",
-            f"suppressed by {by} on {entity}, {depth} hop(s) upstream",
-            {"source_alarm_id": by, "source_entity": entity, "depth": depth},
-        )
-        return Decision(self.kind, SuppressReason.UPSTREAM_FAULT, (ev,), aid)
+        key = (by, entity, depth)
+        ev = self._evidence.get(key)
+        if ev is None:
+            if len(self._evidence) >= _EVIDENCE_MAX:
+                self._evidence.clear()
+            ev = self._evidence[key] = (
+                Evidence(
+                    "suppress",
+                    f"suppressed by {by} on {entity}, {depth} hop(s) upstream",
+                    {"source_alarm_id": by, "source_entity": entity, "depth": depth},
+                ),
+            )
+        return Decision(self.kind, SuppressReason.UPSTREAM_FAULT, ev, aid)
 
     def _find(self, entity: str, aid: str) -> tuple[str, str, int] | None:
         for anc, depth in self._topology.dependency_path(entity, self.config.max_depth):

@@ -91,8 +91,7 @@ class Stages:
     def correlate(self, alarms: Sequence[Alarm], now: datetime) -> list[Incident]:
         """Feed alarm notifications (event-time order) and return the incidents they changed."""
         ordered = sorted(alarms, key=lambda a: a.changed_time or a.event_time)
-        result: list[Incident] = self.correlator.process(ordered, now).incidents
-        return result
+        return self.correlator.feed(ordered, now)
 
     def learn_noise(
         self,

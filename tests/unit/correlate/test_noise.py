@@ -71,6 +71,18 @@ def test_the_stage_scores_every_active_alarm_and_drops_none(t0: datetime) -> Non
     assert noise_score(d) > 0.9  # type: ignore[operator]
 
 
+def test_the_stage_gives_the_models_score_for_known_and_unseen_types(t0: datetime) -> None:
+    model = NoiseModel.fit(*history(t0))
+    stage = NoiseStage(NoiseConfig(), model)
+    probe = [
+        raise_alarm(f"p{i}", f"s{i}/csr", cause, t0)
+        for i, cause in enumerate(("fanFailure", "linkDown", "neverSeen", "alsoNew", "fanFailure"))
+    ]
+    for a, d in zip(probe, stage.process(probe, t0).decisions, strict=True):
+        _, reason, ev = model.score(a)
+        assert (d.alarm_id, d.reason, d.evidence) == (a.alarm_id, reason, (ev,))
+
+
 def test_feedback_changes_the_score(t0: datetime) -> None:
     stage = NoiseStage()
     a = raise_alarm("x", "s1/csr", "fanFailure", t0)

@@ -143,6 +143,62 @@ def test_throughput_probe_reports_rate_and_memory() -> None:
     assert measure(300, 600, 3, 200)["incidents"] == out["incidents"]
 
 
+def test_the_throughput_probe_restores_the_collector_thresholds() -> None:
+    import gc
+
+    before = gc.get_threshold()
+    measure(n_open=100, n_alarms=100, seed=1, batch=50)
+    assert gc.get_threshold() == before
+
+
+def test_feed_returns_the_incidents_process_returns(topo: TopologyGraph) -> None:
+    from nocwise.correlate.throughput import _workload
+
+    _, warm, stream = _workload(300, 900, seed=7)
+    fed, processed = (build_correlator(CorrelateConfig(), topo) for _ in range(2))
+    for i in range(0, len(warm + stream), 150):
+        chunk = (warm + stream)[i : i + 150]
+        now = chunk[-1].event_time
+        assert fed.feed(chunk, now) == processed.process(chunk, now).incidents
+        assert fed.tick(now) == processed.tick(now)
+    assert [v.alarm for v in fed.open_alarms()] == [v.alarm for v in processed.open_alarms()]
+
+
+def test_the_chain_leaves_no_reference_cycles(topo: TopologyGraph) -> None:
+    """Everything the chain drops is freed by reference counting alone, so a less eager cyclic
+    collector (as `nocwise serve` runs it) cannot let the chain's memory grow."""
+    import gc
+
+    from nocwise.correlate.throughput import _workload
+
+    _, warm, stream = _workload(400, 1600, seed=9)
+    alarms = warm + stream
+    was = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        corr = build_correlator(CorrelateConfig(), topo)
+        for i in range(0, len(alarms), 200):
+            chunk = alarms[i : i + 200]
+            corr.process(chunk, chunk[-1].event_time)
+            corr.tick(chunk[-1].event_time)
+        now = alarms[-1].event_time
+        first, second, *_ = corr.incidents()
+        corr.merge(first.id, second.id, "ops")
+        merged = corr.incident(first.id)
+        assert merged is not None
+        corr.split(first.id, [m.alarm_id for m in merged.members[:2]], "ops")
+        open_ = corr.open_alarms()
+        corr.acknowledge(open_[0].alarm.alarm_id, "ops", now)
+        corr.resync(open_[1].alarm.source, [v.alarm for v in open_[1:]], now)
+        corr.tick(now + 3 * M)
+        del first, second, merged, open_
+        assert gc.collect() == 0  # the correlator is alive: nothing it let go of is a cycle
+    finally:
+        if was:
+            gc.enable()
+
+
 @pytest.mark.parametrize(
     "batch", [pytest.param(37, id="small-batches"), pytest.param(400, id="large-batches")]
 )
