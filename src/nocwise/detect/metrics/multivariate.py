@@ -135,6 +135,7 @@ class MultivariateDetector:
         variance: float = 0.9,
         shrinkage: float = 0.1,
         window: int = 10,
+        evidence_window: int = 30,
         scale_floor: float = 0.1,
         upper_quantile: float = 0.99,
         alarm_quantile: float = 0.99,
@@ -151,8 +152,8 @@ class MultivariateDetector:
             raise ValueError(f"variance must be in (0, 1], got {variance}")
         if not 0.0 <= shrinkage <= 1.0:
             raise ValueError(f"shrinkage must be in [0, 1], got {shrinkage}")
-        if window < 1:
-            raise ValueError(f"window must be >= 1, got {window}")
+        if window < 1 or evidence_window < 1:
+            raise ValueError("window and evidence_window must be >= 1")
         if scale_floor <= 0.0:
             raise ValueError(f"scale_floor must be > 0, got {scale_floor}")
         if not 0.5 < upper_quantile < 1.0 or not 0.5 < alarm_quantile < 1.0:
@@ -168,6 +169,7 @@ class MultivariateDetector:
         self.variance = variance
         self.shrinkage = shrinkage
         self.window = window
+        self.evidence_window = evidence_window
         self.scale_floor = scale_floor
         self.upper_quantile = upper_quantile
         self.alarm_quantile = alarm_quantile
@@ -259,7 +261,7 @@ class MultivariateDetector:
         ring_centre = np.vstack([np.tile(np.median(x, axis=0), (pad, 1)), centres])
         ring_spread = np.vstack([np.tile(fill, (pad, 1)), spreads])
         last = ring_centre.shape[0] - count
-        keep = self.window - 1
+        keep = self._keep
         history = np.stack([p[p.shape[0] - keep :] for p in parts]) if keep else None
         return {
             "ring_centre": ring_centre[last:],
@@ -290,7 +292,7 @@ class MultivariateDetector:
         z, stream = self._adapt(x)
         parts = self._parts(z, a["last_z"])
         scores, contrib = self._combine(parts, a["history"])
-        keep = self.window - 1
+        keep = self._keep
         if x.shape[0]:
             stream["last_z"] = z[-1:].copy()
         if keep:
@@ -367,8 +369,15 @@ class MultivariateDetector:
         temporal = np.vstack([np.zeros((z.shape[0] - var.shape[0], z.shape[1])), var])
         return [spe, t2, temporal]
 
+    @property
+    def _keep(self) -> int:
+        """Rows of per-KPI view parts carried across calls, for the two trailing windows."""
+        return max(self.window, self.evidence_window) - 1
+
     def _combine(self, parts: list[Array], history: Array) -> tuple[Array, Array]:
-        """Smooth, calibrate and add the views; contributions share the same affine scale."""
+        """Smooth, calibrate and add the views. The contributions are the per-KPI parts on the
+        same scale, averaged over ``evidence_window`` rows: the KPIs behind a fault show over
+        its course more steadily than in the last few rows, which noisy KPIs also reach."""
         c = self._fitted()["calibration"].reshape(_N_VIEWS, 2)
         n, d = parts[0].shape
         total = np.zeros(n)
@@ -376,9 +385,10 @@ class MultivariateDetector:
         weights = (1.0, 1.0, self.temporal_weight)
         for (mid, spread), part, before, w in zip(c, parts, history, weights, strict=True):
             lead = before.shape[0]
-            smooth = trailing_mean(np.vstack([before, part]), self.window)[lead:]
-            total += w * (smooth.sum(axis=1) - mid) / spread
-            contrib += w * smooth / spread
+            both = np.vstack([before, part])
+            smooth = trailing_mean(both[max(lead - self.window + 1, 0) :], self.window)
+            total += w * (smooth[smooth.shape[0] - n :].sum(axis=1) - mid) / spread
+            contrib += w * trailing_mean(both, self.evidence_window)[lead:] / spread
         return total, contrib
 
     def _fitted(self) -> dict[str, Array]:
@@ -402,6 +412,7 @@ class MultivariateDetector:
                 "variance": self.variance,
                 "shrinkage": self.shrinkage,
                 "window": self.window,
+                "evidence_window": self.evidence_window,
                 "scale_floor": self.scale_floor,
                 "upper_quantile": self.upper_quantile,
                 "alarm_quantile": self.alarm_quantile,
@@ -429,6 +440,7 @@ class MultivariateDetector:
             variance=float(p["variance"]),
             shrinkage=float(p["shrinkage"]),
             window=int(p["window"]),
+            evidence_window=int(p["evidence_window"]),
             scale_floor=float(p["scale_floor"]),
             upper_quantile=float(p["upper_quantile"]),
             alarm_quantile=float(p["alarm_quantile"]),
@@ -449,16 +461,17 @@ class MultivariateDetector:
 
 
 def _upgrade_v2(state: ModelState) -> ModelState:
-    """v2 -> v3: the score gate is added, off (``gate_factor`` 0), with an empty level ring."""
-    params = dict(state.params) | {"gate_factor": 0.0}
+    """v2 -> v3: the score gate is added, off (``gate_factor`` 0), with an empty level ring;
+    the contributions keep the score's window."""
+    params = dict(state.params)
     arrays = dict(state.arrays)
-    if arrays:
-        try:
-            blocks = int(params["adapt_blocks"])
-            arrays["gate_ring"] = np.zeros(blocks)
+    try:
+        params |= {"gate_factor": 0.0, "evidence_window": params["window"]}
+        if arrays:
+            arrays["gate_ring"] = np.zeros(int(params["adapt_blocks"]))
             arrays["gate_pending"] = np.zeros(arrays["pending"].shape[0])
-        except KeyError as exc:
-            raise InvalidRecordError(f"multivariate v2 state misses {exc}") from exc
+    except KeyError as exc:
+        raise InvalidRecordError(f"multivariate v2 state misses {exc}") from exc
     return ModelState(state.schema, 3, params, arrays)
 
 

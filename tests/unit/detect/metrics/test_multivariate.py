@@ -222,19 +222,36 @@ def test_a_persistent_score_rise_stops_alarming_after_half_the_horizon() -> None
 def test_a_v2_state_is_migrated_with_the_gate_off() -> None:
     """A snapshot from before the gate keeps scoring as it did."""
     train = loosely_coupled(2000, 8)
-    det = MultivariateDetector(adapt_block=64, adapt_blocks=16, gate_factor=0.0).fit(train)
+    det = MultivariateDetector(adapt_block=64, adapt_blocks=16, gate_factor=0.0, evidence_window=10)
+    det.fit(train)
     det.update(loosely_coupled(100, 9))
     v3 = det.to_state()
-    params = {k: v for k, v in v3.params.items() if k != "gate_factor"}
+    new = {"gate_factor", "evidence_window"}
+    params = {k: v for k, v in v3.params.items() if k not in new}
     arrays = {k: v for k, v in v3.arrays.items() if not k.startswith("gate_")}
     old = MultivariateDetector.from_state(ModelState(v3.schema, 2, params, arrays))
-    assert old.gate_factor == 0.0
+    assert (old.gate_factor, old.evidence_window) == (0.0, 10)
     x = loosely_coupled(1500, 10)
     x[:, 1] += 2.0
-    assert np.array_equal(old.update(x).scores, det.update(x).scores)
+    a, b = old.update(x), det.update(x)
+    assert np.array_equal(a.scores, b.scores)
+    assert np.array_equal(a.contributions, b.contributions)
     unfitted = MultivariateDetector().to_state()
-    bare = {k: v for k, v in unfitted.params.items() if k != "gate_factor"}
-    MultivariateDetector.from_state(ModelState(unfitted.schema, 2, bare, {}))
+    bare = {k: v for k, v in unfitted.params.items() if k not in new}
+    assert MultivariateDetector.from_state(ModelState(unfitted.schema, 2, bare, {})).window == 10
+
+
+def test_evidence_names_the_fault_over_its_course_not_a_late_spike() -> None:
+    """A KPI off its level for 100 rows outranks a coupled KPI's one-row spike a few rows
+    later, as the spike does under the score's own 10-row window."""
+    train = loosely_coupled(4000, 11)
+    x = loosely_coupled(300, 12)
+    x[100:200, 3] += 2.5 * train[:, 3].std()
+    x[195, 0] += 3.0 * train[:, 0].std()
+    steady = MultivariateDetector().fit(train).update(x).ranking()
+    short = MultivariateDetector(evidence_window=10).fit(train).update(x).ranking()
+    assert (steady[130:200, 0] == 3).all()
+    assert (short[196:200, 0] == 0).all()
 
 
 def test_temporal_view_sees_broken_dynamics() -> None:
@@ -275,6 +292,7 @@ def test_empty_rows_give_empty_scores(fitted: MultivariateDetector) -> None:
         {"variance": 0.0},
         {"shrinkage": 1.5},
         {"window": 0},
+        {"evidence_window": 0},
         {"scale_floor": 0.0},
         {"alarm_quantile": 1.0},
         {"upper_quantile": 0.2},
