@@ -71,6 +71,11 @@ def run(options: BenchOptions, progress: Progress) -> BenchReport:
         for k, v in r.items():
             if k not in ("part", "series") and isinstance(v, int | float):
                 summary[f"detect.{k}@{n}"] = float(v)
+    # the series ids of each batch in one random order, as a scrape of many targets may be
+    n_shuffled = sizes[1]
+    row = measure_throughput(n_shuffled, 100, seed=options.seed, shuffled=True)
+    items.append({"part": "detect", "series": n_shuffled, "variant": "shuffled", **row})
+    summary[f"detect.samples_per_s_shuffled@{n_shuffled}"] = row["samples_per_s"]
     if options.peers:
         peers["river_hst"] = {
             "detect.samples_per_s": _river_hst_samples_per_s(20_000, options.seed)

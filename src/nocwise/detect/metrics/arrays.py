@@ -115,18 +115,13 @@ def book_advance(
 def decay_log(alpha: float, log_keep: float, k: float) -> float:
     """:func:`decay` given ``log_keep = log1p(-alpha)``, which a kernel computes once per batch.
 
-    ``1 - (1 - alpha) ** k = alpha - (1 - alpha) * expm1((k - 1) * log_keep)``. Timestamp
-    jitter keeps k near 1, where ``expm1`` of the small argument is a degree-6 polynomial
-    (truncation below 1e-16 relative) instead of a logarithm and an exponential per weight.
+    ``-expm1(k * log_keep)`` is one exponential per weight where ``1 - (1 - alpha) ** k`` is a
+    logarithm and an exponential (the first samples after a gap take this path), and it keeps
+    the digits of a small alpha that ``1 - (1 - alpha)`` loses.
     """
     if k == 1.0:
         return alpha
-    k = max(k, 0.1)
-    d = (k - 1.0) * log_keep
-    if abs(d) > 0.0078125:
-        return -math.expm1(k * log_keep)
-    em1 = d * (1.0 + d * (1.0 / 2 + d * (1.0 / 6 + d * (1.0 / 24 + d * (1.0 / 120 + d / 720)))))
-    return alpha - (1.0 - alpha) * em1
+    return -math.expm1(max(k, 0.1) * log_keep)
 
 
 @njit(cache=True, error_model="numpy")

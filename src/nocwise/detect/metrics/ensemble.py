@@ -29,19 +29,21 @@ from nocwise.detect.metrics.arrays import (
     grow_arrays,
 )
 from nocwise.detect.metrics.episodes import EpisodeEvents, EpisodeTracker
-from nocwise.detect.metrics.fused import ensemble_kernel
+from nocwise.detect.metrics.fused import ensemble_kernel, visit_order
 from nocwise.detect.metrics.level_shift import LevelShiftConfig, LevelShiftDetector
 from nocwise.detect.metrics.novelty import NoveltyConfig, NoveltyDetector
 from nocwise.detect.metrics.seasonal import SeasonalConfig, SeasonalDetector, upgrade_bins
 from nocwise.detect.metrics.spike import SpikeConfig, SpikeDetector
 from nocwise.detect.metrics.trend import TrendConfig, TrendDetector
 from nocwise.model.errors import InvalidRecordError
-from nocwise.model.metrics import MetricBatch
+from nocwise.model.metrics import IntArray, MetricBatch
 from nocwise.model.state import ModelState
 
 __all__ = ["EnsembleConfig", "EnsembleDetector", "EnsembleOutput"]
 
 MEMBERS: tuple[str, ...] = ("spike", "level_shift", "seasonal", "trend", "novelty")
+#: the seasonal member's per-bin arrays (rows of bins, not columns of a per-series record)
+BINS = ("seasonal/loc", "seasonal/dev", "seasonal/cnt")
 
 
 class EnsembleConfig(BaseModel):
@@ -100,10 +102,42 @@ class EnsembleDetector:
         m = (len(MEMBERS),)
         self._layout.update({"record": Slot(m, 0.0, np.float32), "seen": Slot(m, 0.0, np.uint32)})
         self._arrays: dict[str, npt.NDArray[Any]] = {}
-        grow_arrays(self._arrays, self._layout, 0)
+        self._slabs: dict[str, npt.NDArray[Any]] = {}
+        self._grow(0)
         self._args: tuple[tuple[Any, ...], ...] | None = None  # rebuilt when the arrays change
         self._weights = np.asarray(c.weights, dtype=np.float64)
         self._self_calibrated = np.array([m == "novelty" for m in MEMBERS])
+
+    def _grow(self, n: int) -> None:
+        """Room for ``n`` series, keeping the state there is.
+
+        Every per-series field but the seasonal bins is a column of one record per series (a
+        row of a slab: 28 float64 by default), so a series' state is a few adjacent cache
+        lines rather than one line in each of ~30 arrays. The named arrays, which the pass
+        and the snapshots use, are (field, series) views into the slabs. The bins stay one
+        row per bin: a batch scraped at one instant updates the same bin of every series.
+        """
+        slabs = {"state": [k for k in self._layout if k not in (*BINS, "record", "seen")]}
+        slabs.update(record=["record"], seen=["seen"])
+        for slab_name, fields in slabs.items():
+            slots = [self._layout[k] for k in fields]
+            slab = np.empty((n, sum(slot.lead[0] for slot in slots)), dtype=slots[0].dtype)
+            old = self._slabs.get(slab_name)
+            kept = 0 if old is None else old.shape[0]
+            if old is not None:
+                slab[:kept] = old
+            off = 0
+            for name, slot in zip(fields, slots, strict=True):
+                (width,) = slot.lead  # every per-series field is a vector
+                if slot.dtype != slab.dtype:
+                    raise TypeError(f"{name} is {slot.dtype}, its slab {slab.dtype}")
+                view = slab[:, off : off + width].T
+                view[:, kept:] = slot.init
+                self._arrays[name] = view
+                off += width
+            self._slabs[slab_name] = slab
+        grow_arrays(self._arrays, {k: self._layout[k] for k in BINS}, n)
+        self._args = None
 
     def _member_args(self) -> tuple[tuple[Any, ...], ...]:
         """Each member's state arrays and settings, in ``ensemble_kernel``'s order (cached)."""
@@ -181,21 +215,39 @@ class EnsembleDetector:
 
     def detect(self, batch: MetricBatch, *, learn: bool) -> EnsembleOutput:
         """Probability, winner and band per sample; learns the batch when ``learn``."""
-        n = len(batch)
+        if len(batch) and int(batch.series.min()) < 0:
+            raise InvalidRecordError("series ids must be non-negative")
+        if batch.n_series_hint > self.n_series:
+            self._grow(batch.n_series_hint)
+        order = visit_order(batch.series)
+        if not order.shape[0]:
+            return self._pass(batch.series, batch.ts_ms, batch.values, learn)
+        # ids out of order: the pass runs in id order, the outputs go back to batch order
+        part = self._pass(batch.series[order], batch.ts_ms[order], batch.values[order], learn)
+        out = EnsembleOutput(
+            np.empty_like(part.prob),
+            np.empty_like(part.winner),
+            np.empty_like(part.lower),
+            np.empty_like(part.upper),
+        )
+        out.prob[order], out.winner[order] = part.prob, part.winner
+        out.lower[order], out.upper[order] = part.lower, part.upper
+        return out
+
+    def _pass(
+        self, series: IntArray, ts: IntArray, values: FloatArray, learn: bool
+    ) -> EnsembleOutput:
+        """One compiled pass over the samples, in the order given."""
+        n = series.shape[0]
         prob, lower, upper = np.empty(n), np.empty(n), np.empty(n)
         winner = np.empty(n, dtype=np.int64)
         if n:
-            if int(batch.series.min()) < 0:
-                raise InvalidRecordError("series ids must be non-negative")
-            if batch.n_series_hint > self.n_series:
-                grow_arrays(self._arrays, self._layout, batch.n_series_hint)
-                self._args = None
             c = self.config
             spike, level_shift, seasonal, trend, novelty, calibration = self._member_args()
             ensemble_kernel(
-                batch.series,
-                batch.ts_ms,
-                batch.values,
+                series,
+                ts,
+                values,
                 self._arrays["book"],
                 c.spike.gap_factor,
                 spike,
@@ -249,7 +301,9 @@ class EnsembleDetector:
 
     def state_bytes(self) -> int:
         """Memory held by all state arrays."""
-        return sum(a.nbytes for a in self._arrays.values())
+        return sum(self._arrays[k].nbytes for k in BINS) + sum(
+            a.nbytes for a in self._slabs.values()
+        )
 
     def to_state(self) -> ModelState:
         """The bookkeeping, members' arrays under ``<member>/<array>``, calibration records."""
@@ -273,12 +327,11 @@ class EnsembleDetector:
             missing = sorted(det._layout.keys() ^ state.arrays.keys())
             raise InvalidRecordError(f"ensemble state arrays differ from the layout: {missing}")
         n = int(state.arrays["book"].shape[-1])
-        grow_arrays(det._arrays, det._layout, n)
+        det._grow(n)
         for name, arr in state.arrays.items():
             if det._arrays[name].shape != arr.shape:
                 raise InvalidRecordError(f"state array {name!r} has an unexpected shape")
-            det._arrays[name] = np.array(arr, dtype=det._arrays[name].dtype)
-        det._args = None
+            det._arrays[name][...] = arr
         return det
 
 

@@ -15,7 +15,12 @@ DAY_STEPS = 24 * 3_600_000 // INTERVAL_MS
 
 
 def measure_throughput(
-    n_series: int, steps: int, seed: int = 0, warmup_steps: int | None = None
+    n_series: int,
+    steps: int,
+    seed: int = 0,
+    warmup_steps: int | None = None,
+    *,
+    shuffled: bool = False,
 ) -> dict[str, float]:
     """Stream ``steps`` one-sample-per-series batches through a warmed-up ensemble.
 
@@ -25,12 +30,17 @@ def measure_throughput(
     for the seasonal member's daily profile, then ``min_seen`` scored samples. Values are a
     daily sine plus noise. ``calibrated`` is the share of (member, series) pairs calibrated
     when the timing starts.
+
+    Every batch holds the series in id order, or with ``shuffled`` in one random order (as
+    a scrape of many targets may deliver them).
     """
     rng = np.random.default_rng(seed)
     det = EnsembleDetector()
     if warmup_steps is None:
         warmup_steps = 2 * DAY_STEPS + det.config.min_seen + 1
     series = np.arange(n_series, dtype=np.int64)
+    if shuffled:
+        series = rng.permutation(series)
     phase = rng.uniform(0, 2 * np.pi, n_series)
 
     def batch(step: int) -> MetricBatch:

@@ -75,8 +75,7 @@ def test_a_repeated_timestamp_does_not_blow_up_the_trend_slope() -> None:
 
 @pytest.mark.parametrize("alpha", [1.0, 0.25, 0.02, 1e-4, 0.0])
 def test_decay_is_one_minus_keep_to_the_k_near_and_far_from_one_interval(alpha: float) -> None:
-    """The polynomial near k = 1 (jitter) and the exponential elsewhere both match
-    ``1 - (1 - alpha) ** k`` (in extended precision) to 1e-14 relative; k is floored at 0.1."""
+    """``1 - (1 - alpha) ** k`` (in extended precision) to 1e-14 relative, k floored at 0.1."""
     ks = np.concatenate([1 + np.linspace(-0.05, 0.05, 201), np.linspace(0.0, 60.0, 241)])
     wide = np.longdouble
     for k in ks:

@@ -179,3 +179,52 @@ def test_calibrated_tells_which_members_have_scored_enough() -> None:
     det.learn(batch.select(np.arange(40) >= 30))
     assert det.calibrated()[[0, 1, 3, 4], 0].all()  # seasonal needs two days
     assert not det.calibrated()[2, 0]
+
+
+def interleaved(n_series: int = 50, n_steps: int = 400, seed: int = 0) -> MetricBatch:
+    """Each series' samples in time order, the series in id order at every step."""
+    rng = np.random.default_rng(seed)
+    series = np.tile(np.arange(n_series), n_steps)
+    ts = np.repeat(np.arange(n_steps), n_series) * STEP_MS
+    values = 100 + np.sin(ts / 3e6 + series) + rng.normal(0, 1, ts.size)
+    values[rng.choice(values.size, 10, replace=False)] += 20
+    return MetricBatch(series, ts, values)
+
+
+def test_a_batch_in_any_series_order_scores_as_in_id_order() -> None:
+    """Out-of-order ids are visited in id order (each series' samples still in time order)
+    and the outputs come back in the batch's order, identical to the sorted batch's."""
+    batch = interleaved()
+    by_id = np.argsort(batch.series, kind="stable")  # id order, time order within a series
+    rank = np.random.default_rng(2).permutation(50)[batch.series]  # a random rank per series
+    order = np.lexsort((batch.ts_ms, rank))  # series in that order, each in time order
+    a, b = (EnsembleDetector(EnsembleConfig(min_seen=20)) for _ in range(2))
+    out_a = a.detect(batch.select(by_id), learn=True)
+    out_b = b.detect(batch.select(order), learn=True)
+    back = np.empty_like(order)
+    back[order] = np.arange(order.size)
+    pos = back[by_id]  # where each id-ordered sample sits in the shuffled batch
+    assert np.isfinite(out_a.prob).any()
+    for got, want in ((out_b.prob, out_a.prob), (out_b.lower, out_a.lower)):
+        assert np.array_equal(got[pos], want, equal_nan=True)
+    assert np.array_equal(out_b.winner[pos], out_a.winner)
+    for name, arr in a.to_state().arrays.items():
+        assert np.array_equal(b.to_state().arrays[name], arr), name
+
+
+def test_growing_keeps_every_series_state_and_snapshots_round_trip() -> None:
+    batch = interleaved(n_series=20, n_steps=300)
+    det = EnsembleDetector(EnsembleConfig(min_seen=20))
+    det.learn(batch)
+    before = det.to_state()
+    det.learn(MetricBatch.of([999], [300 * STEP_MS], [1.0]))  # grows to 1000 series
+    after = det.to_state()
+    for name, arr in before.arrays.items():
+        assert after.arrays[name].flags.c_contiguous, name
+        assert np.array_equal(after.arrays[name][..., :20], arr[..., :20]), name
+        fresh = EnsembleDetector().to_state().arrays[name]
+        assert fresh.shape[:-1] == arr.shape[:-1], name
+    again = EnsembleDetector.from_state(ModelState.from_bytes(after.to_bytes()))
+    tail = interleaved(n_series=20, n_steps=30, seed=3)
+    tail = MetricBatch(tail.series, tail.ts_ms + 400 * STEP_MS, tail.values)
+    assert np.array_equal(again.score_learn(tail), det.score_learn(tail), equal_nan=True)

@@ -8,6 +8,7 @@ import numpy as np
 
 from nocwise.detect.metrics.calibrate import calibrate_kernel
 from nocwise.detect.metrics.ensemble import MEMBERS, EnsembleConfig, EnsembleDetector
+from nocwise.detect.metrics.fused import visit_order
 from nocwise.detect.metrics.level_shift import LevelShiftDetector
 from nocwise.detect.metrics.novelty import NoveltyDetector
 from nocwise.detect.metrics.seasonal import SeasonalDetector
@@ -109,3 +110,15 @@ def test_float32_records_change_probabilities_by_rounding_only() -> None:
     prob, winner, _, _ = ref.detect(batch, learn=True)
     np.testing.assert_allclose(out.prob, prob, rtol=1e-5, atol=1e-9)
     assert np.mean(out.winner == winner) > 0.999
+
+
+def test_visit_order_is_empty_for_ids_in_order_else_a_stable_sort_near_enough_by_id() -> None:
+    assert visit_order(np.array([0, 0, 3, 7, 7], dtype=np.int64)).size == 0
+    ids = np.random.default_rng(0).integers(0, 1000, 5000)
+    order = visit_order(ids)
+    assert np.array_equal(np.sort(order), np.arange(ids.size))
+    assert np.all(np.diff(ids[order]) >= 0)  # one bucket per id: 1000 ids, 5000 samples
+    for s in np.unique(ids):  # each id's samples keep their batch order
+        assert np.all(np.diff(order[ids[order] == s]) > 0)
+    sparse = visit_order(np.array([10**6, 5, 10**6 - 1, 3], dtype=np.int64))
+    assert np.array_equal(sparse, [1, 3, 2, 0]) or np.array_equal(sparse, [1, 3, 0, 2])

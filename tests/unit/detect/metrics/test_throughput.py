@@ -16,3 +16,9 @@ def test_measure_throughput_reports_rate_and_state_size() -> None:
 def test_default_warmup_reaches_the_steady_state_of_every_member() -> None:
     out = measure_throughput(n_series=50, steps=2)
     assert out["calibrated"] == 1.0
+
+
+def test_shuffled_batches_reach_the_same_steady_state() -> None:
+    out = measure_throughput(n_series=50, steps=2, shuffled=True)
+    assert out["calibrated"] == 1.0
+    assert out["samples_per_s"] > 0
