@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import sys
 from pathlib import Path
@@ -153,6 +152,7 @@ def serve(
     import uvicorn
 
     from nocwise.api.app import create_app
+    from nocwise.collector import freeze_startup_objects, tune_collector_for_service
 
     overrides: dict[str, Any] = {}
     if host is not None:
@@ -160,10 +160,9 @@ def serve(
     if port is not None:
         overrides["server.port"] = port
     settings = _settings(config, **overrides)
-    # Many small objects per record: a less eager collector doubles ingest throughput.
-    gc.set_threshold(100_000, 50, 100)
+    tune_collector_for_service()  # a less eager collector doubles ingest throughput
     application = create_app(settings, console=True)
-    gc.freeze()  # what start-up built lives as long as the process: keep it out of every scan
+    freeze_startup_objects()
     err.print(
         f"nocwise on http://{settings.server.host}:{settings.server.port} "
         f"(console /console, API docs /docs)"
@@ -189,8 +188,10 @@ def demo(
     data_dir: Annotated[Path, typer.Option(help="Embedded stores go here")] = Path(".nocwise"),
 ) -> None:
     """Run nocwise on a seeded digital-twin scenario with embedded stores under ./.nocwise/."""
+    from nocwise.collector import tune_collector_for_service
     from nocwise.runtime.demo import run_demo
 
+    tune_collector_for_service()
     summary = run_demo(
         host=host,
         port=port,

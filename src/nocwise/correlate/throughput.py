@@ -10,7 +10,7 @@ chain's cost, not the cost of constructing ``Alarm`` records; for the same reaso
 inputs are frozen out of the cyclic collector's scans (``gc.freeze``, as `nocwise serve` does
 with its start-up objects), or every full collection would also walk up to 2 x 10^5 future
 notifications a server never holds. The collector runs with the thresholds `nocwise serve` sets
-(``SERVE_GC_THRESHOLDS``); everything the chain allocates is collected as usual (the chain leaves
+(``collector.SERVICE_GC_THRESHOLDS``); everything the chain allocates is collected as usual (the chain leaves
 no reference cycles behind, so the thresholds only change how often live objects are re-walked,
 not what memory is freed). The chain is fed with ``Correlator.feed``, what the runtime calls:
 changed incidents, no per-alarm views. Memory is the process's resident
@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nocwise.collector import SERVICE_GC_THRESHOLDS
 from nocwise.correlate.config import CorrelateConfig
 from nocwise.correlate.pipeline import build_correlator
 from nocwise.correlate.synthetic import access_network, clear_alarm, raise_alarm
@@ -44,7 +45,6 @@ CAUSES = (
 )  # fmt: skip
 SEVERITIES = (Severity.CRITICAL, Severity.MAJOR, Severity.MINOR, Severity.WARNING)
 SETTLE = timedelta(minutes=1)  # event time between the warm-up and the timed stream
-SERVE_GC_THRESHOLDS = (100_000, 50, 100)  # what `nocwise serve` sets (cli.serve)
 
 
 def _rss_mb() -> float:
@@ -113,7 +113,7 @@ def measure(n_open: int, n_alarms: int, seed: int = 0, batch: int = 1000) -> dic
     gc.collect()
     gc.freeze()
     thresholds = gc.get_threshold()
-    gc.set_threshold(*SERVE_GC_THRESHOLDS)
+    gc.set_threshold(*SERVICE_GC_THRESHOLDS)
     try:
         return _measure(topo, warm, stream, n_open, n_alarms, seed, batch, baseline_mb)
     finally:
