@@ -526,7 +526,6 @@ class BreachForecaster:
         period_ms = int(cfg.period_s * 1000)
         future_phase = ((now_ms + (steps * 1000).astype(np.int64)) % period_ms) // self.bin_ms
         now_phase = (now_ms % period_ms) // self.bin_ms
-        flat_season = season[:, future_phase]
         last = (a["pos"][rows][:, None] - 1 - np.arange(3)[None, :]) % cfg.recent
         recent = np.take_along_axis(np.where(valid, v, np.nan), last, axis=1)
         with np.errstate(all="ignore"):
@@ -550,17 +549,22 @@ class BreachForecaster:
             level = np.where(ok & np.isnan(level), here, level)
             grows = ok & (slope > cfg.min_t * np.maximum(se, 1e-12)) & (0.5 * slope <= floor)
             floor = np.where(ok, np.minimum(floor, slope + 2.0 * se), floor)
-            limit = np.minimum(horizon_s, reach * fit.span)
-            within = steps[None, :] <= limit[:, None]
-            flat = fit.icpt[:, None] + flat_season
-            recurring = ((flat >= threshold[:, None]) & within).any(axis=1)
-            path = flat + slope[:, None] * steps[None, :]
-            over = (path >= threshold[:, None]) & within
-            first = np.argmax(over, axis=1)
-            low = flat + (slope - cfg.band * se)[:, None] * steps[None, :]
-            sure = low >= threshold[:, None]
-            found = grows & ~recurring & (sure & within).any(axis=1) & over[np.arange(m), first]
-            cand = np.where(found, steps[first], np.nan)
+            cand = np.full(m, np.nan)
+            # Only growing rows can breach, and only over the steps within their reach.
+            g = np.flatnonzero(grows)
+            limit = np.minimum(horizon_s[g], reach * fit.span[g])
+            st = steps[: int(np.searchsorted(steps, limit.max(initial=0.0), side="right"))]
+            if g.size and st.size:
+                thr = threshold[g, None]
+                within = st[None, :] <= limit[:, None]
+                flat = fit.icpt[g, None] + season[g][:, future_phase[: st.size]]
+                recurring = ((flat >= thr) & within).any(axis=1)
+                over = (flat + slope[g, None] * st[None, :] >= thr) & within
+                first = np.argmax(over, axis=1)
+                low = flat + (slope[g] - cfg.band * se[g])[:, None] * st[None, :]
+                sure = ((low >= thr) & within).any(axis=1)
+                found = ~recurring & sure & over[np.arange(g.size), first]
+                cand[g] = np.where(found, st[first], np.nan)
             cand = np.where(ok & (there >= threshold), 0.0, cand)
             eta = np.fmin(eta, cand)
         return eta, level
