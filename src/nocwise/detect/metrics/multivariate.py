@@ -16,8 +16,9 @@ on a training window, with three linear views of the same standardised data:
   row itself still looks plausible. Weighted by ``temporal_weight``.
 
 Each view is smoothed over a trailing window of ``window`` rows (faults last longer than one
-sample, noise does not), put on one scale by its training median and upper quantile, and the
-views are summed. The alarm threshold is a quantile (``alarm_quantile``) of the training scores;
+sample, noise does not), put on one scale by its training median and ``upper_quantile`` (0.95:
+the views' 0.99 quantiles are already in the unlabelled incidents of the training window, which
+would weigh the views by their incidents), and the views are summed. The alarm threshold is a quantile (``alarm_quantile``) of the training scores;
 scores are divided by it, so a score of 1 or more raises an alarm. A plain quantile rather than
 an extreme-value extrapolation on purpose: training windows hold unlabelled incidents, so their
 extreme tail is made of faults, and a threshold set beyond it misses the milder ones.
@@ -137,7 +138,7 @@ class MultivariateDetector:
         window: int = 10,
         evidence_window: int = 30,
         scale_floor: float = 0.1,
-        upper_quantile: float = 0.99,
+        upper_quantile: float = 0.95,
         alarm_quantile: float = 0.99,
         temporal_weight: float = 0.5,
         ridge: float = 1e-3,
