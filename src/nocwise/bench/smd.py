@@ -10,7 +10,8 @@ Each entity is fitted unsupervised on ``train`` and then streams ``test`` throug
 rows already seen); labels are read only to evaluate. Metrics per entity, then their mean over
 entities:
 
-- ``f1_own``: F1 of the detector's own alarms (threshold learned from training scores only);
+- ``f1_own``: F1 of the detector's own alarms (threshold learned from training scores, raised
+  by the detector's score gate from test rows already scored; no labels);
 - ``f1_best``: best F1 over all thresholds, point-wise (an oracle, for comparison);
 - ``f1_pa``: best F1 with point adjustment (a hit anywhere in a segment counts the whole
   segment); it inflates figures and is reported only to compare with the literature;

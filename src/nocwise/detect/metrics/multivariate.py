@@ -48,8 +48,9 @@ Evidence: each score comes with a per-KPI contribution (the KPI's share of every
 terms clipped at zero), so the KPIs that broke can be named and ranked.
 
 Weak at: non-linear relations between KPIs (a linear model sees them as noise); faults longer
-than half the adaptation horizon (they are learned as the new normal) and, the other way,
-drift during its first half horizon (every row of it scores high); anomalies in KPIs that were
+than half the adaptation horizon (they are learned as the new normal, and the gate lowers their
+score too) and, the other way, drift during its first half horizon (every row of it scores
+high); anomalies in KPIs that were
 constant in training are caught only once they exceed the scale floor; very short spikes are
 diluted by the smoothing window; a slow change of the KPIs' correlations (only the level and
 the spread of each KPI adapt).
