@@ -17,6 +17,7 @@ in the topology index, where an incident with active alarms stays a candidate up
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from nocwise.correlate.causal import CachedCausality
@@ -69,10 +70,10 @@ class CandidateIndex:
         if d.indexed:
             self._by_template.setdefault(template, {})[d.id] = None
 
-    def index_all(self, d: IncidentDraft) -> None:
-        """Index every entity, template and type of the incident (after loading a snapshot)."""
-        for e in dict.fromkeys(d.entity_of.values()):
-            self.index_entity(d, e)
+    def index_all(self, d: IncidentDraft, about: Mapping[str, str] | None = None) -> None:
+        """Index every entity, template and type of the incident (after loading a snapshot);
+        ``about``: member alarm -> the link it is about, when that is not its entity."""
+        self.index_members(d, d.entity_of, about or {})
         if d.indexed:
             for t in d.templates:
                 self._by_template.setdefault(t, {})[d.id] = None
@@ -197,8 +198,28 @@ class CandidateIndex:
             hit = self._related[typ] = (n, rel)
         return hit[1]
 
-    def index_entity(self, d: IncidentDraft, entity: str) -> None:
-        path = ((entity, 0), *self._topology.dependency_path(entity, self._max_hops))
+    def index_members(
+        self, d: IncidentDraft, entity_of: Mapping[str, str], about: Mapping[str, str]
+    ) -> None:
+        """Index the entities of the given members (alarm -> entity), each as ``index_member``."""
+        for pair in dict.fromkeys((e, about.get(aid, e)) for aid, e in entity_of.items()):
+            self.index_member(d, *pair)
+
+    def index_member(self, d: IncidentDraft, entity: str, about: str) -> None:
+        """Index a member on its entity and what that depends on; a member about something
+        else (a router's alarm about one of its links) on that thing's path and on the
+        reporter itself only, not on every link the reporter depends on."""
+        if about == entity:
+            self.index_entity(d, entity)
+        else:
+            self.index_entity(d, entity, 0)
+            self.index_entity(d, about)
+
+    def index_entity(self, d: IncidentDraft, entity: str, max_hops: int | None = None) -> None:
+        hops = self._max_hops if max_hops is None else max_hops
+        path = (
+            ((entity, 0), *self._topology.dependency_path(entity, hops)) if hops else ((entity, 0),)
+        )
         for x, depth in path:
             old = d.index_keys.get(x)
             if old is None or depth < old:
@@ -234,7 +255,9 @@ class CandidateIndex:
                 if not hits4:
                     del self._by_type[typ]
                     self._types_version += 1
-        for region in {self._topology.region(e) for e in d.entity_of.values()}:
+        regions = {self._topology.region(e) for e in d.entity_of.values()}
+        regions.update(self._topology.region(x) for x, depth in d.index_keys.items() if not depth)
+        for region in regions:
             hits3 = self._by_region.get(region)
             if hits3 is not None:
                 hits3.pop(d.id, None)

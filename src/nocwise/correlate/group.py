@@ -14,13 +14,20 @@ candidate at or above ``threshold`` wins, and the membership's reason is the lar
 otherwise the alarm opens an incident. An incident is published ``group_wait`` after its first
 alarm's *event* time, so a backfill publishes at once (Alertmanager ``dispatch.go``).
 
-Optionally (``follow_active`` > ``window``; off by default, because on the digital twin it
-merged concurrent faults more than it reunited slow ones) an incident that still has active
-alarms is taken as still happening: past ``window`` (for up to ``follow_active`` after its last
-new member) it keeps absorbing an alarm whose entity depends on, or is depended on by (within
-``max_hops``), an entity with an active member, with reason ``active_incident`` and the
-threshold's score. Only alarms from sources seen clearing count as active, and siblings under a
-shared hub do not count, or one long incident would swallow the network.
+Explanation (``prefer_explained``, on): an incident with an active member on the alarm's entity
+or on what it depends on (within ``max_hops``) explains the alarm, since its problem is still
+there; an explaining candidate beats every candidate that does not, whatever their scores.
+An alarm about a link (``entity_keys``: the ``additional_info`` key naming it, ``link``) is
+looked up from that link, and from the link's far end (the link's other dependents and what
+they depend on), not from the router reporting it: "link to X down" on an aggregation router
+is explained by X's power failure, not by another site's alarm on the same router. Only alarms
+from sources seen clearing count as active (an event says nothing of "still"), and demoted
+ones never do. Past ``window`` (for up to ``follow_active``, 1 h, after the incident's last new
+member) explanation is the only way in, with reason ``active_incident`` and the threshold's
+score: a site whose mains failed rides on its battery and goes down half an hour later, and
+those alarms belong to the mains failure. The earlier form of ``follow_active`` took any
+dependency link to an active member, either way, and merged concurrent faults on the twin;
+upstream only, it measured neutral to better on ``mixed``.
 
 An alarm from a source never seen clearing (a one-shot anomaly event) joins like any other but
 does not move the incident's window: an event says nothing about "still", and anomaly alarms on
@@ -42,7 +49,10 @@ both). Closely linked: along the dependency chain either way, or siblings under 
 at most ``close_fanout`` dependents (the routers at the two ends of a link); never siblings
 under a hub (an AMF every gNodeB uses), or one alarm would merge the region's concurrent faults.
 A fragment merged before it was published is simply gone; a published one is closed, empty,
-with a pointer to the incident that took its alarms. ``hub_fanout`` drops sibling links under
+with a pointer to the incident that took its alarms. An explained alarm about a link bridges
+only the candidates that explain it (its reporter is close to every neighbour it has), and a
+member about a link is indexed on the link and on its reporter only, not on every link the
+reporter depends on. ``hub_fanout`` drops sibling links under
 an entity with more dependents than that (an AMF every gNodeB uses) from candidate search:
 sites failing at once for their own reasons (a regional power cut) stay apart, and one fault's
 sites are tied by bridges through their transport instead. ``group_wait`` is 60 s (not
@@ -52,8 +62,10 @@ Operators merge and split; both are applied at once and kept as ``Feedback`` rec
 
 Weak at: the score weights are set by hand, not learned from the feedback they record; an
 alarm joins one incident only (no overlapping incidents); concurrent independent faults of the
-same kind (a regional power cut, one fault per site) still group by shared text and by the
-aggregation routers that see several of them; a bridge is never undone.
+same kind with no active root alarm of their own (two sites' routers failing at once) still
+group by shared text and by the aggregation routers that see both; a long-standing active
+alarm upstream claims every new fault beneath it for up to ``follow_active``; a bridge is
+never undone.
 """
 
 from __future__ import annotations
@@ -101,7 +113,7 @@ class GroupConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     kind: Literal["group"] = "group"
     window: timedelta = timedelta(minutes=10)
-    follow_active: timedelta = timedelta(0)  # 0: off (measured to over-merge on the twin)
+    follow_active: timedelta = timedelta(hours=1)  # below a member still active only
     group_wait: timedelta = timedelta(seconds=60)  # storm fragments merge before they show
     max_hops: Annotated[int, Field(ge=0, le=8)] = 3
     w_topology: Weight = 0.6
@@ -119,6 +131,9 @@ class GroupConfig(BaseModel):
     bridge: bool = True  # merge the open incidents one alarm is closely linked to
     close_fanout: Annotated[int, Field(ge=0)] = 2  # a shared entity this small makes neighbours
     hub_fanout: Annotated[int, Field(ge=1)] | None = 32  # siblings under a bigger one: unrelated
+    # additional_info keys that name the object an alarm is about (a link a router reports on)
+    entity_keys: tuple[str, ...] = ("link",)
+    prefer_explained: bool = True  # a candidate with an active member upstream wins
 
 
 class GroupStage:
@@ -149,6 +164,10 @@ class GroupStage:
         self.may_open: Callable[[Alarm], bool] | None = None  # None: every alarm may open one
         self._source: dict[str, str] = {}  # member alarm -> its source
         self._clearing: set[str] = set()  # sources seen clearing an alarm
+        # entity -> incident -> its active members there (not demoted, from a clearing source)
+        self._active_at: dict[str, dict[str, int]] = {}
+        self._counted: dict[str, str] = {}  # alarm counted in _active_at -> its entity
+        self._about_of: dict[str, str] = {}  # member alarm -> the link it is about (if not its MO)
         c = self.config
         # without a topology path, can text (and causality) alone reach the threshold?
         text_alone = c.w_text + (c.w_causality if causality is not None else 0.0) >= c.threshold
@@ -203,6 +222,19 @@ class GroupStage:
     def _type(self, a: Alarm) -> str:
         return str(getattr(a, self.config.type_field))
 
+    def _about(self, a: Alarm) -> str:
+        """What the alarm is about: a known entity its ``entity_keys`` info names (the link
+        behind a router's "interface down"), else its managed object. Only the search for an
+        active problem upstream (``_explained``) reads it; everything else places the alarm on
+        its managed object, where the reporting element is."""
+        info = a.additional_info
+        if info:
+            for key in self.config.entity_keys:
+                e = info.get(key)
+                if e and e in self._topology:
+                    return e
+        return a.managed_object
+
     # -- processing -----------------------------------------------------------------------
 
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
@@ -223,19 +255,20 @@ class GroupStage:
     def _place(self, a: Alarm) -> Decision:
         self.placed += 1
         template, tokens = self._tmpl(a)
+        entity, about = a.managed_object, self._about(a)
         demoted = self.may_open is not None and not self.may_open(a)
         close: set[str] | None = set() if self.config.bridge and not demoted else None
-        best = self._best(a, template, tokens, close)
+        best = self._best(a, about, template, tokens, close, demoted)
         if demoted and self.config.demoted_reach is None:
             return self._held(a, "demoted alarms join no incident")
         if best is None and demoted:
             return self._held(a, "fits no open incident")
         if best is None:
-            d = self._open(a, tokens)
+            d = self._open(a, entity, tokens)
             reason, score, detail = GroupReason.NEW_INCIDENT, 1.0, "first alarm of the incident"
         else:
             d, reason, score, detail = best
-            hops = self._linked(a.managed_object, d.member_entities) if demoted else 0
+            hops = self._linked(entity, d.member_entities) if demoted else 0
             reach = self.config.demoted_reach or 0
             if hops is None or hops > reach:
                 return self._held(a, f"is not within {reach} hop(s) of a member's entity")
@@ -243,7 +276,7 @@ class GroupStage:
                 reason, detail = GroupReason.NOISE_MEMBER, f"demoted as noise; {detail}"
             elif close and len(close) > 1 and d.id in close:
                 d = self._bridge(d, close, a)
-        self._join(d, a, reason, score, detail, template)
+        self._join(d, a, about, reason, score, detail, template)
         ev = Evidence(
             "group",
             f"{reason} -> {d.id}: {detail}",
@@ -256,31 +289,46 @@ class GroupStage:
         return Decision(self.kind, GroupReason.NOISE_HELD, (ev,), a.alarm_id)
 
     def _best(
-        self, a: Alarm, template: str, tokens: frozenset[str], close: set[str] | None = None
+        self,
+        a: Alarm,
+        about: str,
+        template: str,
+        tokens: frozenset[str],
+        close: set[str] | None = None,
+        demoted: bool = False,
     ) -> tuple[IncidentDraft, GroupReason, float, str] | None:
         """The best-scoring candidate; ``close`` receives the candidates closely linked to the
-        alarm that also reach the threshold within the window (those a bridge merges)."""
+        alarm that also reach the threshold within the window (those a bridge merges).
+
+        A candidate with an active member on the alarm's entity or upstream of it explains the
+        alarm (its cause is still there) and beats any candidate that does not, and past the
+        window it is the only way in (``follow_active``; not for a ``demoted`` alarm). An explained
+        alarm about a link bridges only candidates that explain it: the router reporting it
+        is close to every neighbour it has."""
         cfg = self.config
         typ = self._type(a)
         near: set[str] = set()
+        entity = a.managed_object
         cands = self._index.candidates(
-            a.managed_object, a.event_time, template, typ, near if close is not None else None
+            entity, a.event_time, template, typ, near if close is not None else None
         )
+        explained = self._explained(about, entity, a.event_time)
+        for inc, h in explained.items():
+            prev = cands.get(inc)
+            if prev is None or h < prev:
+                cands[inc] = h
         if not cands:
             return None
-        region = self._topology.region(a.managed_object)
-        best: tuple[tuple[float, datetime, str], GroupReason, str] | None = None
+        prefer = cfg.prefer_explained and not demoted
+        region = self._topology.region(entity)
+        best: tuple[tuple[bool, float, datetime, str], GroupReason, str] | None = None
         for inc, hops in cands.items():
             d = self._drafts[inc]
             dt = abs((a.event_time - d.last_event).total_seconds())
             ongoing = dt > self._window_s
-            link = None
-            if ongoing:
-                if hops is None or dt > self._follow_s:
-                    continue
-                link = self._active_link(a.managed_object, d)
-                if link is None:
-                    continue
+            link = explained.get(inc)
+            if ongoing and (link is None or dt > self._follow_s or demoted):
+                continue
             time_f = 0.5 if ongoing else 1.0 - 0.5 * dt / self._window_s
             causal = 0.0
             if self._causal is not None:
@@ -294,8 +342,7 @@ class GroupStage:
                 topo = cfg.region_score
             elif (
                 causal
-                and (reach := self._topology.hops(a.managed_object, d.root, cfg.causal_max_hops))
-                is not None
+                and (reach := self._topology.hops(entity, d.root, cfg.causal_max_hops)) is not None
             ):
                 topo = cfg.region_score  # causally linked and within reach of the incident's root
             else:
@@ -321,10 +368,10 @@ class GroupStage:
                 reason = GroupReason.CAUSALITY
             else:
                 reason = GroupReason.TEXT_SIMILARITY
-            key = (-score, d.opened, inc)
+            key = (prefer and link is None, -score, d.opened, inc)
             if best is None or key < best[0]:
-                if link is not None:
-                    hop_txt = f"{link} hop(s) along dependencies from an active member"
+                if ongoing:
+                    hop_txt = f"{link} hop(s) below an active member"
                 elif hops is not None:
                     hop_txt = f"{hops} hop(s) in topology"
                 elif reach is not None:
@@ -338,7 +385,9 @@ class GroupStage:
                 best = (key, reason, detail)
         if best is None:
             return None
-        (neg_score, _, inc_id), reason, detail = best
+        (unexplained, neg_score, _, inc_id), reason, detail = best
+        if close is not None and prefer and not unexplained and about != entity:
+            close.intersection_update(explained)  # not the reporter's other neighbours
         return self._drafts[inc_id], reason, -neg_score, detail
 
     def _bridge(self, best: IncidentDraft, close: set[str], a: Alarm) -> IncidentDraft:
@@ -366,14 +415,19 @@ class GroupStage:
             into.members[aid] = Member(aid, reason, m.added, detail, m.score)
             into.entity_of[aid] = entity
             self._alarm_inc[aid] = into.id
+            counted = self._uncount(src.id, aid)
+            if counted is not None:
+                self._count(into.id, aid, counted)
             rank = src.severity_of.get(aid)
             if rank is not None:
                 into.severity_of[aid] = rank
                 into.entities[entity] = into.entities.get(entity, 0) + 1
-            if riding or entity in into.member_entities:
+            if riding:
+                continue
+            self._index.index_member(into, entity, self._about_of.get(aid, entity))
+            if entity in into.member_entities:
                 continue
             into.member_entities.add(entity)
-            self._index.index_entity(into, entity)
             services, customers = self._topology.impacted(entity)
             into.services.update(services)
             into.customers.update(customers)
@@ -410,17 +464,62 @@ class GroupStage:
         self._changed[src.id] = None
         heapq.heappush(self._drop, (src.updated + self.config.retain_resolved, src.id))
 
-    def _active_link(self, entity: str, d: IncidentDraft) -> int | None:
-        """Dependency hops from ``entity`` to the nearest entity with an active, clearable member."""
-        return self._linked(
-            entity,
-            (
-                d.entity_of[aid]
-                for aid in d.severity_of
-                if self._source.get(aid) in self._clearing
-                and d.members[aid].reason != GroupReason.NOISE_MEMBER
-            ),
-        )
+    def _explained(self, about: str, reporter: str, at: datetime) -> dict[str, int]:
+        """Open incidents with an active member on what the alarm is about or on what that
+        depends on (within ``max_hops``), and the hops to the nearest: a problem still active
+        there explains the alarm.
+
+        When the alarm is about a link its reporter terminates, the far end counts too (the
+        link's other dependents, at one hop, and what they depend on): a router's "link to X
+        down" is explained by X's power failure. The reporter's own dependencies do not, or
+        one router would tie the failures of every neighbour it has. Only members from sources
+        seen clearing count (an event says nothing of "still"); demoted ones never do.
+        """
+        out: dict[str, int] = {}
+        active = self._active_at
+        if not active:
+            return out
+        far = at - timedelta(seconds=self._follow_s)
+        topo, max_hops = self._topology, self.config.max_hops
+        path = [(about, 0), *topo.dependency_path(about, max_hops)]
+        if about != reporter and max_hops > 0:
+            ends = topo.dependents(about, 1)
+            if len(ends) <= self.config.close_fanout:
+                for peer, _ in ends:
+                    if peer != reporter:
+                        path.append((peer, 1))
+                        path.extend((x, h + 1) for x, h in topo.dependency_path(peer, max_hops - 1))
+        for x, h in path:
+            incs = active.get(x)
+            if not incs:
+                continue
+            for inc in incs:
+                d = self._drafts[inc]
+                if d.indexed and d.last_event >= far and h < out.get(inc, h + 1):
+                    out[inc] = h
+        return out
+
+    def _count(self, inc: str, aid: str, entity: str) -> None:
+        """Count an active member in ``_active_at`` (what ``_explained`` reads)."""
+        self._counted[aid] = entity
+        at = self._active_at.setdefault(entity, {})
+        at[inc] = at.get(inc, 0) + 1
+
+    def _uncount(self, inc: str, aid: str) -> str | None:
+        """Undo ``_count`` (cleared, moved or forgotten); returns the entity it counted on."""
+        entity = self._counted.pop(aid, None)
+        if entity is None:
+            return None
+        at = self._active_at.get(entity)
+        if at is not None:
+            n = at.get(inc, 0) - 1
+            if n > 0:
+                at[inc] = n
+            else:
+                at.pop(inc, None)
+                if not at:
+                    del self._active_at[entity]
+        return entity
 
     def _linked(self, entity: str, others: Iterable[str]) -> int | None:
         """Hops from ``entity`` to the nearest of ``others`` along dependencies (either way).
@@ -441,16 +540,16 @@ class GroupStage:
                 best = h
         return best
 
-    def _open(self, a: Alarm, tokens: frozenset[str]) -> IncidentDraft:
+    def _open(self, a: Alarm, entity: str, tokens: frozenset[str]) -> IncidentDraft:
         salt = 0
         iid = incident_id(a.alarm_id)
         while iid in self._drafts:
             salt += 1
             iid = incident_id(a.alarm_id, salt)
         at = a.event_time
-        d = IncidentDraft(iid, at, at, at, at, root=a.managed_object, title_type=self._type(a))
+        d = IncidentDraft(iid, at, at, at, at, root=entity, title_type=self._type(a))
         d.tokens = tokens
-        d.note(at, "opened", f"opened by alarm {a.alarm_id} on {a.managed_object}")
+        d.note(at, "opened", f"opened by alarm {a.alarm_id} on {entity}")
         self._drafts[iid] = d
         self.opened += 1
         heapq.heappush(self._pending, (at + self.config.group_wait, iid))
@@ -461,6 +560,7 @@ class GroupStage:
         self,
         d: IncidentDraft,
         a: Alarm,
+        about: str,
         reason: GroupReason,
         score: float,
         detail: str,
@@ -481,6 +581,11 @@ class GroupStage:
         self._changed[d.id] = None
         if reason is GroupReason.NOISE_MEMBER:
             return  # rides along: it neither extends the window nor widens the incident's reach
+        if a.source in self._clearing:
+            self._count(d.id, aid, about)
+        if about != entity:
+            self._about_of[aid] = about
+        self._index.index_member(d, entity, about)
         is_new_entity = entity not in d.member_entities
         d.member_entities.add(entity)
         typ = self._type(a)
@@ -493,7 +598,6 @@ class GroupStage:
         if at > d.last_event and a.source in self._clearing:  # an event says nothing of "still"
             d.last_event = at
         if is_new_entity:
-            self._index.index_entity(d, entity)
             services, customers = self._topology.impacted(entity)
             d.services.update(services)
             d.customers.update(customers)
@@ -523,6 +627,7 @@ class GroupStage:
 
     def _member_cleared(self, d: IncidentDraft, a: Alarm) -> None:
         aid = a.alarm_id
+        self._uncount(d.id, aid)
         if d.severity_of.pop(aid, None) is None:
             return
         entity = d.entity_of[aid]
@@ -585,6 +690,8 @@ class GroupStage:
             ):
                 del self._drafts[iid]
                 for aid in d.members:
+                    self._uncount(iid, aid)
+                    self._about_of.pop(aid, None)
                     if self._alarm_inc.get(aid) == iid:
                         del self._alarm_inc[aid]
                         self._source.pop(aid, None)
@@ -666,6 +773,9 @@ class GroupStage:
     ) -> None:
         m = src.members.pop(aid)
         entity = src.entity_of.pop(aid)
+        counted = self._uncount(src.id, aid)
+        if counted is not None:
+            self._count(dst.id, aid, counted)
         rank = src.severity_of.pop(aid, None)
         if rank is not None:
             left = src.entities.get(entity, 1) - 1
@@ -682,9 +792,9 @@ class GroupStage:
             dst.last_event = m.added
         dst.updated = max(dst.updated, now)
         self._alarm_inc[aid] = dst.id
+        self._index.index_member(dst, entity, self._about_of.get(aid, entity))
         if entity not in dst.member_entities:
             dst.member_entities.add(entity)
-            self._index.index_entity(dst, entity)
             services, customers = self._topology.impacted(entity)
             dst.services.update(services)
             dst.customers.update(customers)
@@ -707,8 +817,8 @@ class GroupStage:
                 self._index.index_type(typ, d.id)
         if entities:
             d.root = entities[0]
+        self._index.index_members(d, d.entity_of, self._about_of)
         for e in entities:
-            self._index.index_entity(d, e)
             services, customers = self._topology.impacted(e)
             d.services.update(services)
             d.customers.update(customers)
@@ -729,6 +839,8 @@ class GroupStage:
                 "placed": self.placed,
                 "sources": dict(self._source),
                 "clearing": sorted(self._clearing),
+                "counted": dict(self._counted),
+                "about": dict(self._about_of),
             },
         )
 
@@ -742,12 +854,14 @@ class GroupStage:
         state.expect(STATE_SCHEMA, 1)
         p = state.params
         stage = cls(GroupConfig.model_validate(p["config"]), topology, causality)
+        about_of: dict[str, str] = dict(p.get("about", {}))
+        stage._about_of = about_of
         for dd in p["drafts"]:
             d = IncidentDraft.from_dict(dd)
             stage._drafts[d.id] = d
             for aid in d.members:
                 stage._alarm_inc[aid] = d.id
-            stage._index.index_all(d)
+            stage._index.index_all(d, about_of)
             if d.indexed:
                 heapq.heappush(stage._expiry, (d.last_event + stage.config.window, d.id))
             elif d.state in (IncidentState.RESOLVED, IncidentState.CLOSED):
@@ -759,4 +873,8 @@ class GroupStage:
         stage.opened, stage.placed = int(p["opened"]), int(p["placed"])
         stage._source = dict(p.get("sources", {}))
         stage._clearing = set(p.get("clearing", ()))
+        for aid, about in p.get("counted", {}).items():
+            inc = stage._alarm_inc.get(aid)
+            if inc is not None:
+                stage._count(inc, aid, about)
         return stage

@@ -64,7 +64,7 @@ def test_an_incident_still_active_absorbs_related_alarms_past_the_window(
     assert inc is not None
     assert stage.incident_of("b") == inc
     assert reasons(stage, inc)["b"] == GroupReason.ACTIVE_INCIDENT
-    assert "along dependencies from an active member" in out.decisions[0].evidence[0].summary
+    assert "1 hop(s) below an active member" in out.decisions[0].evidence[0].summary
     assert "still has 1 active alarm(s)" in out.decisions[0].evidence[0].summary
     # a source never seen clearing (an anomaly event) does not keep its incident going
     stage.process([raise_alarm("c2", "s2/cell0", "cellDown", t0 + 30 * M)], t0 + 30 * M)
