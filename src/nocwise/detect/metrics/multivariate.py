@@ -18,10 +18,11 @@ on a training window, with three linear views of the same standardised data:
 Each view is smoothed over a trailing window of ``window`` rows (faults last longer than one
 sample, noise does not), put on one scale by its training median and ``upper_quantile`` (0.95:
 the views' 0.99 quantiles are already in the unlabelled incidents of the training window, which
-would weigh the views by their incidents), and the views are summed. The alarm threshold is a quantile (``alarm_quantile``) of the training scores;
-scores are divided by it, so a score of 1 or more raises an alarm. A plain quantile rather than
-an extreme-value extrapolation on purpose: training windows hold unlabelled incidents, so their
-extreme tail is made of faults, and a threshold set beyond it misses the milder ones.
+would weigh the views by their incidents), and the views are summed. The alarm threshold is a
+quantile (``alarm_quantile``) of the training scores; scores are divided by it, so a score of 1
+or more raises an alarm. A plain quantile rather than an extreme-value extrapolation on
+purpose: training windows hold unlabelled incidents, so their extreme tail is made of faults,
+and a threshold set beyond it misses the milder ones.
 
 **Online adaptation.** The detector is a stream: :meth:`MultivariateDetector.update` scores
 rows and then learns them. It keeps, per KPI, the median and the standard deviation of each
@@ -50,10 +51,9 @@ terms clipped at zero), so the KPIs that broke can be named and ranked.
 Weak at: non-linear relations between KPIs (a linear model sees them as noise); faults longer
 than half the adaptation horizon (they are learned as the new normal, and the gate lowers their
 score too) and, the other way, drift during its first half horizon (every row of it scores
-high); anomalies in KPIs that were
-constant in training are caught only once they exceed the scale floor; very short spikes are
-diluted by the smoothing window; a slow change of the KPIs' correlations (only the level and
-the spread of each KPI adapt).
+high); anomalies in KPIs that were constant in training are caught only once they exceed the
+scale floor; very short spikes are diluted by the smoothing window; a slow change of the KPIs'
+correlations (only the level and the spread of each KPI adapt).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -100,7 +100,8 @@ _MODEL_ARRAYS = frozenset(
     }
 )
 #: Moved on by ``update``: the adaptation ring, rows of an unfinished block, the last
-#: standardised row (the VAR lag) and the last ``window - 1`` rows of per-KPI view parts.
+#: standardised row (the VAR lag), the last rows of per-KPI view parts (for the two trailing
+#: windows) and the score gate's ring of block medians and scores of an unfinished block.
 _STREAM_ARRAYS = frozenset(
     {"ring_centre", "ring_spread", "pending", "last_z", "history", "gate_ring", "gate_pending"}
 )
