@@ -96,7 +96,7 @@ class CandidateIndex:
                     break
         return out
 
-    def _is_hub(self, x: str) -> bool:
+    def is_hub(self, x: str) -> bool:
         """Whether ``x`` has more than ``hub_fanout`` direct dependents."""
         hit = self._hub.get(x)
         if hit is None:
@@ -142,7 +142,7 @@ class CandidateIndex:
                     continue
                 h = d_alarm + d_member
                 sibling = d_alarm > 0 and d_member > 0
-                if sibling and self._is_hub(x):
+                if sibling and self.is_hub(x):
                     continue  # siblings under a hub (an AMF every gNodeB uses) are not related
                 near = close is not None and (not sibling or self._is_close(x))
                 n = 0

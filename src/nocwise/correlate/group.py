@@ -23,9 +23,10 @@ they depend on), not from the router reporting it: "link to X down" on an aggreg
 is explained by X's power failure, not by another site's alarm on the same router. Only alarms
 from sources seen clearing count as active (an event says nothing of "still"), and demoted
 ones never do. Past ``window`` (for up to ``follow_active``, 1 h, after the incident's last new
-member) explanation is the only way in, with reason ``active_incident`` and the threshold's
-score: a site whose mains failed rides on its battery and goes down half an hour later, and
-those alarms belong to the mains failure. The earlier form of ``follow_active`` took any
+member) explanation through an entity that is not a hub (at most ``hub_fanout`` dependents)
+is the only way in, with reason ``active_incident`` and the threshold's score: a site whose
+mains failed rides on its battery and goes down half an hour later, and those alarms belong to
+the mains failure; an overloaded AMF does not claim every later gNodeB fault. The earlier form of ``follow_active`` took any
 dependency link to an active member, either way, and merged concurrent faults on the twin;
 upstream only, it measured neutral to better on ``mixed``.
 
@@ -312,7 +313,7 @@ class GroupStage:
         cands = self._index.candidates(
             entity, a.event_time, template, typ, near if close is not None else None
         )
-        explained = self._explained(about, entity, a.event_time)
+        explained, specific = self._explained(about, entity, a.event_time)
         for inc, h in explained.items():
             prev = cands.get(inc)
             if prev is None or h < prev:
@@ -327,7 +328,7 @@ class GroupStage:
             dt = abs((a.event_time - d.last_event).total_seconds())
             ongoing = dt > self._window_s
             link = explained.get(inc)
-            if ongoing and (link is None or dt > self._follow_s or demoted):
+            if ongoing and (inc not in specific or dt > self._follow_s or demoted):
                 continue
             time_f = 0.5 if ongoing else 1.0 - 0.5 * dt / self._window_s
             causal = 0.0
@@ -464,7 +465,9 @@ class GroupStage:
         self._changed[src.id] = None
         heapq.heappush(self._drop, (src.updated + self.config.retain_resolved, src.id))
 
-    def _explained(self, about: str, reporter: str, at: datetime) -> dict[str, int]:
+    def _explained(
+        self, about: str, reporter: str, at: datetime
+    ) -> tuple[dict[str, int], set[str]]:
         """Open incidents with an active member on what the alarm is about or on what that
         depends on (within ``max_hops``), and the hops to the nearest: a problem still active
         there explains the alarm.
@@ -474,11 +477,16 @@ class GroupStage:
         down" is explained by X's power failure. The reporter's own dependencies do not, or
         one router would tie the failures of every neighbour it has. Only members from sources
         seen clearing count (an event says nothing of "still"); demoted ones never do.
+
+        Also returns the incidents that explain it through an entity that is not a hub (at most
+        ``hub_fanout`` dependents): only those claim it past the window, or an overloaded AMF
+        would claim every gNodeB fault for as long as it stays overloaded.
         """
         out: dict[str, int] = {}
+        specific: set[str] = set()
         active = self._active_at
         if not active:
-            return out
+            return out, specific
         far = at - timedelta(seconds=self._follow_s)
         topo, max_hops = self._topology, self.config.max_hops
         path = [(about, 0), *topo.dependency_path(about, max_hops)]
@@ -493,11 +501,15 @@ class GroupStage:
             incs = active.get(x)
             if not incs:
                 continue
+            hub = self._index.is_hub(x)
             for inc in incs:
                 d = self._drafts[inc]
-                if d.indexed and d.last_event >= far and h < out.get(inc, h + 1):
-                    out[inc] = h
-        return out
+                if d.indexed and d.last_event >= far:
+                    if h < out.get(inc, h + 1):
+                        out[inc] = h
+                    if not hub:
+                        specific.add(inc)
+        return out, specific
 
     def _count(self, inc: str, aid: str, entity: str) -> None:
         """Count an active member in ``_active_at`` (what ``_explained`` reads)."""

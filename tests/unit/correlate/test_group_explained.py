@@ -176,3 +176,19 @@ def test_the_explanation_survives_a_snapshot(t0: datetime) -> None:
     # the router's alarm about lA is indexed on lA and on the router, not on lB beside it
     restored.process([raise_alarm("csrB", "cB", "nodeDown", late + S)], late + S)
     assert restored.incident_of("csrB") != restored.incident_of("mainsA")
+
+
+def test_past_the_window_a_hub_claims_nothing(t0: datetime) -> None:
+    """An overloaded AMF that every gNodeB uses explains their alarms only within the window."""
+    ents = [Entity("amf", "amf", Domain.CORE)]
+    ents += [Entity(f"g{i}", "gnodeb", Domain.RAN) for i in range(4)]
+    topo = TopologyGraph(ents, [Relation(f"g{i}", "amf", K.DEPENDS_ON) for i in range(4)])
+    for hub_fanout, claimed in ((3, False), (None, True)):
+        stage = GroupStage(GroupConfig(hub_fanout=hub_fanout), topo)
+        warm_up(stage, t0)
+        stage.process([raise_alarm("amf", "amf", "congestion", t0)], t0)
+        for minute in range(1, 21):
+            stage.tick(t0 + minute * M)
+        late = t0 + 20 * M
+        stage.process([raise_alarm("g0", "g0", "nodeDown", late)], late)
+        assert (stage.incident_of("g0") == stage.incident_of("amf")) is claimed
