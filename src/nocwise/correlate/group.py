@@ -22,8 +22,8 @@ looked up from that link, and from the link's far end (the link's other dependen
 they depend on), not from the router reporting it: "link to X down" on an aggregation router
 is explained by X's power failure, not by another site's alarm on the same router. Only alarms
 from sources seen clearing count as active (an event says nothing of "still"), and demoted
-ones never do. Past ``window`` (for up to ``follow_active``, 1 h, after the incident's last new
-member) explanation through an entity that is not a hub (at most ``hub_fanout`` dependents)
+ones never do. Past ``window`` (for up to ``follow_active``, 1 h, after the incident's last
+member within the window; a member claimed later does not reopen the window) explanation through an entity that is not a hub (at most ``hub_fanout`` dependents)
 is the only way in, with reason ``active_incident`` and the threshold's score: a site whose
 mains failed rides on its battery and goes down half an hour later, and those alarms belong to
 the mains failure; an overloaded AMF does not claim every later gNodeB fault. The earlier form of ``follow_active`` took any
@@ -607,7 +607,13 @@ class GroupStage:
         if len(d.templates) < _MAX_TEMPLATES and template not in d.templates:
             d.templates.add(template)
             self._index.index_template(d, template)
-        if at > d.last_event and a.source in self._clearing:  # an event says nothing of "still"
+        # an event says nothing of "still"; a late effect claimed past the window does not
+        # reopen the window to everything else (nor to demoted alarms riding along)
+        if (
+            at > d.last_event
+            and a.source in self._clearing
+            and reason != GroupReason.ACTIVE_INCIDENT
+        ):
             d.last_event = at
         if is_new_entity:
             services, customers = self._topology.impacted(entity)

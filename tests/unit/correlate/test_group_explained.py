@@ -192,3 +192,23 @@ def test_past_the_window_a_hub_claims_nothing(t0: datetime) -> None:
         late = t0 + 20 * M
         stage.process([raise_alarm("g0", "g0", "nodeDown", late)], late)
         assert (stage.incident_of("g0") == stage.incident_of("amf")) is claimed
+
+
+def test_a_late_effect_does_not_reopen_the_window(t0: datetime) -> None:
+    """Claimed past the window, the site's late alarms do not make the incident a candidate for
+    an unrelated alarm that only shares text with them."""
+    stage = GroupStage(None, graph())
+    warm_up(stage, t0)
+    stage.process([raise_alarm("mainsA", "pA", "powerProblem", t0, text="AC mains lost")], t0)
+    for minute in range(1, 31):
+        stage.tick(t0 + minute * M)
+    late = t0 + 30 * M
+    stage.process([raise_alarm("lvdA", "pA", "batteryFailure", late, text="LVD operated")], late)
+    inc = stage.incident_of("mainsA")
+    assert stage.incident_of("lvdA") == inc
+    d = stage.draft(inc or "")
+    assert d is not None
+    assert d.last_event == t0  # the window still counts from the last alarm within it
+    other = raise_alarm("lvdB", "pB", "batteryFailure", late + S, text="LVD operated")
+    stage.process([other], late + S)
+    assert stage.incident_of("lvdB") != inc
