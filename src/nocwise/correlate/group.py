@@ -23,12 +23,13 @@ they depend on), not from the router reporting it: "link to X down" on an aggreg
 is explained by X's power failure, not by another site's alarm on the same router. Only alarms
 from sources seen clearing count as active (an event says nothing of "still"), and demoted
 ones never do. Past ``window`` (for up to ``follow_active``, 1 h, after the incident's last
-member within the window; a member claimed later does not reopen the window) explanation through an entity that is not a hub (at most ``hub_fanout`` dependents)
-is the only way in, with reason ``active_incident`` and the threshold's score: a site whose
-mains failed rides on its battery and goes down half an hour later, and those alarms belong to
-the mains failure; an overloaded AMF does not claim every later gNodeB fault. The earlier form of ``follow_active`` took any
-dependency link to an active member, either way, and merged concurrent faults on the twin;
-upstream only, it measured neutral to better on ``mixed``.
+member within the window; a member claimed later does not reopen the window), explanation
+through an entity that is not a hub (at most ``hub_fanout`` dependents) is the only way in,
+with reason ``active_incident`` and the threshold's score: a site whose mains failed rides on
+its battery and goes down half an hour later, and those alarms belong to the mains failure; an
+overloaded AMF does not claim every later gNodeB fault. The earlier form of ``follow_active``
+took any dependency link to an active member, either way, and merged concurrent faults on the
+twin; upstream only, it measured neutral to better on ``mixed``.
 
 An alarm from a source never seen clearing (a one-shot anomaly event) joins like any other but
 does not move the incident's window: an event says nothing about "still", and anomaly alarms on
