@@ -69,7 +69,7 @@ async def _feed(
         if step.alarms:
             await runtime.ingest_alarms(step.alarms, source="twin")
         await runtime.idle(timeout_s=60)
-        await runtime.save_incidents(runtime.stages.tick(runtime.timer_time()))
+        await runtime.fire_timers()
         await runtime.idle(timeout_s=60)
         fed += 1
         if on_step is not None:
@@ -81,7 +81,7 @@ async def settle(runtime: Runtime, clock: ManualClock, steps: int = 3) -> None:
     """Let grouping timers fire after the last step (group waits count on simulated time)."""
     for _ in range(steps):
         clock.advance(timedelta_of(runtime))
-        await runtime.save_incidents(runtime.stages.tick(runtime.timer_time()))
+        await runtime.fire_timers()
         await runtime.idle(timeout_s=60)
 
 

@@ -387,14 +387,25 @@ class Runtime:
         interval = self.settings.pipeline.correlation.checkpoint_interval_s
         while True:
             await asyncio.sleep(1.0)
-            await self._correlator_free()
             if not self.timers_by_replay:
-                await self.save_incidents(self.stages.tick(self.timer_time()))
+                await self.fire_timers()
+            else:
+                await self._correlator_free()
             self._refresh_gauges()
             # at most ~5 % of a core on checkpoints, however large the state has grown
             due = max(interval, 20 * self._checkpoint_seconds)
             if interval > 0 and time.monotonic() - self._last_checkpoint >= due:
                 await self.checkpoint()
+
+    async def fire_timers(self) -> None:
+        """Fire correlation's due timers and store the incidents they changed.
+
+        Waits while a checkpoint thread is reading the correlator: a timer firing then would
+        change the state under the reader (a replay once failed with "dictionary changed size
+        during iteration").
+        """
+        await self._correlator_free()
+        await self.save_incidents(self.stages.tick(self.timer_time()))
 
     def timer_time(self) -> datetime:
         """The time correlation's timers (group_wait, windows) fire at: the clock when the
