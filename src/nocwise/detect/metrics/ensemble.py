@@ -117,6 +117,8 @@ class EnsembleDetector:
         and the snapshots use, are (field, series) views into the slabs. The bins stay one
         row per bin: a batch scraped at one instant updates the same bin of every series.
         """
+        if self._slabs and n <= self.n_series:
+            return
         slabs = {"state": [k for k in self._layout if k not in (*BINS, "record", "seen")]}
         slabs.update(record=["record"], seen=["seen"])
         for slab_name, fields in slabs.items():
