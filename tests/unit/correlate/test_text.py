@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from nocwise.correlate.keys import key_function
 from nocwise.correlate.matchers import Matcher
 from nocwise.correlate.synthetic import raise_alarm
-from nocwise.correlate.text import jaccard, template_of, tokens_of
+from nocwise.correlate.text import TemplateCache, jaccard, template_of, tokens_of
 
 
 @given(st.text(max_size=200))
@@ -19,6 +20,57 @@ def test_templates_have_no_digits_and_are_stable(text: str) -> None:
     t = template_of(text)
     assert not any(c in "0123456789" for c in t)
     assert template_of(t) == t
+
+
+# the mask as it was before the lookahead that lets the engine skip positions quickly
+_PLAIN_MASK = re.compile(
+    r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"
+    r"|\b(?:[0-9a-f]{2}[:-]){5}[0-9a-f]{2}\b"
+    r"|\b0x[0-9a-f]+\b|\b[0-9a-f]{8,}\b"
+    r"|\d+"
+)
+_PIECES = st.sampled_from(
+    [
+        "10.0.0.7",
+        "10.0.0.7:830",
+        "aa:bb:cc:dd:ee:0f",
+        "0a-1b-2c-3d-4e-5f",
+        "0x1f2e",
+        "deadbeef01",
+        "cafe",
+        "eth0/1",
+        "٣٤",
+        "x12y",
+        " ",
+        "/",
+        ".",
+        ":",
+        "-",
+        "_",
+        "Link",
+        "Σ",
+        "é9",
+        "<*>",
+    ]
+)
+
+
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=12))
+def test_the_mask_matches_as_without_the_lookahead(parts: list[str]) -> None:
+    text = "".join(parts).lower()
+    assert template_of(text) == _PLAIN_MASK.sub("<*>", text)
+
+
+def test_the_cache_shares_one_token_set_per_template() -> None:
+    cache = TemplateCache()
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    a = raise_alarm("A1", "s1/cell0", "linkDown", t0, text="linkDown unit 31")
+    b = raise_alarm("A2", "s2/cell0", "linkDown", t0, text="linkDown unit 32")
+    (ta, ka), (tb, kb) = cache(a), cache(b)
+    assert ta == tb
+    assert ka is kb
+    assert ka == tokens_of(ta)
+    assert "unit" in ka
 
 
 def test_numbers_addresses_and_ids_are_masked_alike() -> None:
