@@ -414,7 +414,7 @@ class GroupStage:
             riding = m.reason == GroupReason.NOISE_MEMBER
             reason = m.reason if riding else str(GroupReason.BRIDGED)
             detail = f"bridged from {src.id}: {why}; before: {m.reason}, {m.detail}"
-            into.members[aid] = Member(aid, reason, m.added, detail, m.score)
+            into.set_member(Member(aid, reason, m.added, detail, m.score))
             into.entity_of[aid] = entity
             self._alarm_inc[aid] = into.id
             counted = self._uncount(src.id, aid)
@@ -422,7 +422,7 @@ class GroupStage:
                 self._count(into.id, aid, counted)
             rank = src.severity_of.get(aid)
             if rank is not None:
-                into.severity_of[aid] = rank
+                into.set_severity(aid, rank)
                 into.entities[entity] = into.entities.get(entity, 0) + 1
             if riding:
                 continue
@@ -456,9 +456,9 @@ class GroupStage:
         if not src.published:  # never shown: it simply was not a separate incident
             del self._drafts[src.id]
             return
-        src.members.clear()
+        src.clear_members()
         src.entity_of.clear()
-        src.severity_of.clear()
+        src.clear_severity()
         src.entities.clear()
         src.state = IncidentState.CLOSED
         src.updated = max(src.updated, at)
@@ -580,11 +580,11 @@ class GroupStage:
         template: str,
     ) -> None:
         aid, entity, at = a.alarm_id, a.managed_object, a.event_time
-        d.members[aid] = Member(aid, str(reason), at, detail, round(score, 4))
+        d.set_member(Member(aid, str(reason), at, detail, round(score, 4)))
         self._alarm_inc[aid] = d.id
         self._source[aid] = a.source
         d.entity_of[aid] = entity
-        d.severity_of[aid] = a.perceived_severity.rank
+        d.set_severity(aid, a.perceived_severity.rank)
         d.entities[entity] = d.entities.get(entity, 0) + 1
         if at > d.updated:
             d.updated = at
@@ -633,7 +633,7 @@ class GroupStage:
     def _member_changed(self, d: IncidentDraft, a: Alarm) -> None:
         aid = a.alarm_id
         if aid in d.severity_of:
-            d.severity_of[aid] = a.perceived_severity.rank
+            d.set_severity(aid, a.perceived_severity.rank)
         if a.ack_state is AckState.ACKNOWLEDGED and d.state is IncidentState.OPEN:
             d.state = IncidentState.ACKNOWLEDGED
             d.note(
@@ -647,7 +647,7 @@ class GroupStage:
     def _member_cleared(self, d: IncidentDraft, a: Alarm) -> None:
         aid = a.alarm_id
         self._uncount(d.id, aid)
-        if d.severity_of.pop(aid, None) is None:
+        if d.pop_severity(aid) is None:
             return
         entity = d.entity_of[aid]
         left = d.entities.get(entity, 1) - 1
@@ -790,22 +790,22 @@ class GroupStage:
         detail: str,
         now: datetime,
     ) -> None:
-        m = src.members.pop(aid)
+        m = src.pop_member(aid)
         entity = src.entity_of.pop(aid)
         counted = self._uncount(src.id, aid)
         if counted is not None:
             self._count(dst.id, aid, counted)
-        rank = src.severity_of.pop(aid, None)
+        rank = src.pop_severity(aid)
         if rank is not None:
             left = src.entities.get(entity, 1) - 1
             if left:
                 src.entities[entity] = left
             else:
                 src.entities.pop(entity, None)
-        dst.members[aid] = Member(aid, str(reason), now, detail, m.score)
+        dst.set_member(Member(aid, str(reason), now, detail, m.score))
         dst.entity_of[aid] = entity
         if rank is not None:
-            dst.severity_of[aid] = rank
+            dst.set_severity(aid, rank)
             dst.entities[entity] = dst.entities.get(entity, 0) + 1
         if m.added > dst.last_event:
             dst.last_event = m.added

@@ -64,7 +64,7 @@ class ImpactRanker:
     def assess(self, draft: IncidentDraft, least_noise: float) -> tuple[Impact, int]:
         """(impact, priority 1..5) of the incident as it stands."""
         c = self.config
-        severity = max(draft.severity_of.values(), default=0)
+        severity = draft.max_severity
         n_cust, n_serv = len(draft.customers), len(draft.services)
         key = (n_cust, n_serv, severity, least_noise)
         hit = self._last.get(draft.id)

@@ -64,7 +64,10 @@ class IncidentDraft:
     state: IncidentState = IncidentState.OPEN
     members: dict[str, Member] = field(default_factory=dict)
     entity_of: dict[str, str] = field(default_factory=dict)  # member alarm -> entity
-    severity_of: dict[str, int] = field(default_factory=dict)  # active member -> severity rank
+    # active member -> severity rank; changed only through set_/pop_/clear_severity, which
+    # keep ``severity_count`` (active members per rank, 0..5) so the worst is read in O(1)
+    severity_of: dict[str, int] = field(default_factory=dict)
+    severity_count: list[int] = field(default_factory=lambda: [0] * 6)
     entities: dict[str, int] = field(default_factory=dict)  # entity -> active member count
     member_entities: set[str] = field(default_factory=set)  # every entity a member is on
     types: dict[str, int] = field(default_factory=dict)  # alarm type -> member count
@@ -78,6 +81,10 @@ class IncidentDraft:
     index_keys: dict[str, int] = field(default_factory=dict)  # anchor entity -> depth
     published: bool = False
     indexed: bool = True
+    # the tuples the last ``freeze`` built, reused until members or timeline change (most
+    # snapshots follow a clear or a severity change, which leaves both as they were)
+    frozen_members: tuple[Member, ...] | None = field(default=None, init=False, repr=False)
+    frozen_timeline: tuple[TimelineEntry, ...] | None = field(default=None, init=False, repr=False)
 
     @property
     def active(self) -> int:
@@ -85,9 +92,55 @@ class IncidentDraft:
 
     def note(self, at: datetime, kind: str, detail: str, actor: str = "nocwise") -> None:
         self.timeline.append(TimelineEntry(at, kind, detail, actor))
+        self.frozen_timeline = None
+
+    @property
+    def max_severity(self) -> int:
+        """The worst active member's rank (0 with none), without a pass over the members."""
+        count = self.severity_count
+        for rank in range(5, 0, -1):
+            if count[rank]:
+                return rank
+        return 0
+
+    def set_severity(self, alarm_id: str, rank: int) -> None:
+        old = self.severity_of.get(alarm_id)
+        if old is not None:
+            self.severity_count[old] -= 1
+        self.severity_of[alarm_id] = rank
+        self.severity_count[rank] += 1
+
+    def pop_severity(self, alarm_id: str) -> int | None:
+        rank = self.severity_of.pop(alarm_id, None)
+        if rank is not None:
+            self.severity_count[rank] -= 1
+        return rank
+
+    def clear_severity(self) -> None:
+        self.severity_of.clear()
+        self.severity_count = [0] * 6
+
+    def set_member(self, m: Member) -> None:
+        """Add or replace a member (members change only through these three methods)."""
+        self.members[m.alarm_id] = m
+        self.frozen_members = None
+
+    def pop_member(self, alarm_id: str) -> Member:
+        self.frozen_members = None
+        return self.members.pop(alarm_id)
+
+    def clear_members(self) -> None:
+        self.members.clear()
+        self.frozen_members = None
 
     def freeze(self, impact: Impact, priority: int) -> Incident:
         n = len(self.members)
+        members = self.frozen_members
+        if members is None:
+            members = self.frozen_members = tuple(self.members.values())
+        timeline = self.frozen_timeline
+        if timeline is None:
+            timeline = self.frozen_timeline = tuple(self.timeline)
         title = f"{self.title_type or 'alarms'} on {self.root}" + (
             f" (+{n - 1} alarms)" if n > 1 else ""
         )
@@ -97,10 +150,10 @@ class IncidentDraft:
             opened=self.opened,
             updated=self.updated,
             title=title,
-            members=tuple(self.members.values()),
+            members=members,
             impact=impact,
             priority=priority,
-            timeline=tuple(self.timeline),
+            timeline=timeline,
             root_entity_id=self.root or None,
         )
 
@@ -145,8 +198,8 @@ class IncidentDraft:
         }
         draft.entity_of = dict(d["entity_of"])
         draft.member_entities = set(draft.entity_of.values())
-        draft.severity_of = {k: int(v) for k, v in d["severity_of"].items()}
-        for aid in draft.severity_of:
+        for aid, rank in d["severity_of"].items():
+            draft.set_severity(aid, int(rank))
             e = draft.entity_of[aid]
             draft.entities[e] = draft.entities.get(e, 0) + 1
         draft.types = {k: int(v) for k, v in d["types"].items()}

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from nocwise.correlate.causal import TableCausality
 from nocwise.correlate.group import GroupConfig, GroupReason, GroupStage
 from nocwise.correlate.synthetic import clear_alarm, raise_alarm
-from nocwise.model import IncidentState, Severity
+from nocwise.model import Impact, IncidentState, Severity
 from nocwise.topology.graph import TopologyGraph
 
 S = timedelta(seconds=1)
@@ -290,3 +290,61 @@ def test_an_event_from_a_source_that_never_clears_does_not_move_the_window(
     assert d.last_event == t0
     stage.process([raise_alarm("b", "s1/cell2", "cellDown", t0 + 8 * M)], t0 + 8 * M)
     assert stage.incident_of("b") != inc  # a sibling of the first, past its window
+
+
+def test_snapshots_reuse_the_member_tuple_until_membership_changes(
+    t0: datetime, topo: TopologyGraph
+) -> None:
+    stage = GroupStage(None, topo)
+    c0 = raise_alarm("c0", "s1/cell0", "cellDown", t0)
+    stage.process([c0, raise_alarm("c1", "s1/cell1", "cellDown", t0)], t0)
+    inc = stage.incident_of("c0")
+    d = stage.draft(inc or "")
+    assert d is not None
+    impact = Impact((), (), False, 0.0)
+    first = d.freeze(impact, 3)
+    stage.process([clear_alarm(c0, t0 + S)], t0 + S)  # a clear: same members, same tuple
+    second = d.freeze(impact, 3)
+    assert second.members is first.members
+    assert second.timeline is first.timeline
+    stage.process([raise_alarm("c2", "s1/cell2", "cellDown", t0 + 2 * S)], t0 + 2 * S)
+    third = d.freeze(impact, 3)
+    assert [m.alarm_id for m in third.members] == ["c0", "c1", "c2"]
+    stage.split(d.id, ["c2"], "op", t0 + 3 * S)
+    fourth = d.freeze(impact, 3)
+    assert fourth.members == tuple(d.members.values())
+    assert [m.alarm_id for m in fourth.members] == ["c0", "c1"]
+    assert fourth.timeline[-1].kind == "split"
+    assert fourth.timeline == tuple(d.timeline)
+
+
+def test_the_severity_count_follows_every_change_of_membership(
+    t0: datetime, topo: TopologyGraph
+) -> None:
+    stage = GroupStage(None, topo)
+
+    def check(s: GroupStage) -> None:
+        for d in s.drafts():
+            ranks = list(d.severity_of.values())
+            assert d.max_severity == max(ranks, default=0)
+            assert d.severity_count == [ranks.count(r) for r in range(6)]
+
+    a = raise_alarm("a", "s1/cell0", "cellDown", t0, Severity.MINOR)
+    b = raise_alarm("b", "s1/cell1", "cellDown", t0, Severity.CRITICAL)
+    c = raise_alarm("c", "s1/gnb", "gnbDown", t0, Severity.WARNING)
+    far = raise_alarm("far", "s7/cell0", "cellDown", t0, text="another problem")
+    stage.process([a, b, c, far], t0)
+    check(stage)
+    stage.process([raise_alarm("b", "s1/cell1", "cellDown", t0 + S, Severity.MAJOR)], t0 + S)
+    check(stage)
+    stage.process([clear_alarm(b, t0 + 2 * S)], t0 + 2 * S)
+    check(stage)
+    inc, other = stage.incident_of("a"), stage.incident_of("far")
+    assert inc is not None
+    assert other is not None
+    assert inc != other
+    stage.split(inc, ["c"], "op", t0 + 3 * S)
+    check(stage)
+    stage.merge(other, inc, "op", t0 + 4 * S)
+    check(stage)
+    check(GroupStage.from_state(stage.to_state(), topo))

@@ -12,7 +12,7 @@ from nocwise.topology.graph import TopologyGraph
 
 def draft(t0: datetime, topo: TopologyGraph, entity: str, severity: Severity) -> IncidentDraft:
     d = IncidentDraft(f"INC-{entity}-{severity}", t0, t0, t0, t0, root=entity)
-    d.severity_of["a"] = severity.rank
+    d.set_severity("a", severity.rank)
     services, customers = topo.impacted(entity)
     d.services.update(services)
     d.customers.update(customers)
@@ -46,7 +46,7 @@ def test_noise_demotes_but_resolution_sinks(t0: datetime, topo: TopologyGraph) -
     noisy, _ = ranker.assess(draft(t0, topo, "s1/csr", Severity.MAJOR), 1.0)
     assert noisy.score == clean.score / 2
     resolved = draft(t0, topo, "s1/csr", Severity.MAJOR)
-    resolved.severity_of.clear()
+    resolved.clear_severity()
     gone, priority = ranker.assess(resolved, 0.0)
     assert gone.score == 0.0
     assert priority == 5
