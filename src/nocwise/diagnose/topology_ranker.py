@@ -67,8 +67,9 @@ class TopologyRankerConfig:
     # and drops its peers' sessions): adjacent entities (one dependency step either way, and the
     # far end of a point-to-point link) whose alarms came after the candidate's own count so
     w_spread: float = 1.0
-    # a cause comes first: an alarming candidate explains a dependent only if the dependent's
-    # first alarm is no earlier than this before the candidate's own (breaks dependency cycles)
+    # a cause comes first: an alarming candidate explains a dependent only if the dependent
+    # alarmed again no earlier than this before the candidate's first alarm (breaks dependency
+    # cycles); an unrelated alarm the dependent raised before the fault does not hide it
     causal_slack: timedelta = timedelta(seconds=60)
     # seconds apart that count as "earlier": alarms of one event a second apart are a tie
     min_span: timedelta = timedelta(seconds=300)
@@ -148,7 +149,7 @@ class TopologyRanker:
                 for e in alarmed
                 if e == cand
                 or e in by
-                or (cand in upstream[e] and (onset is None or own[e][0].event_time >= onset))
+                or (cand in upstream[e] and (onset is None or own[e][-1].event_time >= onset))
             ]
             if not explained and cand not in changed:
                 continue

@@ -192,3 +192,17 @@ def test_a_link_named_by_its_far_end_does_not_outrank_the_dead_power_behind_it()
         _alarm("csr", 45, "communicationsSubsystemFailure"),
     ]
     assert _top(TopologyRanker(SITE_POWER), alarms) == "pwr"
+
+
+def test_an_unrelated_alarm_before_the_fault_does_not_hide_the_power_behind_it() -> None:
+    """Regression: a chatty cooling alarm on the csr 90 s before mains failed made the csr look
+    first, so the power no longer explained it and the csr ranked first."""
+    alarms = [
+        _alarm("csr", 0, "coolingSystemFailure"),
+        _alarm("pwr", 98, "powerProblem"),
+        _alarm("agg", 511, "powerProblem"),
+        _alarm("pwr", 1890, "batteryFailure"),
+        _alarm("agg", 1894, "linkDown", link="acc"),
+        _alarm("csr", 1938, "communicationsSubsystemFailure"),
+    ]
+    assert _top(TopologyRanker(SITE_POWER), alarms) == "pwr"
