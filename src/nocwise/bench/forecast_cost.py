@@ -24,7 +24,7 @@ MIN_MS = 60_000
 
 @dataclass(frozen=True, slots=True)
 class Cost:
-    """CPU seconds per forecast tick and per 1-min batch, state size, rows fitted per tick."""
+    """CPU seconds per forecast tick and per 1-min batch, state size, alarms raised."""
 
     series: int
     tick_s: float

@@ -88,8 +88,8 @@ def _to_state(corr: Correlator) -> ModelState:
     arrays = {}
     for stage in corr._stages:
         st = stage.to_state()
-        stages[stage.kind] = {"schema": st.schema, "version": st.version, "params": st.params}
-        arrays.update({f"{stage.kind}.{k}": v for k, v in st.arrays.items()})
+        stages[stage.kind] = st.header()
+        arrays.update(st.prefixed_arrays(f"{stage.kind}."))
     f = corr._funnel
     f.as_dict()  # settles pending decision counts
     params = {
@@ -122,10 +122,7 @@ def _from_state(
     config = CorrelateConfig.model_validate(p["config"])
 
     def sub(kind: str) -> ModelState:
-        s = p["stages"][kind]
-        prefix = f"{kind}."
-        arrays = {k[len(prefix) :]: v for k, v in state.arrays.items() if k.startswith(prefix)}
-        return ModelState(s["schema"], int(s["version"]), s["params"], arrays)
+        return ModelState.nested(p["stages"][kind], state.arrays, f"{kind}.")
 
     lifecycle = LifecycleStage.from_state(sub("lifecycle"))
     mute = MuteStage.from_state(sub("mute"), topology)

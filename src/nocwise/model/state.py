@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,12 +34,38 @@ class ModelState:
     params: dict[str, Any] = field(default_factory=dict)
     arrays: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
 
+    def header(self) -> dict[str, Any]:
+        """Schema, version and params: what a snapshot holding this one keeps in its params."""
+        return {"schema": self.schema, "version": self.version, "params": self.params}
+
+    def prefixed_arrays(self, prefix: str) -> dict[str, npt.NDArray[Any]]:
+        """The arrays named ``prefix + name``, to sit beside other models' in one snapshot."""
+        return {f"{prefix}{k}": v for k, v in self.arrays.items()}
+
+    @classmethod
+    def nested(
+        cls, header: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]], prefix: str
+    ) -> ModelState:
+        """The state kept in another by :meth:`header` and :meth:`prefixed_arrays`.
+
+        >>> inner = ModelState("inner", 2, {"k": 1}, {"x": np.zeros(2)})
+        >>> outer = ModelState("outer", 1, {"inner": inner.header()}, inner.prefixed_arrays("in."))
+        >>> back = ModelState.nested(outer.params["inner"], outer.arrays, "in.")
+        >>> back.schema, back.version, back.params, list(back.arrays)
+        ('inner', 2, {'k': 1}, ['x'])
+        """
+        return cls(
+            str(header["schema"]),
+            int(header["version"]),
+            dict(header["params"]),
+            {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)},
+        )
+
     def to_bytes(self) -> bytes:
         """A zip holding ``state.json`` and one ``.npy`` per array (loadable without pickle)."""
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-            header = {"schema": self.schema, "version": self.version, "params": self.params}
-            zf.writestr("state.json", json.dumps(header, sort_keys=True))
+            zf.writestr("state.json", json.dumps(self.header(), sort_keys=True))
             for name, arr in self.arrays.items():
                 out = io.BytesIO()
                 np.save(out, np.ascontiguousarray(arr), allow_pickle=False)

@@ -453,7 +453,7 @@ class PredictiveBreach:
     def to_state(self) -> ModelState:
         """Settings, the forecaster's buffers and the per-row episode arrays."""
         f = self.forecaster.to_state()
-        arrays = {f"forecaster.{k}": v.copy() for k, v in f.arrays.items()}
+        arrays = {k: v.copy() for k, v in f.prefixed_arrays("forecaster.").items()}
         arrays |= {f"row.{k}": v.copy() for k, v in self.rows.items()}
         arrays["row_of"] = self.row_of.copy()
         return ModelState(
@@ -466,7 +466,7 @@ class PredictiveBreach:
                 "max_wait_s": self.max_wait_s,
                 "next_ms": self.next_ms,
                 "peak_day": self.peak_day,
-                "forecaster": {"schema": f.schema, "version": f.version, "params": f.params},
+                "forecaster": f.header(),
             },
             arrays,
         )
@@ -482,10 +482,7 @@ class PredictiveBreach:
             patience=float(p["patience"]),
             max_wait_s=float(p["max_wait_s"]),
         )
-        fp = p["forecaster"]
-        pre = "forecaster."
-        f_arrays = {k[len(pre) :]: v for k, v in state.arrays.items() if k.startswith(pre)}
-        f_state = ModelState(str(fp["schema"]), int(fp["version"]), dict(fp["params"]), f_arrays)
+        f_state = ModelState.nested(p["forecaster"], state.arrays, "forecaster.")
         stage.forecaster = BreachForecaster.from_state(f_state)
         stage.next_ms = None if p["next_ms"] is None else int(p["next_ms"])
         stage.peak_day = int(p["peak_day"])
