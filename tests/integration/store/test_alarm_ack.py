@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from nocwise.correlate.synthetic import clear_alarm, raise_alarm
 from nocwise.model import AckState, Comment, Severity
-from nocwise.store.state.db import Database, make_engine
-from nocwise.store.state.migrate import upgrade
+from nocwise.store.state.db import Database
 from nocwise.store.state.repositories import AlarmRepository
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
 S = timedelta(seconds=1)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'state.db'}")
-    upgrade(engine)
-    yield Database(engine)
-    engine.dispose()
 
 
 def _stored(db: Database, alarm_id: str) -> tuple[AckState, str | None, Severity, bool]:

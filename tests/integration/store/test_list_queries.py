@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event
 
 from nocwise.model import Alarm, EventType, Severity
-from nocwise.store.state.db import Database, make_engine
-from nocwise.store.state.migrate import upgrade
+from nocwise.store.state.db import Database
 from nocwise.store.state.repositories import AlarmFilter, AlarmRepository, IncidentRepository
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'state.db'}")
-    upgrade(engine)
-    yield Database(engine)
-    engine.dispose()
 
 
 def _plans(engine: Engine, call: Callable[[], object]) -> list[str]:
