@@ -387,10 +387,9 @@ class Runtime:
         interval = self.settings.pipeline.correlation.checkpoint_interval_s
         while True:
             await asyncio.sleep(1.0)
+            await self._correlator_free()
             if not self.timers_by_replay:
                 await self.fire_timers()
-            else:
-                await self._correlator_free()
             self._refresh_gauges()
             # at most ~5 % of a core on checkpoints, however large the state has grown
             due = max(interval, 20 * self._checkpoint_seconds)
