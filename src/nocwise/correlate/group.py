@@ -41,7 +41,10 @@ types for others to match, or chatty alarms would chain unrelated faults into on
 Otherwise it stays in the alarm list, ungrouped, with reason ``noise_held`` (always, with
 ``demoted_reach: null``). A reach of 3 put the background alarms of a storm's hundreds of
 sites into the storm's incident; no reach at all left out fault alarms of a type that is
-usually noise (link down on a flapping-prone router), 0 measured best on both.
+usually noise (link down on a flapping-prone router), 0 measured best on both. A prediction
+(an alarm from one of ``advisory_sources``, the breach forecaster) is held the same way, with
+reasons ``advisory_member`` / ``advisory_held``: a foreseen breach on an entity with a problem
+is evidence for that incident, and a false one stays an alarm instead of a false incident.
 
 Bridging (``bridge``, on): in a storm the alarms of one fault arrive from both sides of a failure
 within seconds and open several incidents before an alarm that ties them arrives. When an alarm
@@ -105,8 +108,31 @@ class GroupReason(StrEnum):
     BRIDGED = "bridged"
     NOISE_HELD = "noise_held"
     NOISE_MEMBER = "noise_member"
+    ADVISORY_HELD = "advisory_held"
+    ADVISORY_MEMBER = "advisory_member"
     OPERATOR_MERGE = "operator_merge"
     OPERATOR_SPLIT = "operator_split"
+
+
+RIDING = frozenset({GroupReason.NOISE_MEMBER, GroupReason.ADVISORY_MEMBER})
+
+
+class Held(StrEnum):
+    """Why an alarm may not open an incident of its own (``GroupStage.may_open``): it joins one
+    only as a rider, or stays in the alarm list ungrouped."""
+
+    NOISE = "demoted as noise"
+    ADVISORY = "a prediction, not a fault"
+
+    @property
+    def reason(self) -> GroupReason:
+        """The group reason when no incident takes the alarm."""
+        return GroupReason.NOISE_HELD if self is Held.NOISE else GroupReason.ADVISORY_HELD
+
+    @property
+    def member(self) -> GroupReason:
+        """The group reason when an incident takes the alarm along."""
+        return GroupReason.NOISE_MEMBER if self is Held.NOISE else GroupReason.ADVISORY_MEMBER
 
 
 class GroupConfig(BaseModel):
@@ -131,6 +157,9 @@ class GroupConfig(BaseModel):
     # dependency hops from a member within which a demoted alarm rides along (None: never)
     demoted_reach: Annotated[int, Field(ge=0, le=8)] | None = 0
     bridge: bool = True  # merge the open incidents one alarm is closely linked to
+    # sources whose alarms are predictions (a forecast breach): they join an incident as riders
+    # but never open one, so a false prediction stays an alarm and costs nobody an incident
+    advisory_sources: tuple[str, ...] = ("nocwise-forecast",)
     close_fanout: Annotated[int, Field(ge=0)] = 2  # a shared entity this small makes neighbours
     hub_fanout: Annotated[int, Field(ge=1)] | None = 32  # siblings under a bigger one: unrelated
     # additional_info keys that name the object an alarm is about (a link a router reports on)
@@ -163,7 +192,8 @@ class GroupStage:
         self._tmpl = TemplateCache(max_size=50_000)
         self._window_s = self.config.window.total_seconds()
         self._follow_s = max(self.config.window, self.config.follow_active).total_seconds()
-        self.may_open: Callable[[Alarm], bool] | None = None  # None: every alarm may open one
+        # why an alarm may not open an incident (None: it may); None: every alarm may open one
+        self.may_open: Callable[[Alarm], Held | None] | None = None
         self._source: dict[str, str] = {}  # member alarm -> its source
         self._clearing: set[str] = set()  # sources seen clearing an alarm
         # entity -> incident -> its active members there (not demoted, from a clearing source)
@@ -258,13 +288,14 @@ class GroupStage:
         self.placed += 1
         template, tokens = self._tmpl(a)
         entity, about = a.managed_object, self._about(a)
-        demoted = self.may_open is not None and not self.may_open(a)
+        held = self.may_open(a) if self.may_open is not None else None
+        demoted = held is not None
         close: set[str] | None = set() if self.config.bridge and not demoted else None
         best = self._best(a, about, template, tokens, close, demoted)
-        if demoted and self.config.demoted_reach is None:
-            return self._held(a, "demoted alarms join no incident")
-        if best is None and demoted:
-            return self._held(a, "fits no open incident")
+        if held is not None and self.config.demoted_reach is None:
+            return self._held(a, held, f"{held.value} alarms join no incident")
+        if best is None and held is not None:
+            return self._held(a, held, "fits no open incident")
         if best is None:
             d = self._open(a, entity, tokens)
             reason, score, detail = GroupReason.NEW_INCIDENT, 1.0, "first alarm of the incident"
@@ -272,10 +303,10 @@ class GroupStage:
             d, reason, score, detail = best
             hops = self._linked(entity, d.member_entities) if demoted else 0
             reach = self.config.demoted_reach or 0
-            if hops is None or hops > reach:
-                return self._held(a, f"is not within {reach} hop(s) of a member's entity")
-            if demoted:
-                reason, detail = GroupReason.NOISE_MEMBER, f"demoted as noise; {detail}"
+            if held is not None and (hops is None or hops > reach):
+                return self._held(a, held, f"is not within {reach} hop(s) of a member's entity")
+            if held is not None:
+                reason, detail = held.member, f"{held.value}; {detail}"
             elif close and len(close) > 1 and d.id in close:
                 d = self._bridge(d, close, a)
         self._join(d, a, about, reason, score, detail, template)
@@ -286,9 +317,9 @@ class GroupStage:
         )
         return Decision(self.kind, reason, (ev,), a.alarm_id)
 
-    def _held(self, a: Alarm, why: str) -> Decision:
-        ev = Evidence("group", f"{GroupReason.NOISE_HELD}: demoted as noise and {why}", {})
-        return Decision(self.kind, GroupReason.NOISE_HELD, (ev,), a.alarm_id)
+    def _held(self, a: Alarm, held: Held, why: str) -> Decision:
+        ev = Evidence("group", f"{held.reason}: {held.value} and {why}", {})
+        return Decision(self.kind, held.reason, (ev,), a.alarm_id)
 
     def _best(
         self,
@@ -411,7 +442,7 @@ class GroupStage:
         at, why = a.event_time, f"alarm {a.alarm_id} on {a.managed_object} links both"
         for aid, m in src.members.items():
             entity = src.entity_of[aid]
-            riding = m.reason == GroupReason.NOISE_MEMBER
+            riding = m.reason in RIDING
             reason = m.reason if riding else str(GroupReason.BRIDGED)
             detail = f"bridged from {src.id}: {why}; before: {m.reason}, {m.detail}"
             into.set_member(Member(aid, reason, m.added, detail, m.score))
@@ -592,7 +623,7 @@ class GroupStage:
             d.state = IncidentState.OPEN
             d.note(at, "reopened", f"alarm {aid} on {entity}")
         self._changed[d.id] = None
-        if reason is GroupReason.NOISE_MEMBER:
+        if reason in RIDING:
             return  # rides along: it neither extends the window nor widens the incident's reach
         if a.source in self._clearing:
             self._count(d.id, aid, about)

@@ -21,7 +21,7 @@ from nocwise.correlate.config import CorrelateConfig
 from nocwise.correlate.dedup import DedupStage
 from nocwise.correlate.flapping import FlappingStage
 from nocwise.correlate.funnel import Funnel
-from nocwise.correlate.group import GroupStage
+from nocwise.correlate.group import GroupStage, Held
 from nocwise.correlate.impact import ImpactRanker
 from nocwise.correlate.incidents import Feedback, IncidentDraft
 from nocwise.correlate.lifecycle import LifecycleReason, LifecycleStage
@@ -85,10 +85,14 @@ class Correlator:
         self._now: datetime | None = None
         group.may_open = self._may_open
 
-    def _may_open(self, alarm: Alarm) -> bool:
-        """Whether the alarm may open an incident: not when the noise stage demoted it."""
+    def _may_open(self, alarm: Alarm) -> Held | None:
+        """Why the alarm may not open an incident: a prediction, or demoted by the noise stage."""
+        if alarm.source in self._group.config.advisory_sources:
+            return Held.ADVISORY
         c = self._noise_stage.config
-        return c.demoted_open_incidents or self._noise.get(alarm.alarm_id, 0.0) < c.demote_above
+        if c.demoted_open_incidents or self._noise.get(alarm.alarm_id, 0.0) < c.demote_above:
+            return None
+        return Held.NOISE
 
     # -- the chain ------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from nocwise.correlate.causal import TableCausality
-from nocwise.correlate.group import GroupConfig, GroupReason, GroupStage
+from nocwise.correlate.group import GroupConfig, GroupReason, GroupStage, Held
 from nocwise.correlate.synthetic import clear_alarm, raise_alarm
 from nocwise.model import Impact, IncidentState, Severity
 from nocwise.topology.graph import TopologyGraph
@@ -85,7 +85,7 @@ def test_a_demoted_alarm_rides_along_only_on_a_members_entity(
     t0: datetime, topo: TopologyGraph
 ) -> None:
     stage = GroupStage(None, topo)
-    stage.may_open = lambda a: not a.alarm_id.startswith("noisy")
+    stage.may_open = lambda a: Held.NOISE if a.alarm_id.startswith("noisy") else None
     stage.process([raise_alarm("real", "s1/cell1", "cellDown", t0)], t0)
     out = stage.process([raise_alarm("noisy", "s1/gnb", "gnbDown", t0 + S)], t0 + S)
     assert stage.incident_of("noisy") is None  # one hop up the chain is too far by default
@@ -109,7 +109,7 @@ def test_with_a_longer_reach_an_alarm_that_may_not_open_joins_but_never_opens(
     t0: datetime, topo: TopologyGraph
 ) -> None:
     stage = GroupStage(GroupConfig(demoted_reach=3), topo)
-    stage.may_open = lambda a: not a.alarm_id.startswith("noisy")
+    stage.may_open = lambda a: Held.NOISE if a.alarm_id.startswith("noisy") else None
     out = stage.process([raise_alarm("noisy", "s1/cell0", "cellDown", t0)], t0)
     assert stage.incident_of("noisy") is None
     assert out.decisions[0].reason == GroupReason.NOISE_HELD

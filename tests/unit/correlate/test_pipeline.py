@@ -114,6 +114,28 @@ def test_demoted_alarms_open_no_incident(
     assert {m.alarm_id for m in inc.members} == ({"link"} if reach is None else {"link", "fan2"})
 
 
+def test_a_prediction_opens_no_incident_but_joins_its_entitys(
+    t0: datetime, topo: TopologyGraph
+) -> None:
+    corr = build_correlator(CorrelateConfig(), topo)
+    forecast = "nocwise-forecast"
+    corr.process([raise_alarm("p1", "s1/csr", "thresholdCrossed", t0, source=forecast)], t0)
+    corr.tick(t0 + M)
+    assert corr.incidents() == []
+    p1 = corr.alarm("p1")
+    assert p1 is not None
+    assert p1.incident_id is None
+    assert "advisory_held" in [d.reason for d in p1.decisions]
+    corr.process([raise_alarm("link", "s5/csr", "linkDown", t0 + M)], t0 + M)
+    corr.process([raise_alarm("p2", "s5/csr", "thresholdCrossed", t0 + M, source=forecast)], t0 + M)
+    corr.tick(t0 + 2 * M)
+    (inc,) = corr.incidents()
+    assert {m.alarm_id: m.reason for m in inc.members} == {
+        "link": "new_incident",
+        "p2": "advisory_member",
+    }
+
+
 def test_merge_needs_a_time_seen_first(topo: TopologyGraph) -> None:
     corr = build_correlator(CorrelateConfig(), topo)
     with pytest.raises(ValueError, match="no time seen"):
