@@ -29,7 +29,7 @@ from nocwise.detect.metrics.arrays import (
     grow_arrays,
 )
 from nocwise.detect.metrics.episodes import EpisodeEvents, EpisodeTracker
-from nocwise.detect.metrics.fused import ensemble_kernel, visit_order
+from nocwise.detect.metrics.fused import TR_DEV, ensemble_kernel, visit_order
 from nocwise.detect.metrics.level_shift import LevelShiftConfig, LevelShiftDetector
 from nocwise.detect.metrics.novelty import NoveltyConfig, NoveltyDetector
 from nocwise.detect.metrics.seasonal import SeasonalConfig, SeasonalDetector, upgrade_bins
@@ -44,6 +44,22 @@ __all__ = ["EnsembleConfig", "EnsembleDetector", "EnsembleOutput"]
 MEMBERS: tuple[str, ...] = ("spike", "level_shift", "seasonal", "trend", "novelty")
 #: the seasonal member's per-bin arrays (rows of bins, not columns of a per-series record)
 BINS = ("seasonal/loc", "seasonal/dev", "seasonal/cnt")
+#: the per-series record's fields in the pass's order: the fixed-size ones at the rows of
+#: ``fused`` (book 0-4, level shift 5-7, seasonal start 8, trend 9-12), then spike and novelty
+RECORD = (
+    "book",
+    "level_shift/short",
+    "level_shift/loc",
+    "level_shift/dev",
+    "seasonal/first",
+    "trend/holt",
+    "trend/loc",
+    "trend/dev",
+    "spike/loc",
+    "spike/dev",
+    "novelty/env",
+    "novelty/smooth",
+)
 
 
 class EnsembleConfig(BaseModel):
@@ -103,6 +119,7 @@ class EnsembleDetector:
         self._layout.update({"record": Slot(m, 0.0, np.float32), "seen": Slot(m, 0.0, np.uint32)})
         self._arrays: dict[str, npt.NDArray[Any]] = {}
         self._slabs: dict[str, npt.NDArray[Any]] = {}
+        self._rows: dict[str, int] = {}  # first row of each field in its slab
         self._grow(0)
         self._args: tuple[tuple[Any, ...], ...] | None = None  # rebuilt when the arrays change
         self._weights = np.asarray(c.weights, dtype=np.float64)
@@ -119,8 +136,9 @@ class EnsembleDetector:
         """
         if self._slabs and n <= self.n_series:
             return
-        slabs = {"state": [k for k in self._layout if k not in (*BINS, "record", "seen")]}
-        slabs.update(record=["record"], seen=["seen"])
+        slabs = {"state": list(RECORD), "record": ["record"], "seen": ["seen"]}
+        if set(RECORD) | {*BINS, "record", "seen"} != self._layout.keys():
+            raise TypeError("every per-series field must have its place in RECORD")
         for slab_name, fields in slabs.items():
             slots = [self._layout[k] for k in fields]
             slab = np.empty((n, sum(slot.lead[0] for slot in slots)), dtype=slots[0].dtype)
@@ -136,6 +154,7 @@ class EnsembleDetector:
                 view = slab[:, off : off + width].T
                 view[:, kept:] = slot.init
                 self._arrays[name] = view
+                self._rows[name] = off
                 off += width
             self._slabs[slab_name] = slab
         grow_arrays(self._arrays, {k: self._layout[k] for k in BINS}, n)
@@ -148,21 +167,21 @@ class EnsembleDetector:
         return self._args
 
     def _build_args(self) -> tuple[tuple[Any, ...], ...]:
-        c, a = self.config, self._arrays
+        c, a, rows = self.config, self._arrays, self._rows
+        if rows["trend/dev"] != TR_DEV:
+            raise AssertionError("the record's fields are not at the rows the pass expects")
         bin_ms, n_day, n_week = self.members[2]._bins()  # type: ignore[attr-defined]
         return (
+            (self._slabs["state"].T,),
             (
-                a["spike/loc"],
-                a["spike/dev"],
+                rows["spike/loc"],
+                rows["spike/dev"],
                 np.asarray(c.spike.alphas, dtype=np.float64),
                 c.spike.warmup,
                 c.spike.clip,
                 c.spike.rel_floor,
             ),
             (
-                a["level_shift/short"],
-                a["level_shift/loc"],
-                a["level_shift/dev"],
                 c.level_shift.fast,
                 c.level_shift.slow,
                 c.level_shift.warmup,
@@ -170,7 +189,6 @@ class EnsembleDetector:
                 c.level_shift.rel_floor,
             ),
             (
-                a["seasonal/first"],
                 a["seasonal/loc"],
                 a["seasonal/dev"],
                 a["seasonal/cnt"],
@@ -183,9 +201,6 @@ class EnsembleDetector:
                 c.seasonal.rel_floor,
             ),
             (
-                a["trend/holt"],
-                a["trend/loc"],
-                a["trend/dev"],
                 c.trend.level,
                 c.trend.slope,
                 c.trend.noise,
@@ -195,8 +210,8 @@ class EnsembleDetector:
                 c.trend.rel_floor,
             ),
             (
-                a["novelty/env"],
-                a["novelty/smooth"],
+                rows["novelty/env"],
+                rows["novelty/smooth"],
                 np.asarray(c.novelty.smoothing, dtype=np.float64),
                 c.novelty.forget,
                 c.novelty.warmup,
@@ -245,12 +260,12 @@ class EnsembleDetector:
         winner = np.empty(n, dtype=np.int64)
         if n:
             c = self.config
-            spike, level_shift, seasonal, trend, novelty, calibration = self._member_args()
+            (st,), spike, level_shift, seasonal, trend, novelty, calibration = self._member_args()
             ensemble_kernel(
                 series,
                 ts,
                 values,
-                self._arrays["book"],
+                st,
                 c.spike.gap_factor,
                 spike,
                 level_shift,

@@ -27,12 +27,17 @@ from nocwise.detect.metrics.arrays import FloatArray, book_advance, decay, decay
 from nocwise.detect.metrics.robust import (
     MAD_TO_SIGMA,
     ew_weight,
+    robust_step,
     robust_update,
     robust_z,
     scale_floor,
 )
 from nocwise.detect.metrics.seasonal import CNT_MAX
 from nocwise.model.metrics import IntArray
+
+#: Rows of the fixed-size fields in the per-series record, after the bookkeeping's five
+#: (``arrays.BOOK_FIELDS``); the spike and novelty fields follow, sized by their configs.
+LS_SHORT, LS_LOC, LS_DEV, SE_FIRST, TR_LEVEL, TR_SLOPE, TR_LOC, TR_DEV = range(5, 13)
 
 
 @njit(cache=True, error_model="numpy")
@@ -92,7 +97,7 @@ def ensemble_kernel(
     series: IntArray,
     ts: IntArray,
     values: FloatArray,
-    book: FloatArray,
+    st: FloatArray,
     gap_factor: float,
     spike: tuple[Any, ...],
     level_shift: tuple[Any, ...],
@@ -107,15 +112,21 @@ def ensemble_kernel(
     upper: FloatArray,
     learn: bool,
 ) -> None:
-    """Probability, winner and band per sample; each member tuple holds its state and settings.
+    """Probability, winner and band per sample; each member tuple holds its settings.
 
-    The tuples are in the order of ``EnsembleDetector._member_args``. The band is the seasonal
-    one where its bin is warm, else the long spike baseline's.
+    ``st`` holds one record per series as a (field, series) view of a C-ordered (series,
+    field) slab: field ``f`` of series ``s`` is ``st[f, s]``, so every field of a sample is
+    one base address plus a constant, where separate arrays each cost their own base, strides
+    and index arithmetic (spilled to the stack: the pass keeps too many to hold in
+    registers). The fixed-size fields sit at the constant rows above; the spike and novelty
+    tuples give their first rows. The series index is unsigned, which spares numba's
+    negative-index wraparound on every access. The tuples are in the order of
+    ``EnsembleDetector._member_args``. The band is the seasonal one where its bin is warm,
+    else the long spike baseline's.
     """
     sp_loc, sp_dev, sp_alphas, sp_warmup, sp_clip, sp_floor = spike
-    ls_short, ls_loc, ls_dev, ls_fast, ls_slow, ls_warmup, ls_clip, ls_floor = level_shift
+    ls_fast, ls_slow, ls_warmup, ls_clip, ls_floor = level_shift
     (
-        se_first,
         se_loc,
         se_dev,
         se_cnt,
@@ -127,9 +138,7 @@ def ensemble_kernel(
         se_clip,
         se_floor,
     ) = seasonal
-    tr_holt, tr_loc, tr_dev, tr_level, tr_slope, tr_noise, tr_h, tr_warmup, tr_clip, tr_floor = (
-        trend
-    )
+    tr_level, tr_slope, tr_noise, tr_h, tr_warmup, tr_clip, tr_floor = trend
     nv_env, nv_smooth, nv_alphas, nv_forget, nv_warmup, nv_floor = novelty
     weights, self_cal, record, seen, r_decay, r_floor, min_seen, sharpness, age_half = calibration
     ls_se = math.sqrt(ls_fast / (2.0 - ls_fast))
@@ -143,9 +152,9 @@ def ensemble_kernel(
     zs = np.empty(5)  # an array: indexing a tuple of five in the loop measured ~8% slower
     bin_start, jd, jw = season_bins(ts[0] if ts.shape[0] else 0, bin_ms, n_day, n_week)
     for i in range(series.shape[0]):
-        s, t, x = series[i], float(ts[i]), values[i]
+        s, t, x = np.uint64(series[i]), float(ts[i]), values[i]
         prob[i], winner[i], lower[i], upper[i] = np.nan, -1, np.nan, np.nan
-        k, n = book_advance(book, s, t, x, gap_factor, learn)
+        k, n = book_advance(st, s, t, x, gap_factor, learn)
         if k < 0.0:
             continue
 
@@ -154,34 +163,34 @@ def ensemble_kernel(
         if n > sp_warmup:
             z_sp = np.inf
             for j in range(sp_alphas.shape[0]):
-                z_sp = min(z_sp, robust_z(x, sp_loc[j, s], sp_dev[j, s], sp_floor))
-            band_loc = sp_loc[sp_last, s]
-            band_sd = MAD_TO_SIGMA * sp_dev[sp_last, s] + scale_floor(band_loc, sp_floor)
+                z_sp = min(z_sp, robust_z(x, st[sp_loc + j, s], st[sp_dev + j, s], sp_floor))
+            band_loc = st[sp_loc + sp_last, s]
+            band_sd = MAD_TO_SIGMA * st[sp_dev + sp_last, s] + scale_floor(band_loc, sp_floor)
         if learn:
             for j in range(sp_alphas.shape[0]):
-                robust_update(
-                    sp_loc, sp_dev, j, s, x, decay_log(sp_alphas[j], sp_keep[j], k), n, sp_clip
-                )
+                a = decay_log(sp_alphas[j], sp_keep[j], k)
+                robust_step(st, sp_loc + j, st, sp_dev + j, s, x, a, n, sp_clip)
 
         # level shift
         z_ls = np.nan
         a_fast = decay_log(ls_fast, ls_fast_keep, k)
-        m = x if n <= 1.0 else ls_short[0, s] + ew_weight(a_fast, n) * (x - ls_short[0, s])
+        m = x if n <= 1.0 else st[LS_SHORT, s] + ew_weight(a_fast, n) * (x - st[LS_SHORT, s])
         if n > ls_warmup:
-            sigma = MAD_TO_SIGMA * ls_dev[0, s] + scale_floor(ls_loc[0, s], ls_floor)
-            z_ls = abs(m - ls_loc[0, s]) / (sigma * ls_se)
+            sigma = MAD_TO_SIGMA * st[LS_DEV, s] + scale_floor(st[LS_LOC, s], ls_floor)
+            z_ls = abs(m - st[LS_LOC, s]) / (sigma * ls_se)
         if learn:
-            ls_short[0, s] = m
-            robust_update(ls_loc, ls_dev, 0, s, x, decay_log(ls_slow, ls_slow_keep, k), n, ls_clip)
+            st[LS_SHORT, s] = m
+            a = decay_log(ls_slow, ls_slow_keep, k)
+            robust_step(st, LS_LOC, st, LS_DEV, s, x, a, n, ls_clip)
 
         # seasonal (the bins are recomputed only when the sample leaves the last one's bin:
         # the integer divisions cost as much as a member when done per sample)
         z_se = np.nan
         if ts[i] < bin_start or ts[i] - bin_start >= bin_ms:
             bin_start, jd, jw = season_bins(ts[i], bin_ms, n_day, n_week)
-        if se_cnt[jd, s] == 0 and se_cnt[jw, s] == 0 and se_first[0, s] == 0.0 and learn:
-            se_first[0, s] = t + 1.0
-        age = t - (se_first[0, s] - 1.0) if se_first[0, s] > 0.0 else 0.0
+        if se_cnt[jd, s] == 0 and se_cnt[jw, s] == 0 and st[SE_FIRST, s] == 0.0 and learn:
+            st[SE_FIRST, s] = t + 1.0
+        age = t - (st[SE_FIRST, s] - 1.0) if st[SE_FIRST, s] > 0.0 else 0.0
         j = -1
         if age >= 2.0 * n_week * bin_ms and se_cnt[jw, s] >= se_min:
             j = jw
@@ -200,7 +209,7 @@ def ensemble_kernel(
 
         # trend
         z_tr = np.nan
-        level, slope = tr_holt[0, s], tr_holt[1, s]
+        level, slope = st[TR_LEVEL, s], st[TR_SLOPE, s]
         if n <= 1.0:
             new_level, new_slope = x, 0.0
         else:
@@ -209,20 +218,12 @@ def ensemble_kernel(
             step = new_level - level if k == 1.0 else (new_level - level) / max(k, 1e-9)
             new_slope = slope + tr_slope * (step - slope)
         if n > tr_warmup:
-            sigma = MAD_TO_SIGMA * tr_dev[0, s] + scale_floor(tr_loc[0, s], tr_floor)
+            sigma = MAD_TO_SIGMA * st[TR_DEV, s] + scale_floor(st[TR_LOC, s], tr_floor)
             z_tr = abs(new_slope) * tr_h / sigma
         if learn:
-            tr_holt[0, s], tr_holt[1, s] = new_level, new_slope
-            robust_update(
-                tr_loc,
-                tr_dev,
-                0,
-                s,
-                x - new_level,
-                decay_log(tr_noise, tr_noise_keep, k),
-                n,
-                tr_clip,
-            )
+            st[TR_LEVEL, s], st[TR_SLOPE, s] = new_level, new_slope
+            a = decay_log(tr_noise, tr_noise_keep, k)
+            robust_step(st, TR_LOC, st, TR_DEV, s, x - new_level, a, n, tr_clip)
 
         # novelty
         z_nv = np.nan
@@ -233,20 +234,20 @@ def ensemble_kernel(
         for j in range(nv_feat):
             f = x
             if j > 0 and n > 1.0:
-                f = nv_smooth[j - 1, s] + nv_alphas[j - 1] * (x - nv_smooth[j - 1, s])
-            lo, hi = nv_env[2 * j, s], nv_env[2 * j + 1, s]
+                f = st[nv_smooth + j - 1, s] + nv_alphas[j - 1] * (x - st[nv_smooth + j - 1, s])
+            lo, hi = st[nv_env + 2 * j, s], st[nv_env + 2 * j + 1, s]
             if scored:
                 mid = 0.5 * (hi + lo)
                 z_nv = max(z_nv, abs(f - mid) / (0.5 * (hi - lo) + scale_floor(mid, nv_floor)))
             if learn:
                 if j > 0:
-                    nv_smooth[j - 1, s] = f
+                    st[nv_smooth + j - 1, s] = f
                 if n <= 1.0:
-                    nv_env[2 * j, s], nv_env[2 * j + 1, s] = f, f
+                    st[nv_env + 2 * j, s], st[nv_env + 2 * j + 1, s] = f, f
                 else:
                     shrink = shrink_w * (hi - lo)
-                    nv_env[2 * j, s] = min(lo + shrink, f)
-                    nv_env[2 * j + 1, s] = max(hi - shrink, f)
+                    st[nv_env + 2 * j, s] = min(lo + shrink, f)
+                    st[nv_env + 2 * j + 1, s] = max(hi - shrink, f)
 
         # calibration (as calibrate.calibrate_kernel): the largest ratio z / record wins.
         # Each squared ratio is kept as a fraction num / den and compared cross-multiplied,

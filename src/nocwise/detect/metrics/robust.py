@@ -16,6 +16,9 @@ from numba import njit
 FloatArray = npt.NDArray[np.float64]
 #: state arrays may be stored as float32 where their precision allows (seasonal bins)
 StateArray = npt.NDArray[np.floating[Any]]
+#: a series id used as an index: the ensemble's pass makes it unsigned, which spares numba's
+#: negative-index wraparound on every state access
+SeriesIndex = int | np.uint64
 
 #: mean absolute deviation -> standard deviation for Gaussian data (sqrt(pi/2)).
 MAD_TO_SIGMA = 1.2533141373155003
@@ -46,16 +49,40 @@ def ew_weight(a: float, n: float) -> float:
 
 @njit(cache=True, error_model="numpy")
 def robust_update(
-    loc: StateArray, dev: StateArray, j: int, s: int, x: float, a: float, n: float, clip: float
+    loc: StateArray,
+    dev: StateArray,
+    j: int,
+    s: SeriesIndex,
+    x: float,
+    a: float,
+    n: float,
+    clip: float,
 ) -> None:
     """One Huber-clipped EW step of ``loc[j, s]`` and ``dev[j, s]`` (n = samples incl. this)."""
-    r = x - loc[j, s]
+    robust_step(loc, j, dev, j, s, x, a, n, clip)
+
+
+@njit(cache=True, error_model="numpy")
+def robust_step(
+    loc: StateArray,
+    j_loc: int,
+    dev: StateArray,
+    j_dev: int,
+    s: SeriesIndex,
+    x: float,
+    a: float,
+    n: float,
+    clip: float,
+) -> None:
+    """:func:`robust_update` of ``loc[j_loc, s]`` and ``dev[j_dev, s]``: the two may be rows
+    of one per-series record (the ensemble's), where each field is its own row."""
+    r = x - loc[j_loc, s]
     if n <= 1.0:
-        loc[j, s] = x
-        dev[j, s] = 0.0
+        loc[j_loc, s] = x
+        dev[j_dev, s] = 0.0
         return
     w = ew_weight(a, n)
-    c = clip * MAD_TO_SIGMA * dev[j, s]
+    c = clip * MAD_TO_SIGMA * dev[j_dev, s]
     rc = min(max(r, -c), c) if n > 8.0 and c > 0.0 else r
-    loc[j, s] += w * rc
-    dev[j, s] += w * (abs(rc) - dev[j, s])
+    loc[j_loc, s] += w * rc
+    dev[j_dev, s] += w * (abs(rc) - dev[j_dev, s])

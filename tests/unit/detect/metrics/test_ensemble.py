@@ -7,9 +7,13 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from nocwise.detect.metrics import fused
 from nocwise.detect.metrics.anomaly import MetricAnomaly
+from nocwise.detect.metrics.arrays import BOOK_FIELDS
 from nocwise.detect.metrics.ensemble import MEMBERS, EnsembleConfig, EnsembleDetector
 from nocwise.detect.metrics.episodes import EpisodeTracker
+from nocwise.detect.metrics.novelty import NoveltyConfig
+from nocwise.detect.metrics.spike import SpikeConfig
 from nocwise.model.errors import InvalidRecordError
 from nocwise.model.metrics import MetricBatch
 from nocwise.model.state import ModelState
@@ -228,3 +232,26 @@ def test_growing_keeps_every_series_state_and_snapshots_round_trip() -> None:
     tail = interleaved(n_series=20, n_steps=30, seed=3)
     tail = MetricBatch(tail.series, tail.ts_ms + 400 * STEP_MS, tail.values)
     assert np.array_equal(again.score_learn(tail), det.score_learn(tail), equal_nan=True)
+
+
+def test_the_record_holds_each_fixed_field_at_the_row_the_pass_reads() -> None:
+    """The pass reads the fixed-size fields at constant rows of the record (``fused``)."""
+    det = EnsembleDetector(
+        EnsembleConfig(spike=SpikeConfig(alphas=(0.3, 0.1, 0.01)), novelty=NoveltyConfig())
+    )
+    det.learn(interleaved(n_series=3, n_steps=40))
+    record = det._slabs["state"]  # (series, field)
+    fixed = {
+        "level_shift/short": (fused.LS_SHORT, 0),
+        "level_shift/loc": (fused.LS_LOC, 0),
+        "level_shift/dev": (fused.LS_DEV, 0),
+        "seasonal/first": (fused.SE_FIRST, 0),
+        "trend/holt": (fused.TR_LEVEL, 0),
+        "trend/loc": (fused.TR_LOC, 0),
+        "trend/dev": (fused.TR_DEV, 0),
+    }
+    for name, (row, j) in fixed.items():
+        assert np.array_equal(record[:, row], det._arrays[name][j]), name
+    assert np.array_equal(record[:, fused.TR_SLOPE], det._arrays["trend/holt"][1])
+    assert np.array_equal(record[:, : len(BOOK_FIELDS)].T, det._arrays["book"])
+    assert np.count_nonzero(det._arrays["trend/holt"][1])  # the test reads real values

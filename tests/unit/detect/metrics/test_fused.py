@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 from nocwise.detect.metrics.calibrate import calibrate_kernel
 from nocwise.detect.metrics.ensemble import MEMBERS, EnsembleConfig, EnsembleDetector
 from nocwise.detect.metrics.fused import visit_order
 from nocwise.detect.metrics.level_shift import LevelShiftDetector
-from nocwise.detect.metrics.novelty import NoveltyDetector
+from nocwise.detect.metrics.novelty import NoveltyConfig, NoveltyDetector
 from nocwise.detect.metrics.seasonal import SeasonalDetector
-from nocwise.detect.metrics.spike import SpikeDetector
+from nocwise.detect.metrics.spike import SpikeConfig, SpikeDetector
 from nocwise.detect.metrics.trend import TrendDetector
 from nocwise.model.metrics import MetricBatch
 
@@ -81,8 +82,19 @@ class OneByOne:
         return prob, winner, loc - c.band_z * sigma, loc + c.band_z * sigma
 
 
-def test_single_pass_equals_members_one_by_one() -> None:
-    config = EnsembleConfig(min_seen=50)
+@pytest.mark.parametrize(
+    "config",
+    [
+        EnsembleConfig(min_seen=50),
+        # other record widths: the spike and novelty fields move within the record
+        EnsembleConfig(
+            min_seen=50,
+            spike=SpikeConfig(alphas=(0.3, 0.05, 0.01)),
+            novelty=NoveltyConfig(smoothing=(0.04,)),
+        ),
+    ],
+)
+def test_single_pass_equals_members_one_by_one(config: EnsembleConfig) -> None:
     fused, ref = EnsembleDetector(config), OneByOne(config)
     batch = stream()
     for start in range(0, len(batch), 997):
