@@ -44,6 +44,11 @@ for more than half the horizon is the stream's normal by then, like a KPI's new 
 a further rise alarms. It catches what the per-KPI adaptation leaves: a new level inside its
 dead band or held off by the return-home rule, a broken correlation that persists, several KPIs
 drifting together. Below half the horizon the level is the training level and the gate is 1.
+The level has a floor: the ``gate_quantile`` (0.9) of the last scores that did not alarm (up to
+the same horizon of rows, the training rows first). An alarm must stand ``gate_factor`` times
+above the upper bulk of what the stream itself calls normal, so a stream whose normal rows
+score higher than training's (more noise, a lighter tail) raises its threshold within a few
+blocks, while a long fault does not raise it (its rows alarm and stay out of the pool).
 
 Evidence: each score comes with a per-KPI contribution (the KPI's share of every view, T²
 terms clipped at zero), so the KPIs that broke can be named and ranked.
@@ -53,7 +58,8 @@ than half the adaptation horizon (they are learned as the new normal, and the ga
 score too) and, the other way, drift during its first half horizon (every row of it scores
 high); anomalies in KPIs that were constant in training are caught only once they exceed the
 scale floor; very short spikes are diluted by the smoothing window; a slow change of the KPIs'
-correlations (only the level and the spread of each KPI adapt).
+correlations (only the level and the spread of each KPI adapt); a long fault whose rows hover
+around the threshold (those below it enter the gate's pool and lift the floor over its course).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -103,7 +109,16 @@ _MODEL_ARRAYS = frozenset(
 #: standardised row (the VAR lag), the last rows of per-KPI view parts (for the two trailing
 #: windows) and the score gate's ring of block medians and scores of an unfinished block.
 _STREAM_ARRAYS = frozenset(
-    {"ring_centre", "ring_spread", "pending", "last_z", "history", "gate_ring", "gate_pending"}
+    {
+        "ring_centre",
+        "ring_spread",
+        "pending",
+        "last_z",
+        "history",
+        "gate_ring",
+        "gate_pending",
+        "gate_pool",
+    }
 )
 
 
@@ -130,7 +145,7 @@ class MultivariateDetector:
 
     kind: ClassVar[str] = "multivariate"
     schema: ClassVar[str] = "nocwise.detect.metrics.multivariate"
-    version: ClassVar[int] = 3
+    version: ClassVar[int] = 4
 
     def __init__(
         self,
@@ -148,6 +163,7 @@ class MultivariateDetector:
         adapt_blocks: int = 48,
         adapt_deadband: float = 1.0,
         gate_factor: float = 3.0,
+        gate_quantile: float = 0.9,
         max_train_rows: int = 100_000,
         seed: int = 0,
     ) -> None:
@@ -167,6 +183,8 @@ class MultivariateDetector:
             raise ValueError(f"adapt_deadband must be >= 0, got {adapt_deadband}")
         if gate_factor < 0.0:
             raise ValueError(f"gate_factor must be >= 0 (0: no gate), got {gate_factor}")
+        if not 0.0 <= gate_quantile < 1.0:
+            raise ValueError(f"gate_quantile must be in [0, 1) (0: no floor), got {gate_quantile}")
         if adapt_block < 1 or adapt_blocks < 0:
             raise ValueError("adapt_block must be >= 1 and adapt_blocks >= 0 (0: no adaptation)")
         self.variance = variance
@@ -182,6 +200,7 @@ class MultivariateDetector:
         self.adapt_blocks = adapt_blocks
         self.adapt_deadband = adapt_deadband
         self.gate_factor = gate_factor
+        self.gate_quantile = gate_quantile
         self.max_train_rows = max_train_rows
         self.seed = seed
         self._arrays: dict[str, Array] | None = None
@@ -239,13 +258,19 @@ class MultivariateDetector:
         return self
 
     def _gate_from_training(self, scores: Array) -> dict[str, Array]:
-        """The gate's ring at the end of training (padded with the median training score)."""
+        """The gate's state at the end of training: the ring (padded with the median training
+        score), the scores of the unfinished block and the pool of scores that did not alarm."""
         size, count = self.adapt_block, self.adapt_blocks
         whole = (scores.shape[0] // size) * size
         level = _block_medians(scores[:whole], size)
         pad = np.full(max(count - level.shape[0], 0), float(np.median(scores)))
         ring = np.concatenate([pad, level])
-        return {"gate_ring": ring[ring.shape[0] - count :], "gate_pending": scores[whole:].copy()}
+        quiet = scores[:whole][scores[:whole] < 1.0] if self.gate_quantile > 0.0 else scores[:0]
+        return {
+            "gate_ring": ring[ring.shape[0] - count :],
+            "gate_pending": scores[whole:].copy(),
+            "gate_pool": _last(quiet, count * size),
+        }
 
     def _subsample(self, z: Array) -> Array:
         if z.shape[0] <= self.max_train_rows:
@@ -303,24 +328,40 @@ class MultivariateDetector:
             stream["history"] = np.stack([b[b.shape[0] - min(keep, b.shape[0]) :] for b in both])
         thr = float(a["threshold"][0])
         scores, contrib = scores / thr, contrib / thr
-        gate, stream["gate_ring"], stream["gate_pending"] = self._gate(scores)
+        gate, gate_state = self._gate(scores)
+        stream |= gate_state
         return MultivariateScores(scores / gate, contrib / gate[:, None]), stream
 
-    def _gate(self, scores: Array) -> tuple[Array, Array, Array]:
-        """Divisor per row, at least 1: ``gate_factor`` times the stream's recent score level
-        (the median of the block medians of the last ``adapt_blocks`` blocks); the next ring
-        and the scores of the unfinished block."""
+    def _gate(self, scores: Array) -> tuple[Array, dict[str, Array]]:
+        """Divisor per row, at least 1: ``gate_factor`` times the stream's recent score level,
+        the larger of the median of the block medians of the last ``adapt_blocks`` blocks and
+        the ``gate_quantile`` of the last scores that did not alarm; and the next gate state.
+        The level of a block is fixed when it starts, from complete blocks only, so chunked
+        updates give the same divisors."""
         a = self._fitted()
         size, count = self.adapt_block, self.adapt_blocks
         buf = np.concatenate([a["gate_pending"], scores])
         whole = (buf.shape[0] // size) * size
         ring = np.concatenate([a["gate_ring"], _block_medians(buf[:whole], size)])
-        block = (np.arange(scores.shape[0]) + a["gate_pending"].shape[0]) // size
+        pool = a["gate_pool"]
         gate = np.ones(scores.shape[0])
         if count and self.gate_factor > 0.0:
             level = np.median(sliding_window_view(ring, count), axis=-1)
-            gate = np.maximum(1.0, self.gate_factor * level[block])
-        return gate, ring[ring.shape[0] - count :], buf[whole:].copy()
+            block = (np.arange(scores.shape[0]) + a["gate_pending"].shape[0]) // size
+            divisors = np.ones(int(block[-1]) + 1 if block.size else 0)
+            for b in range(divisors.shape[0]):
+                noise = _quantile(pool, self.gate_quantile)
+                divisors[b] = max(1.0, self.gate_factor * max(float(level[b]), noise))
+                if (b + 1) * size <= whole and self.gate_quantile > 0.0:
+                    rows = buf[b * size : (b + 1) * size]
+                    pool = _last(np.concatenate([pool, rows[rows < divisors[b]]]), count * size)
+            gate = divisors[block]
+        state = {
+            "gate_ring": ring[ring.shape[0] - count :],
+            "gate_pending": buf[whole:].copy(),
+            "gate_pool": pool,
+        }
+        return gate, state
 
     def _adapt(self, x: Array) -> tuple[Array, dict[str, Array]]:
         """Standardise rows on the running per-KPI centre and spread; the next ring state."""
@@ -425,6 +466,7 @@ class MultivariateDetector:
                 "adapt_blocks": self.adapt_blocks,
                 "adapt_deadband": self.adapt_deadband,
                 "gate_factor": self.gate_factor,
+                "gate_quantile": self.gate_quantile,
                 "max_train_rows": self.max_train_rows,
                 "seed": self.seed,
             },
@@ -437,6 +479,8 @@ class MultivariateDetector:
         snapshot is migrated (with the gate off, so it scores as it did)."""
         if state.schema == cls.schema and state.version == 2:
             state = _upgrade_v2(state)
+        if state.schema == cls.schema and state.version == 3:
+            state = _upgrade_v3(state)
         state.expect(cls.schema, cls.version)
         p = state.params
         det = cls(
@@ -453,6 +497,7 @@ class MultivariateDetector:
             adapt_blocks=int(p["adapt_blocks"]),
             adapt_deadband=float(p["adapt_deadband"]),
             gate_factor=float(p["gate_factor"]),
+            gate_quantile=float(p["gate_quantile"]),
             max_train_rows=int(p["max_train_rows"]),
             seed=int(p["seed"]),
         )
@@ -476,6 +521,16 @@ def _upgrade_v2(state: ModelState) -> ModelState:
     except KeyError as exc:
         raise InvalidRecordError(f"multivariate v2 state misses {exc}") from exc
     return ModelState(state.schema, 3, params, arrays)
+
+
+def _upgrade_v3(state: ModelState) -> ModelState:
+    """v3 -> v4: the gate's floor from the scores that did not alarm is added, off
+    (``gate_quantile`` 0), with an empty pool."""
+    params = dict(state.params) | {"gate_quantile": 0.0}
+    arrays = dict(state.arrays)
+    if arrays:
+        arrays["gate_pool"] = np.zeros(0)
+    return ModelState(state.schema, 4, params, arrays)
 
 
 def trailing_mean(x: Array, window: int) -> Array:
@@ -507,6 +562,16 @@ def _block_stats(x: Array, size: int) -> tuple[Array, Array]:
     """Per-KPI median and standard deviation of each complete block of ``size`` rows."""
     blocks = x.reshape(x.shape[0] // size, size, x.shape[1])
     return np.median(blocks, axis=1), blocks.std(axis=1)
+
+
+def _quantile(x: Array, q: float) -> float:
+    """The ``q`` quantile of ``x``; 0 for no values or ``q`` 0 (the gate's floor is off)."""
+    return float(np.quantile(x, q)) if x.size and q > 0.0 else 0.0
+
+
+def _last(x: Array, n: int) -> Array:
+    """The last ``n`` values of ``x`` (a copy)."""
+    return x[max(x.shape[0] - n, 0) :].copy()
 
 
 def _block_medians(x: Array, size: int) -> Array:

@@ -202,13 +202,15 @@ def test_a_kpi_back_at_its_training_level_is_judged_on_it_at_once() -> None:
 
 def test_a_persistent_score_rise_stops_alarming_after_half_the_horizon() -> None:
     """A KPI that stops following the load, at its usual level and spread, is invisible to the
-    per-KPI adaptation; the score gate takes the persistent score as the stream's normal once
-    it has lasted half the horizon (512 rows here). Until then both alarm alike."""
+    per-KPI adaptation; the score gate's block-median level takes the persistent score as the
+    stream's normal once it has lasted half the horizon (512 rows here). Until then both alarm
+    alike. (The floor from the scores that did not alarm is off here: it acts sooner.)"""
     train = loosely_coupled(4000, 5)
     x = loosely_coupled(3000, 6)
     rng = np.random.default_rng(7)
     x[:, 1] = x[:, 1].mean() + x[:, 1].std() * rng.normal(size=3000)
-    gated = MultivariateDetector(adapt_block=64, adapt_blocks=16).fit(train).update(x)
+    median_only = MultivariateDetector(adapt_block=64, adapt_blocks=16, gate_quantile=0.0)
+    gated = median_only.fit(train).update(x)
     plain = MultivariateDetector(adapt_block=64, adapt_blocks=16, gate_factor=0.0)
     ungated = plain.fit(train).update(x)
     assert np.array_equal(gated.alarms[:400], ungated.alarms[:400])
@@ -217,6 +219,49 @@ def test_a_persistent_score_rise_stops_alarming_after_half_the_horizon() -> None
     assert gated.alarms[700:].mean() < 0.05
     # the contributions are scaled with the score, so the ranking is unchanged
     assert np.array_equal(gated.ranking()[700:], ungated.ranking()[700:])
+
+
+def test_a_noisier_stream_raises_the_threshold_and_a_fault_still_alarms() -> None:
+    """Every KPI noisier from the first test row on: the scores that stay below the threshold
+    rise too, and the gate's floor (3 times their 0.9 quantile) lifts the threshold within a few
+    blocks, long before the per-KPI spreads adapt; a 4-sigma shift of one KPI still alarms."""
+    train = loosely_coupled(4000, 20)
+    x = loosely_coupled(3000, 21)
+    x += 0.35 * np.random.default_rng(22).normal(size=x.shape)
+    x[2000:2100, 1] += 4.0 * train[:, 1].std()
+    floor = MultivariateDetector(adapt_block=64, adapt_blocks=16).fit(train)
+    no_floor = MultivariateDetector(adapt_block=64, adapt_blocks=16, gate_quantile=0.0)
+    with_floor, without = floor.update(x), no_floor.fit(train).update(x)
+    assert without.alarms[:400].mean() > 0.3
+    assert with_floor.alarms[:400].mean() < 0.1
+    assert with_floor.alarms[:2000].mean() < 0.02
+    assert with_floor.alarms[2010:2100].mean() > 0.9
+    chunked = MultivariateDetector(adapt_block=64, adapt_blocks=16).fit(train)
+    parts = [chunked.update(x[a:b]) for a, b in [(0, 50), (50, 64), (64, 1001), (1001, 3000)]]
+    assert np.allclose(np.concatenate([p.scores for p in parts]), with_floor.scores)
+    pools = [d.to_state().arrays["gate_pool"] for d in (chunked, floor)]
+    assert pools[0].shape == pools[1].shape
+    assert np.allclose(pools[0], pools[1])
+
+
+def test_a_v3_state_is_migrated_with_the_floor_off() -> None:
+    """A snapshot from before the gate's floor keeps scoring as it did."""
+    train = loosely_coupled(2000, 23)
+    det = MultivariateDetector(adapt_block=64, adapt_blocks=16, gate_quantile=0.0).fit(train)
+    det.update(loosely_coupled(100, 24))
+    v4 = det.to_state()
+    params = {k: v for k, v in v4.params.items() if k != "gate_quantile"}
+    arrays = {k: v for k, v in v4.arrays.items() if k != "gate_pool"}
+    old = MultivariateDetector.from_state(ModelState(v4.schema, 3, params, arrays))
+    assert old.gate_quantile == 0.0
+    x = loosely_coupled(1500, 25)
+    x += 0.35 * np.random.default_rng(26).normal(size=x.shape)
+    a, b = old.update(x), det.update(x)
+    assert np.array_equal(a.scores, b.scores)
+    assert np.array_equal(a.contributions, b.contributions)
+    unfitted = MultivariateDetector().to_state()
+    bare = {k: v for k, v in unfitted.params.items() if k != "gate_quantile"}
+    assert MultivariateDetector.from_state(ModelState(unfitted.schema, 3, bare, {})).version == 4
 
 
 def test_a_v2_state_is_migrated_with_the_gate_off() -> None:
@@ -302,6 +347,7 @@ def test_empty_rows_give_empty_scores(fitted: MultivariateDetector) -> None:
         {"adapt_blocks": -1},
         {"adapt_deadband": -1.0},
         {"gate_factor": -1.0},
+        {"gate_quantile": 1.0},
     ],
 )
 def test_invalid_settings_are_refused(kwargs: dict[str, float]) -> None:
