@@ -93,37 +93,6 @@ def visit_order(series: IntArray) -> IntArray:
 
 
 @njit(cache=True, error_model="numpy")
-def take_in_order(
-    order: IntArray, series: IntArray, ts: IntArray, values: FloatArray
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """The batch's columns in ``order``, gathered in one pass (numpy takes one per column)."""
-    n = order.shape[0]
-    s_out, t_out, v_out = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
-    for i in range(n):
-        j = order[i]
-        s_out[i], t_out[i], v_out[i] = series[j], ts[j], values[j]
-    return s_out, t_out, v_out
-
-
-@njit(cache=True, error_model="numpy")
-def put_back(
-    order: IntArray,
-    prob: FloatArray,
-    winner: npt.NDArray[np.int64],
-    lower: FloatArray,
-    upper: FloatArray,
-) -> tuple[FloatArray, npt.NDArray[np.int64], FloatArray, FloatArray]:
-    """The outputs of a pass in ``order`` returned to batch order, in one pass."""
-    n = order.shape[0]
-    p_out, w_out = np.empty(n), np.empty(n, np.int64)
-    lo_out, up_out = np.empty(n), np.empty(n)
-    for i in range(n):
-        j = order[i]
-        p_out[j], w_out[j], lo_out[j], up_out[j] = prob[i], winner[i], lower[i], upper[i]
-    return p_out, w_out, lo_out, up_out
-
-
-@njit(cache=True, error_model="numpy")
 def ensemble_kernel(
     series: IntArray,
     ts: IntArray,
