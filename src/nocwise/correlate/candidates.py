@@ -61,6 +61,7 @@ class CandidateIndex:
         self._hub_fanout = hub_fanout if hub_fanout is not None else 1 << 30
         self._small: dict[str, bool] = {}
         self._hub: dict[str, bool] = {}
+        self._plans: dict[str, tuple[tuple[str, int, int, bool], ...]] = {}
 
     def in_region(self, incident: str, region: str) -> bool:
         """Whether the incident has a member in ``region``."""
@@ -100,7 +101,7 @@ class CandidateIndex:
         """Whether ``x`` has more than ``hub_fanout`` direct dependents."""
         hit = self._hub.get(x)
         if hit is None:
-            hit = self._hub[x] = len(self._topology.dependents(x, 1)) > self._hub_fanout
+            hit = self._hub[x] = self._topology.fanout(x) > self._hub_fanout
         return hit
 
     def _is_close(self, x: str) -> bool:
@@ -108,7 +109,22 @@ class CandidateIndex:
         dependents (a point-to-point link between two routers), so it is not a hub."""
         hit = self._small.get(x)
         if hit is None:
-            hit = self._small[x] = len(self._topology.dependents(x, 1)) <= self._close_fanout
+            hit = self._small[x] = self._topology.fanout(x) <= self._close_fanout
+        return hit
+
+    def _plan(self, entity: str) -> tuple[tuple[str, int, int, bool], ...]:
+        """Where ``candidates`` looks for an entity: the entity and what it depends on, each
+        as (anchor, hops from the entity, index levels to read, sharing it makes neighbours).
+        Static between topology changes, so computed once per entity: under a hub only the
+        anchor's own level is read (siblings under a hub are not related)."""
+        hit = self._plans.get(entity)
+        if hit is None:
+            max_hops = self._max_hops
+            path = ((entity, 0), *self._topology.dependency_path(entity, max_hops))
+            hit = self._plans[entity] = tuple(
+                (x, d, 1 if d > 0 and self.is_hub(x) else max_hops - d + 1, self._is_close(x))
+                for x, d in path
+            )
         return hit
 
     def candidates(
@@ -130,21 +146,17 @@ class CandidateIndex:
         far = at - self._follow
         max_hops = self._max_hops
         cands: dict[str, int | None] = {}
-        path = ((entity, 0), *self._topology.dependency_path(entity, max_hops))
         drafts, anchor, cap = self._drafts, self._anchor, self._cap
-        for x, d_alarm in path:  # the hot loop: _live inlined
+        for x, d_alarm, top, small in self._plan(entity):  # the hot loop: _live inlined
             levels = anchor.get(x)
             if levels is None:
                 continue
-            for d_member in range(max_hops - d_alarm + 1):
+            for d_member in range(top):
                 bucket = levels[d_member]
                 if not bucket:
                     continue
                 h = d_alarm + d_member
-                sibling = d_alarm > 0 and d_member > 0
-                if sibling and self.is_hub(x):
-                    continue  # siblings under a hub (an AMF every gNodeB uses) are not related
-                near = close is not None and (not sibling or self._is_close(x))
+                near = close is not None and (d_alarm == 0 or d_member == 0 or small)
                 n = 0
                 for inc in reversed(bucket):
                     dr = drafts[inc]

@@ -191,7 +191,9 @@ class GroupStage:
         self._dropped: list[str] = []
         self._tmpl = TemplateCache(max_size=50_000)
         self._window_s = self.config.window.total_seconds()
-        self._follow_s = max(self.config.window, self.config.follow_active).total_seconds()
+        self._follow = max(self.config.window, self.config.follow_active)
+        self._follow_s = self._follow.total_seconds()
+        self._explain_paths: dict[tuple[str, str], tuple[tuple[str, int, bool], ...]] = {}
         # why an alarm may not open an incident (None: it may); None: every alarm may open one
         self.may_open: Callable[[Alarm], Held | None] | None = None
         self._source: dict[str, str] = {}  # member alarm -> its source
@@ -519,7 +521,27 @@ class GroupStage:
         active = self._active_at
         if not active:
             return out, specific
-        far = at - timedelta(seconds=self._follow_s)
+        far = at - self._follow
+        for x, h, hub in self._explain_path(about, reporter):
+            incs = active.get(x)
+            if not incs:
+                continue
+            for inc in incs:
+                d = self._drafts[inc]
+                if d.indexed and d.last_event >= far:
+                    if h < out.get(inc, h + 1):
+                        out[inc] = h
+                    if not hub:
+                        specific.add(inc)
+        return out, specific
+
+    def _explain_path(self, about: str, reporter: str) -> tuple[tuple[str, int, bool], ...]:
+        """Where ``_explained`` looks, as (entity, hops, is a hub): what the alarm is about and
+        what that depends on, plus the far end of a link; static, so kept per (about, reporter)."""
+        key = (about, reporter)
+        hit = self._explain_paths.get(key)
+        if hit is not None:
+            return hit
         topo, max_hops = self._topology, self.config.max_hops
         path = [(about, 0), *topo.dependency_path(about, max_hops)]
         if about != reporter and max_hops > 0:
@@ -529,19 +551,8 @@ class GroupStage:
                     if peer != reporter:
                         path.append((peer, 1))
                         path.extend((x, h + 1) for x, h in topo.dependency_path(peer, max_hops - 1))
-        for x, h in path:
-            incs = active.get(x)
-            if not incs:
-                continue
-            hub = self._index.is_hub(x)
-            for inc in incs:
-                d = self._drafts[inc]
-                if d.indexed and d.last_event >= far:
-                    if h < out.get(inc, h + 1):
-                        out[inc] = h
-                    if not hub:
-                        specific.add(inc)
-        return out, specific
+        hit = self._explain_paths[key] = tuple((x, h, self._index.is_hub(x)) for x, h in path)
+        return hit
 
     def _count(self, inc: str, aid: str, entity: str) -> None:
         """Count an active member in ``_active_at`` (what ``_explained`` reads)."""

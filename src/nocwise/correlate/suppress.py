@@ -139,7 +139,11 @@ class SuppressStage:
         aid, entity = a.alarm_id, a.managed_object
         if aid not in self._entity_of:
             self._entity_of[aid] = entity
-            self._by_entity.setdefault(entity, set()).add(aid)
+            here = self._by_entity.get(entity)
+            if here is None:
+                self._by_entity[entity] = {aid}
+            else:
+                here.add(aid)
             mark = self._find(entity, aid)
             if mark is not None:
                 self._marks[aid] = mark

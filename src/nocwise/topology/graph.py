@@ -111,6 +111,11 @@ class TopologyGraph:
         self._dependency = dict(dependency)
         self._up = _csr(dep_src, dep_dst, n)
         self._down = _csr(dep_dst, dep_src, n)
+        # direct dependents per entity (distinct, itself excluded): len(dependents(e, 1))
+        # without the walk, for the hub tests grouping makes on every entity it meets
+        pair = np.unique(dep_dst * n + dep_src) if len(rels) else np.zeros(0, np.int64)
+        pair = pair[pair // n != pair % n] if n else pair
+        self._fanout: list[int] = np.bincount(pair // n, minlength=n).tolist() if n else []
         service = np.fromiter((k in SERVICE_KINDS for k in self._kinds), bool, n)
         resource_edge = ~(service[src] | service[dst]) if len(rels) else np.zeros(0, bool)
         und_a = np.concatenate((src[resource_edge], dst[resource_edge]))
@@ -121,6 +126,7 @@ class TopologyGraph:
         self._path_cache: dict[tuple[str, int], tuple[tuple[str, int], ...]] = {}
         self._dependents_cache: dict[tuple[str, int], tuple[tuple[str, int], ...]] = {}
         self._upstream_cache: dict[tuple[str, int], dict[str, int]] = {}
+        self._impacted_cache: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._rfs_of = self._index_rfs()
 
     # -- lookup ---------------------------------------------------------------------------
@@ -212,6 +218,11 @@ class TopologyGraph:
             out = tuple((ids[j], d) for j, d in self._walk(i, max_depth, self._down, {}))
         self._dependents_cache[key] = out
         return out
+
+    def fanout(self, entity_id: str) -> int:
+        """How many entities depend on it directly: ``len(dependents(entity_id, 1))``."""
+        i = self._index.get(entity_id)
+        return 0 if i is None else self._fanout[i]
 
     def _walk(
         self,
@@ -307,7 +318,14 @@ class TopologyGraph:
         return {k: frozenset(v) for k, v in acc.items()}
 
     def impacted(self, entity_id: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(services, customers) hurt when the entity is down: RFSs and CFSs, then customers."""
+        """(services, customers) hurt when the entity is down: RFSs and CFSs, then customers
+        (cached: grouping asks for every entity an incident gains)."""
+        hit = self._impacted_cache.get(entity_id)
+        if hit is None:
+            hit = self._impacted_cache[entity_id] = self._impacted(entity_id)
+        return hit
+
+    def _impacted(self, entity_id: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         i = self._index.get(entity_id)
         if i is None:
             return (), ()

@@ -90,3 +90,27 @@ def test_edges_to_unknown_ids_still_count() -> None:
     assert g.kind("y") == "unknown"
     assert len(g) == 2
     assert "x" in g
+
+
+def test_fanout_counts_distinct_direct_dependents(net: TopologyGraph) -> None:
+    # duplicate edges, a self-loop and an edge to an unknown id must not change the count
+    es = [Entity(x, "router", Domain.TRANSPORT) for x in ("a", "b", "c")]
+    rels = [
+        Relation("b", "a", K.DEPENDS_ON),
+        Relation("b", "a", K.CONNECTS),
+        Relation("c", "a", K.DEPENDS_ON),
+        Relation("a", "a", K.DEPENDS_ON),
+        Relation("ghost", "a", K.DEPENDS_ON),
+    ]
+    small = TopologyGraph(es, rels)
+    for g in (net, small):
+        for e in [*g._ids, "not-there"]:
+            assert g.fanout(e) == len(g.dependents(e, 1)), e
+    assert small.fanout("a") == 3
+
+
+def test_cached_impact_is_the_computed_one(net: TopologyGraph) -> None:
+    for e in net._ids:
+        net.impacted(e)
+    assert net.impacted("s1/csr")[0]
+    assert all(net.impacted(e) == net._impacted(e) for e in net._ids)
