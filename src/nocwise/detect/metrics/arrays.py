@@ -19,7 +19,7 @@ from numba import njit
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.special import erf
 
-from nocwise.detect.metrics.robust import SeriesIndex
+from nocwise.detect.metrics.robust import Index
 from nocwise.model.errors import InvalidRecordError
 from nocwise.model.metrics import MetricBatch
 from nocwise.model.state import ModelState
@@ -61,7 +61,7 @@ class DetectorConfig(BaseModel):
 
 
 @njit(cache=True, error_model="numpy")
-def book_step(book: FloatArray, s: SeriesIndex, t: float, x: float, gap_factor: float) -> float:
+def book_step(book: FloatArray, s: Index, t: float, x: float, gap_factor: float) -> float:
     """Validate one sample and advance the bookkeeping; returns the step in typical intervals.
 
     Returns -1.0 for a rejected sample (non-finite value or timestamp before the last one),
@@ -92,14 +92,14 @@ def book_step(book: FloatArray, s: SeriesIndex, t: float, x: float, gap_factor: 
 
 
 @njit(cache=True, error_model="numpy")
-def book_check(book: FloatArray, s: SeriesIndex, t: float, x: float) -> bool:
+def book_check(book: FloatArray, s: Index, t: float, x: float) -> bool:
     """Whether a sample would be accepted, without touching state (for pure scoring)."""
     return math.isfinite(x) and not (book[COUNT, s] > 0 and t < book[LAST_TS, s])
 
 
 @njit(cache=True, error_model="numpy")
 def book_advance(
-    book: FloatArray, s: SeriesIndex, t: float, x: float, gap_factor: float, learn: bool
+    book: FloatArray, s: Index, t: float, x: float, gap_factor: float, learn: bool
 ) -> tuple[float, float]:
     """The prologue of every kernel's per-sample step: ``(k, n)``, the step in typical
     intervals and the sample count including this one. The bookkeeping is advanced only when

@@ -174,8 +174,8 @@ class EnsembleDetector:
         return (
             (self._slabs["state"].T,),
             (
-                rows["spike/loc"],
-                rows["spike/dev"],
+                np.uint64(rows["spike/loc"]),
+                np.uint64(rows["spike/dev"]),
                 np.asarray(c.spike.alphas, dtype=np.float64),
                 c.spike.warmup,
                 c.spike.clip,
@@ -210,8 +210,8 @@ class EnsembleDetector:
                 c.trend.rel_floor,
             ),
             (
-                rows["novelty/env"],
-                rows["novelty/smooth"],
+                np.uint64(rows["novelty/env"]),
+                np.uint64(rows["novelty/smooth"]),
                 np.asarray(c.novelty.smoothing, dtype=np.float64),
                 c.novelty.forget,
                 c.novelty.warmup,

@@ -52,10 +52,10 @@ def calibrated(num: float, den: float, sharpness: float) -> float:
 
 
 @njit(cache=True, error_model="numpy")
-def season_bins(t: int, bin_ms: int, n_day: int, n_week: int) -> tuple[int, int, int]:
+def season_bins(t: int, bin_ms: int, n_day: int, n_week: int) -> tuple[int, np.uint64, np.uint64]:
     """Start of the bin holding ``t``, and its hour-of-day and hour-of-week bin indices."""
     b = t // bin_ms
-    return b * bin_ms, b % n_day, n_day + b % n_week
+    return b * bin_ms, np.uint64(b % n_day), np.uint64(n_day + b % n_week)
 
 
 @njit(cache=True, error_model="numpy")
@@ -148,7 +148,7 @@ def ensemble_kernel(
     tr_level_keep, tr_noise_keep = math.log1p(-tr_level), math.log1p(-tr_noise)
     nv_forget_keep = math.log1p(-nv_forget)
     nv_feat = nv_alphas.shape[0] + 1
-    sp_last = sp_alphas.shape[0] - 1
+    sp_last = np.uint64(sp_alphas.shape[0] - 1)
     zs = np.empty(5)  # an array: indexing a tuple of five in the loop measured ~8% slower
     bin_start, jd, jw = season_bins(ts[0] if ts.shape[0] else 0, bin_ms, n_day, n_week)
     for i in range(series.shape[0]):
@@ -163,13 +163,15 @@ def ensemble_kernel(
         if n > sp_warmup:
             z_sp = np.inf
             for j in range(sp_alphas.shape[0]):
-                z_sp = min(z_sp, robust_z(x, st[sp_loc + j, s], st[sp_dev + j, s], sp_floor))
+                ju = np.uint64(j)
+                z_sp = min(z_sp, robust_z(x, st[sp_loc + ju, s], st[sp_dev + ju, s], sp_floor))
             band_loc = st[sp_loc + sp_last, s]
             band_sd = MAD_TO_SIGMA * st[sp_dev + sp_last, s] + scale_floor(band_loc, sp_floor)
         if learn:
             for j in range(sp_alphas.shape[0]):
                 a = decay_log(sp_alphas[j], sp_keep[j], k)
-                robust_step(st, sp_loc + j, st, sp_dev + j, s, x, a, n, sp_clip)
+                ju = np.uint64(j)
+                robust_step(st, sp_loc + ju, st, sp_dev + ju, s, x, a, n, sp_clip)
 
         # level shift
         z_ls = np.nan
@@ -191,21 +193,20 @@ def ensemble_kernel(
         if se_cnt[jd, s] == 0 and se_cnt[jw, s] == 0 and st[SE_FIRST, s] == 0.0 and learn:
             st[SE_FIRST, s] = t + 1.0
         age = t - (st[SE_FIRST, s] - 1.0) if st[SE_FIRST, s] > 0.0 else 0.0
-        j = -1
-        if age >= 2.0 * n_week * bin_ms and se_cnt[jw, s] >= se_min:
-            j = jw
-        elif age >= 2.0 * n_day * bin_ms and se_cnt[jd, s] >= se_min:
-            j = jd
-        if j >= 0:
-            z_se = robust_z(x, se_loc[j, s], se_dev[j, s], se_floor)
-            band_loc = float(se_loc[j, s])
-            band_sd = MAD_TO_SIGMA * se_dev[j, s] + scale_floor(se_loc[j, s], se_floor)
+        warm, jb = True, jw
+        if not (age >= 2.0 * n_week * bin_ms and se_cnt[jw, s] >= se_min):
+            jb = jd
+            warm = age >= 2.0 * n_day * bin_ms and se_cnt[jd, s] >= se_min
+        if warm:
+            z_se = robust_z(x, se_loc[jb, s], se_dev[jb, s], se_floor)
+            band_loc = float(se_loc[jb, s])
+            band_sd = MAD_TO_SIGMA * se_dev[jb, s] + scale_floor(se_loc[jb, s], se_floor)
         if learn:
-            for j in (jd, jw):
-                if se_cnt[j, s] < CNT_MAX:
-                    se_cnt[j, s] += 1
-                c = float(se_cnt[j, s])
-                robust_update(se_loc, se_dev, j, s, x, decay(se_alpha, 1.0), c, se_clip)
+            for jb in (jd, jw):
+                if se_cnt[jb, s] < CNT_MAX:
+                    se_cnt[jb, s] += 1
+                c = float(se_cnt[jb, s])
+                robust_update(se_loc, se_dev, jb, s, x, decay(se_alpha, 1.0), c, se_clip)
 
         # trend
         z_tr = np.nan
@@ -232,22 +233,24 @@ def ensemble_kernel(
             z_nv = 0.0
         shrink_w = 0.5 * decay_log(nv_forget, nv_forget_keep, k)
         for j in range(nv_feat):
+            lo_row, hi_row = nv_env + np.uint64(2 * j), nv_env + np.uint64(2 * j + 1)
             f = x
             if j > 0 and n > 1.0:
-                f = st[nv_smooth + j - 1, s] + nv_alphas[j - 1] * (x - st[nv_smooth + j - 1, s])
-            lo, hi = st[nv_env + 2 * j, s], st[nv_env + 2 * j + 1, s]
+                sm_row = nv_smooth + np.uint64(j - 1)
+                f = st[sm_row, s] + nv_alphas[j - 1] * (x - st[sm_row, s])
+            lo, hi = st[lo_row, s], st[hi_row, s]
             if scored:
                 mid = 0.5 * (hi + lo)
                 z_nv = max(z_nv, abs(f - mid) / (0.5 * (hi - lo) + scale_floor(mid, nv_floor)))
             if learn:
                 if j > 0:
-                    st[nv_smooth + j - 1, s] = f
+                    st[nv_smooth + np.uint64(j - 1), s] = f
                 if n <= 1.0:
-                    st[nv_env + 2 * j, s], st[nv_env + 2 * j + 1, s] = f, f
+                    st[lo_row, s], st[hi_row, s] = f, f
                 else:
                     shrink = shrink_w * (hi - lo)
-                    st[nv_env + 2 * j, s] = min(lo + shrink, f)
-                    st[nv_env + 2 * j + 1, s] = max(hi - shrink, f)
+                    st[lo_row, s] = min(lo + shrink, f)
+                    st[hi_row, s] = max(hi - shrink, f)
 
         # calibration (as calibrate.calibrate_kernel): the largest ratio z / record wins.
         # Each squared ratio is kept as a fraction num / den and compared cross-multiplied,

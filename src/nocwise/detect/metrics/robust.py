@@ -16,9 +16,9 @@ from numba import njit
 FloatArray = npt.NDArray[np.float64]
 #: state arrays may be stored as float32 where their precision allows (seasonal bins)
 StateArray = npt.NDArray[np.floating[Any]]
-#: a series id used as an index: the ensemble's pass makes it unsigned, which spares numba's
+#: an array index: the ensemble's pass makes its indices unsigned, which spares numba's
 #: negative-index wraparound on every state access
-SeriesIndex = int | np.uint64
+Index = int | np.uint64
 
 #: mean absolute deviation -> standard deviation for Gaussian data (sqrt(pi/2)).
 MAD_TO_SIGMA = 1.2533141373155003
@@ -51,8 +51,8 @@ def ew_weight(a: float, n: float) -> float:
 def robust_update(
     loc: StateArray,
     dev: StateArray,
-    j: int,
-    s: SeriesIndex,
+    j: Index,
+    s: Index,
     x: float,
     a: float,
     n: float,
@@ -65,10 +65,10 @@ def robust_update(
 @njit(cache=True, error_model="numpy")
 def robust_step(
     loc: StateArray,
-    j_loc: int,
+    j_loc: Index,
     dev: StateArray,
-    j_dev: int,
-    s: SeriesIndex,
+    j_dev: Index,
+    s: Index,
     x: float,
     a: float,
     n: float,
