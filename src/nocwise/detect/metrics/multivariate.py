@@ -44,8 +44,9 @@ for more than half the horizon is the stream's normal by then, like a KPI's new 
 a further rise alarms. It catches what the per-KPI adaptation leaves: a new level inside its
 dead band or held off by the return-home rule, a broken correlation that persists, several KPIs
 drifting together. Below half the horizon the level is the training level and the gate is 1.
-The level has a floor: the ``gate_quantile`` (0.9) of the last scores that did not alarm (up to
-the same horizon of rows, the training rows first). An alarm must stand ``gate_factor`` times
+The level has a floor: the ``gate_quantile`` (0.9) of the scores that did not alarm in the last
+``adapt_blocks`` blocks (the training blocks first; each block kept as 16 order statistics and a
+count, so the state stays small). An alarm must stand ``gate_factor`` times
 above the upper bulk of what the stream itself calls normal, so a stream whose normal rows
 score higher than training's (more noise, a lighter tail) raises its threshold within a few
 blocks, while a long fault does not raise it (its rows alarm and stay out of the pool).
@@ -90,6 +91,8 @@ __all__ = ["MultivariateDetector", "MultivariateScores", "trailing_mean"]
 Array = npt.NDArray[np.float64]
 
 _N_VIEWS = 3
+#: Order statistics kept per block of scores for the gate's floor.
+_SKETCH = 16
 #: Learned once by ``fit``.
 _MODEL_ARRAYS = frozenset(
     {
@@ -259,17 +262,22 @@ class MultivariateDetector:
 
     def _gate_from_training(self, scores: Array) -> dict[str, Array]:
         """The gate's state at the end of training: the ring (padded with the median training
-        score), the scores of the unfinished block and the pool of scores that did not alarm."""
+        score), the scores of the unfinished block and the sketches of the scores that did not
+        alarm (below 1), one per block."""
         size, count = self.adapt_block, self.adapt_blocks
         whole = (scores.shape[0] // size) * size
         level = _block_medians(scores[:whole], size)
         pad = np.full(max(count - level.shape[0], 0), float(np.median(scores)))
         ring = np.concatenate([pad, level])
-        quiet = scores[:whole][scores[:whole] < 1.0] if self.gate_quantile > 0.0 else scores[:0]
+        blocks = scores[:whole].reshape(-1, size)
+        sketches = [_sketch(b[b < 1.0]) for b in blocks[max(blocks.shape[0] - count, 0) :]]
+        pool = np.zeros((count, _SKETCH + 1))
+        if sketches and self.gate_quantile > 0.0:
+            pool[count - len(sketches) :] = sketches
         return {
             "gate_ring": ring[ring.shape[0] - count :],
             "gate_pending": scores[whole:].copy(),
-            "gate_pool": _last(quiet, count * size),
+            "gate_pool": pool,
         }
 
     def _subsample(self, z: Array) -> Array:
@@ -335,7 +343,8 @@ class MultivariateDetector:
     def _gate(self, scores: Array) -> tuple[Array, dict[str, Array]]:
         """Divisor per row, at least 1: ``gate_factor`` times the stream's recent score level,
         the larger of the median of the block medians of the last ``adapt_blocks`` blocks and
-        the ``gate_quantile`` of the last scores that did not alarm; and the next gate state.
+        the ``gate_quantile`` of the scores that did not alarm in the last ``adapt_blocks``
+        blocks (from their sketches); and the next gate state.
         The level of a block is fixed when it starts, from complete blocks only, so chunked
         updates give the same divisors."""
         a = self._fitted()
@@ -350,11 +359,11 @@ class MultivariateDetector:
             block = (np.arange(scores.shape[0]) + a["gate_pending"].shape[0]) // size
             divisors = np.ones(int(block[-1]) + 1 if block.size else 0)
             for b in range(divisors.shape[0]):
-                noise = _quantile(pool, self.gate_quantile)
+                noise = _pool_quantile(pool, self.gate_quantile)
                 divisors[b] = max(1.0, self.gate_factor * max(float(level[b]), noise))
                 if (b + 1) * size <= whole and self.gate_quantile > 0.0:
                     rows = buf[b * size : (b + 1) * size]
-                    pool = _last(np.concatenate([pool, rows[rows < divisors[b]]]), count * size)
+                    pool = np.vstack([pool[1:], _sketch(rows[rows < divisors[b]])])
             gate = divisors[block]
         state = {
             "gate_ring": ring[ring.shape[0] - count :],
@@ -525,11 +534,11 @@ def _upgrade_v2(state: ModelState) -> ModelState:
 
 def _upgrade_v3(state: ModelState) -> ModelState:
     """v3 -> v4: the gate's floor from the scores that did not alarm is added, off
-    (``gate_quantile`` 0), with an empty pool."""
+    (``gate_quantile`` 0), with empty block sketches."""
     params = dict(state.params) | {"gate_quantile": 0.0}
     arrays = dict(state.arrays)
     if arrays:
-        arrays["gate_pool"] = np.zeros(0)
+        arrays["gate_pool"] = np.zeros((int(params["adapt_blocks"]), _SKETCH + 1))
     return ModelState(state.schema, 4, params, arrays)
 
 
@@ -564,14 +573,27 @@ def _block_stats(x: Array, size: int) -> tuple[Array, Array]:
     return np.median(blocks, axis=1), blocks.std(axis=1)
 
 
-def _quantile(x: Array, q: float) -> float:
-    """The ``q`` quantile of ``x``; 0 for no values or ``q`` 0 (the gate's floor is off)."""
-    return float(np.quantile(x, q)) if x.size and q > 0.0 else 0.0
+def _sketch(x: Array) -> Array:
+    """A block's scores in ``_SKETCH + 1`` numbers: how many, then the order statistics at
+    the levels (i + 0.5) / _SKETCH (zeros for no scores)."""
+    if x.shape[0] == 0:
+        return np.zeros(_SKETCH + 1)
+    levels = (np.arange(_SKETCH) + 0.5) / _SKETCH
+    return np.concatenate([[float(x.shape[0])], np.quantile(x, levels)])
 
 
-def _last(x: Array, n: int) -> Array:
-    """The last ``n`` values of ``x`` (a copy)."""
-    return x[max(x.shape[0] - n, 0) :].copy()
+def _pool_quantile(pool: Array, q: float) -> float:
+    """The ``q`` quantile of the scores the block sketches stand for, each order statistic
+    weighted by its block's count; 0 for an empty pool or ``q`` 0 (the gate's floor is off)."""
+    weights = np.repeat(pool[:, 0] / _SKETCH, _SKETCH)
+    total = float(weights.sum())
+    if total <= 0.0 or q <= 0.0:
+        return 0.0
+    values = pool[:, 1:].ravel()
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    at = min(int(np.searchsorted(cumulative, q * total)), values.shape[0] - 1)
+    return float(values[order][at])
 
 
 def _block_medians(x: Array, size: int) -> Array:
