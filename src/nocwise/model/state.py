@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nocwise.model.errors import InvalidRecordError
+from nocwise.model.json_chunks import json_chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,10 @@ class ModelState:
         """A zip holding ``state.json`` and one ``.npy`` per array (loadable without pickle)."""
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-            zf.writestr("state.json", json.dumps(self.header(), sort_keys=True))
+            # streamed in pieces: one json.dumps of a large state holds the GIL for seconds
+            with zf.open("state.json", "w", force_zip64=True) as f:
+                for piece in json_chunks(self.header()):
+                    f.write(piece.encode())
             for name, arr in self.arrays.items():
                 out = io.BytesIO()
                 np.save(out, np.ascontiguousarray(arr), allow_pickle=False)
