@@ -24,6 +24,9 @@ from nocwise.correlate.causal import CachedCausality
 from nocwise.correlate.incidents import IncidentDraft
 from nocwise.topology.graph import TopologyGraph
 
+# (anchor, hops, index levels to read, sharing it makes neighbours, is a hub), nearest first
+Plan = tuple[tuple[str, int, int, bool, bool], ...]
+
 
 class CandidateIndex:
     """The four indexes, kept in step with the incident drafts grouping owns."""
@@ -61,7 +64,7 @@ class CandidateIndex:
         self._hub_fanout = hub_fanout if hub_fanout is not None else 1 << 30
         self._small: dict[str, bool] = {}
         self._hub: dict[str, bool] = {}
-        self._plans: dict[str, tuple[tuple[str, int, int, bool], ...]] = {}
+        self._plans: dict[str, Plan] = {}
 
     def in_region(self, incident: str, region: str) -> bool:
         """Whether the incident has a member in ``region``."""
@@ -112,18 +115,20 @@ class CandidateIndex:
             hit = self._small[x] = self._topology.fanout(x) <= self._close_fanout
         return hit
 
-    def _plan(self, entity: str) -> tuple[tuple[str, int, int, bool], ...]:
-        """Where ``candidates`` looks for an entity: the entity and what it depends on, each
-        as (anchor, hops from the entity, index levels to read, sharing it makes neighbours).
-        Static between topology changes, so computed once per entity: under a hub only the
-        anchor's own level is read (siblings under a hub are not related)."""
+    def plan(self, entity: str) -> Plan:
+        """Where to look from an entity: the entity and what it depends on (``max_hops``), each
+        as (anchor, hops from the entity, index levels to read, sharing it makes neighbours,
+        is a hub). Static between topology changes, so computed once per entity; under a hub
+        only the anchor's own level is read (siblings under a hub are not related). Grouping's
+        search for an active problem upstream walks the same path."""
         hit = self._plans.get(entity)
         if hit is None:
             max_hops = self._max_hops
             path = ((entity, 0), *self._topology.dependency_path(entity, max_hops))
             hit = self._plans[entity] = tuple(
-                (x, d, 1 if d > 0 and self.is_hub(x) else max_hops - d + 1, self._is_close(x))
+                (x, d, 1 if d > 0 and hub else max_hops - d + 1, self._is_close(x), hub)
                 for x, d in path
+                for hub in (self.is_hub(x),)
             )
         return hit
 
@@ -147,7 +152,7 @@ class CandidateIndex:
         max_hops = self._max_hops
         cands: dict[str, int | None] = {}
         drafts, anchor, cap = self._drafts, self._anchor, self._cap
-        for x, d_alarm, top, small in self._plan(entity):  # the hot loop: _live inlined
+        for x, d_alarm, top, small, _ in self.plan(entity):  # the hot loop: _live inlined
             levels = anchor.get(x)
             if levels is None:
                 continue

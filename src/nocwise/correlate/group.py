@@ -84,7 +84,7 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from nocwise.correlate.base import Decision, StageOutput
-from nocwise.correlate.candidates import CandidateIndex
+from nocwise.correlate.candidates import CandidateIndex, Plan
 from nocwise.correlate.causal import CachedCausality, CausalStrength
 from nocwise.correlate.incidents import Feedback, IncidentDraft, incident_id
 from nocwise.correlate.text import TemplateCache, jaccard
@@ -193,7 +193,7 @@ class GroupStage:
         self._window_s = self.config.window.total_seconds()
         self._follow = max(self.config.window, self.config.follow_active)
         self._follow_s = self._follow.total_seconds()
-        self._explain_paths: dict[tuple[str, str], tuple[tuple[str, int, bool], ...]] = {}
+        self._explain_paths: dict[tuple[str, str], Plan] = {}  # alarms about a link
         # why an alarm may not open an incident (None: it may); None: every alarm may open one
         self.may_open: Callable[[Alarm], Held | None] | None = None
         self._source: dict[str, str] = {}  # member alarm -> its source
@@ -522,7 +522,7 @@ class GroupStage:
         if not active:
             return out, specific
         far = at - self._follow
-        for x, h, hub in self._explain_path(about, reporter):
+        for x, h, _, _, hub in self._explain_path(about, reporter):
             incs = active.get(x)
             if not incs:
                 continue
@@ -535,23 +535,25 @@ class GroupStage:
                         specific.add(inc)
         return out, specific
 
-    def _explain_path(self, about: str, reporter: str) -> tuple[tuple[str, int, bool], ...]:
-        """Where ``_explained`` looks, as (entity, hops, is a hub): what the alarm is about and
-        what that depends on, plus the far end of a link; static, so kept per (about, reporter)."""
+    def _explain_path(self, about: str, reporter: str) -> Plan:
+        """Where ``_explained`` looks: what the alarm is about and what that depends on (the
+        candidate index's plan), plus the far end of a link; static, so kept per link."""
+        if about == reporter:
+            return self._index.plan(about)
         key = (about, reporter)
         hit = self._explain_paths.get(key)
         if hit is not None:
             return hit
         topo, max_hops = self._topology, self.config.max_hops
-        path = [(about, 0), *topo.dependency_path(about, max_hops)]
-        if about != reporter and max_hops > 0:
+        path = list(self._index.plan(about))
+        if max_hops > 0:
             ends = topo.dependents(about, 1)
             if len(ends) <= self.config.close_fanout:
                 for peer, _ in ends:
                     if peer != reporter:
-                        path.append((peer, 1))
-                        path.extend((x, h + 1) for x, h in topo.dependency_path(peer, max_hops - 1))
-        hit = self._explain_paths[key] = tuple((x, h, self._index.is_hub(x)) for x, h in path)
+                        far = ((peer, 0), *topo.dependency_path(peer, max_hops - 1))
+                        path.extend((x, h + 1, 0, False, self._index.is_hub(x)) for x, h in far)
+        hit = self._explain_paths[key] = tuple(path)
         return hit
 
     def _count(self, inc: str, aid: str, entity: str) -> None:
