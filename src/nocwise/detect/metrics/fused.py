@@ -28,7 +28,6 @@ from nocwise.detect.metrics.robust import (
     MAD_TO_SIGMA,
     ew_weight,
     robust_step,
-    robust_update,
     robust_z,
     scale_floor,
 )
@@ -206,7 +205,7 @@ def ensemble_kernel(
                 if se_cnt[jb, s] < CNT_MAX:
                     se_cnt[jb, s] += 1
                 c = float(se_cnt[jb, s])
-                robust_update(se_loc, se_dev, jb, s, x, decay(se_alpha, 1.0), c, se_clip)
+                robust_step(se_loc, jb, se_dev, jb, s, x, decay(se_alpha, 1.0), c, se_clip)
 
         # trend
         z_tr = np.nan

@@ -28,7 +28,7 @@ from nocwise.detect.metrics.arrays import (
 from nocwise.detect.metrics.robust import (
     MAD_TO_SIGMA,
     ew_weight,
-    robust_update,
+    robust_step,
     scale_floor,
 )
 from nocwise.model.metrics import IntArray, MetricBatch
@@ -80,7 +80,7 @@ def _kernel(
             band[1, i] = sigma
         if learn:
             short[0, s] = m
-            robust_update(loc, dev, 0, s, x, decay(slow, k), n, clip)
+            robust_step(loc, 0, dev, 0, s, x, decay(slow, k), n, clip)
 
 
 class LevelShiftDetector(ArrayDetector[LevelShiftConfig]):

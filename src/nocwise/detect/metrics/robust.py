@@ -48,21 +48,6 @@ def ew_weight(a: float, n: float) -> float:
 
 
 @njit(cache=True, error_model="numpy")
-def robust_update(
-    loc: StateArray,
-    dev: StateArray,
-    j: Index,
-    s: Index,
-    x: float,
-    a: float,
-    n: float,
-    clip: float,
-) -> None:
-    """One Huber-clipped EW step of ``loc[j, s]`` and ``dev[j, s]`` (n = samples incl. this)."""
-    robust_step(loc, j, dev, j, s, x, a, n, clip)
-
-
-@njit(cache=True, error_model="numpy")
 def robust_step(
     loc: StateArray,
     j_loc: Index,
@@ -74,8 +59,8 @@ def robust_step(
     n: float,
     clip: float,
 ) -> None:
-    """:func:`robust_update` of ``loc[j_loc, s]`` and ``dev[j_dev, s]``: the two may be rows
-    of one per-series record (the ensemble's), where each field is its own row."""
+    """One Huber-clipped EW step of ``loc[j_loc, s]`` and ``dev[j_dev, s]`` (n = samples incl.
+    this). Two row indices, as the two may be rows of one per-series record (the ensemble's)."""
     r = x - loc[j_loc, s]
     if n <= 1.0:
         loc[j_loc, s] = x

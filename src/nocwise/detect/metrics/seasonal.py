@@ -35,7 +35,7 @@ from nocwise.detect.metrics.arrays import (
     book_advance,
     decay,
 )
-from nocwise.detect.metrics.robust import MAD_TO_SIGMA, robust_update, robust_z, scale_floor
+from nocwise.detect.metrics.robust import MAD_TO_SIGMA, robust_step, robust_z, scale_floor
 from nocwise.model.metrics import IntArray, MetricBatch
 from nocwise.model.state import ModelState
 
@@ -106,7 +106,7 @@ def _kernel(
             for j in (jd, jw):
                 if cnt[j, s] < CNT_MAX:
                     cnt[j, s] += 1
-                robust_update(loc, dev, j, s, x, decay(alpha, 1.0), float(cnt[j, s]), clip)
+                robust_step(loc, j, dev, j, s, x, decay(alpha, 1.0), float(cnt[j, s]), clip)
 
 
 class SeasonalDetector(ArrayDetector[SeasonalConfig]):

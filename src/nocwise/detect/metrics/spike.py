@@ -25,7 +25,7 @@ from nocwise.detect.metrics.arrays import (
     book_advance,
     decay,
 )
-from nocwise.detect.metrics.robust import MAD_TO_SIGMA, robust_update, robust_z, scale_floor
+from nocwise.detect.metrics.robust import MAD_TO_SIGMA, robust_step, robust_z, scale_floor
 from nocwise.model.metrics import IntArray, MetricBatch
 
 __all__ = ["SpikeConfig", "SpikeDetector"]
@@ -72,7 +72,7 @@ def _kernel(
             band[1, i] = MAD_TO_SIGMA * dev[last, s] + scale_floor(loc[last, s], rel_floor)
         if learn:
             for j in range(alphas.shape[0]):
-                robust_update(loc, dev, j, s, x, decay(alphas[j], k), n, clip)
+                robust_step(loc, j, dev, j, s, x, decay(alphas[j], k), n, clip)
 
 
 class SpikeDetector(ArrayDetector[SpikeConfig]):

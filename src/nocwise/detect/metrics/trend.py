@@ -27,7 +27,7 @@ from nocwise.detect.metrics.arrays import (
 from nocwise.detect.metrics.robust import (
     MAD_TO_SIGMA,
     ew_weight,
-    robust_update,
+    robust_step,
     scale_floor,
 )
 from nocwise.model.metrics import IntArray, MetricBatch
@@ -89,7 +89,7 @@ def _kernel(
         if learn:
             holt[0, s], holt[1, s] = new_level, new_slope
             # noise is measured around the Holt level so that the drift itself is not noise
-            robust_update(loc, dev, 0, s, x - new_level, decay(a_noise, k), n, clip)
+            robust_step(loc, 0, dev, 0, s, x - new_level, decay(a_noise, k), n, clip)
 
 
 class TrendDetector(ArrayDetector[TrendConfig]):
