@@ -30,7 +30,11 @@ from nocwise.detect.metrics.arrays import (
 )
 from nocwise.detect.metrics.episodes import EpisodeEvents, EpisodeTracker
 from nocwise.detect.metrics.fused import TR_DEV, ensemble_kernel, visit_order
-from nocwise.detect.metrics.level_shift import LevelShiftConfig, LevelShiftDetector
+from nocwise.detect.metrics.level_shift import (
+    LevelShiftConfig,
+    LevelShiftDetector,
+    upgrade_quantum,
+)
 from nocwise.detect.metrics.novelty import NoveltyConfig, NoveltyDetector
 from nocwise.detect.metrics.seasonal import SeasonalConfig, SeasonalDetector, upgrade_bins
 from nocwise.detect.metrics.spike import SpikeConfig, SpikeDetector
@@ -45,7 +49,8 @@ MEMBERS: tuple[str, ...] = ("spike", "level_shift", "seasonal", "trend", "novelt
 #: the seasonal member's per-bin arrays (rows of bins, not columns of a per-series record)
 BINS = ("seasonal/loc", "seasonal/dev", "seasonal/cnt")
 #: the per-series record's fields in the pass's order: the fixed-size ones at the rows of
-#: ``fused`` (book 0-4, level shift 5-7, seasonal start 8, trend 9-12), then spike and novelty
+#: ``fused`` (book 0-4, level shift 5-7, seasonal start 8, trend 9-12), then spike and novelty,
+#: then the level shift's last value and quantum (v4, appended so the fixed rows stay put)
 RECORD = (
     "book",
     "level_shift/short",
@@ -59,6 +64,8 @@ RECORD = (
     "spike/dev",
     "novelty/env",
     "novelty/smooth",
+    "level_shift/last",
+    "level_shift/step",
 )
 
 
@@ -98,8 +105,9 @@ class EnsembleDetector:
 
     kind: ClassVar[str] = "ensemble"
     #: v2: one bookkeeping for all members, seasonal bins as float32; v3: calibration records
-    #: as float32 and counts as uint32 (v1 and v2 are migrated)
-    version: ClassVar[int] = 3
+    #: as float32 and counts as uint32; v4: the level shift's last value and quantum (v1-v3 are
+    #: migrated)
+    version: ClassVar[int] = 4
 
     def __init__(self, config: EnsembleConfig | None = None) -> None:
         self.config = config if config is not None else EnsembleConfig()
@@ -129,7 +137,7 @@ class EnsembleDetector:
         """Room for ``n`` series, keeping the state there is.
 
         Every per-series field but the seasonal bins is a column of one record per series (a
-        row of a slab: 28 float64 by default), so a series' state is a few adjacent cache
+        row of a slab: 30 float64 by default), so a series' state is a few adjacent cache
         lines rather than one line in each of ~30 arrays. The named arrays, which the pass
         and the snapshots use, are (field, series) views into the slabs. The bins stay one
         row per bin: a batch scraped at one instant updates the same bin of every series.
@@ -187,6 +195,9 @@ class EnsembleDetector:
                 c.level_shift.warmup,
                 c.level_shift.clip,
                 c.level_shift.rel_floor,
+                np.uint64(rows["level_shift/last"]),
+                np.uint64(rows["level_shift/step"]),
+                c.level_shift.resolution,
             ),
             (
                 a["seasonal/loc"],
@@ -333,11 +344,13 @@ class EnsembleDetector:
 
     @classmethod
     def from_state(cls, state: ModelState) -> Self:
-        """Rebuild from :meth:`to_state`; v1 and v2 snapshots are migrated, others refused."""
+        """Rebuild from :meth:`to_state`; v1-v3 snapshots are migrated, others refused."""
         if state.schema == "nocwise.detect.metrics.ensemble" and state.version == 1:
             state = _upgrade_v1(state)
         if state.schema == "nocwise.detect.metrics.ensemble" and state.version == 2:
             state = _upgrade_v2(state)
+        if state.schema == "nocwise.detect.metrics.ensemble" and state.version == 3:
+            state = _upgrade_v3(state)
         state.expect("nocwise.detect.metrics.ensemble", cls.version)
         det = cls(EnsembleConfig.model_validate(state.params))
         if state.arrays.keys() != det._layout.keys():
@@ -373,3 +386,11 @@ def _upgrade_v2(state: ModelState) -> ModelState:
     except KeyError as exc:
         raise InvalidRecordError(f"ensemble state misses {exc}") from exc
     return ModelState(state.schema, 3, state.params, arrays)
+
+
+def _upgrade_v3(state: ModelState) -> ModelState:
+    """v3 -> v4: the level shift's last value and quantum, unknown (its floor off for now)."""
+    if "book" not in state.arrays:
+        raise InvalidRecordError("ensemble state misses 'book'")
+    upgraded = upgrade_quantum(state, "level_shift/")
+    return ModelState(state.schema, 4, state.params, upgraded.arrays)

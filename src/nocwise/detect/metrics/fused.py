@@ -24,6 +24,7 @@ import numpy.typing as npt
 from numba import njit
 
 from nocwise.detect.metrics.arrays import FloatArray, book_advance, decay, decay_log
+from nocwise.detect.metrics.level_shift import quantum
 from nocwise.detect.metrics.robust import (
     MAD_TO_SIGMA,
     ew_weight,
@@ -124,7 +125,7 @@ def ensemble_kernel(
     else the long spike baseline's.
     """
     sp_loc, sp_dev, sp_alphas, sp_warmup, sp_clip, sp_floor = spike
-    ls_fast, ls_slow, ls_warmup, ls_clip, ls_floor = level_shift
+    ls_fast, ls_slow, ls_warmup, ls_clip, ls_floor, ls_last, ls_step, ls_res = level_shift
     (
         se_loc,
         se_dev,
@@ -178,11 +179,14 @@ def ensemble_kernel(
         m = x if n <= 1.0 else st[LS_SHORT, s] + ew_weight(a_fast, n) * (x - st[LS_SHORT, s])
         if n > ls_warmup:
             sigma = MAD_TO_SIGMA * st[LS_DEV, s] + scale_floor(st[LS_LOC, s], ls_floor)
+            sigma += ls_res * st[ls_step, s]
             z_ls = abs(m - st[LS_LOC, s]) / (sigma * ls_se)
         if learn:
             st[LS_SHORT, s] = m
             a = decay_log(ls_slow, ls_slow_keep, k)
             robust_step(st, LS_LOC, st, LS_DEV, s, x, a, n, ls_clip)
+            st[ls_step, s] = quantum(x, st[ls_last, s], st[ls_step, s], n)
+            st[ls_last, s] = x
 
         # seasonal (the bins are recomputed only when the sample leaves the last one's bin:
         # the integer divisions cost as much as a member when done per sample)
