@@ -13,13 +13,11 @@ paused for the build and resumed after.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from nocwise.collector import collector_paused
 from nocwise.correlate.base import Decision, Stage, Verdict
 from nocwise.correlate.causal import CausalStrength
 from nocwise.correlate.codec import evidence_from_dict, evidence_to_dict
@@ -65,21 +63,9 @@ def _decision_from_dict(x: dict[str, Any]) -> Decision:
     return Decision(x["stage"], reason, evidence, x["alarm_id"], Verdict(x["verdict"]))
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for a bulk build of acyclic data (restored after)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def correlator_to_state(corr: Correlator) -> ModelState:
     """Snapshot every stage and what the correlator keeps per alarm."""
-    with _collector_paused():
+    with collector_paused():
         return _to_state(corr)
 
 
@@ -110,7 +96,7 @@ def correlator_from_state(
     state: ModelState, topology: TopologyGraph, causality: CausalStrength | None = None
 ) -> Correlator:
     """Rebuild a correlator from :func:`correlator_to_state`."""
-    with _collector_paused():
+    with collector_paused():
         return _from_state(state, topology, causality)
 
 

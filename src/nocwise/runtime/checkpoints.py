@@ -14,6 +14,7 @@ import logging
 import os
 from pathlib import Path
 
+from nocwise.collector import collector_paused
 from nocwise.correlate.checkpoint import correlator_from_state, correlator_to_state
 from nocwise.correlate.config import CorrelateConfig
 from nocwise.correlate.learning import FeedbackCausality
@@ -33,7 +34,8 @@ class CorrelatorCheckpoints:
 
     def save(self, correlator: Correlator, causality: FeedbackCausality | None = None) -> int:
         """Write the correlator's state (and grouping's learned causality); bytes written."""
-        written = _write(self.path, correlator_to_state(correlator).to_bytes())
+        with collector_paused():  # the state is built, written and freed before it resumes
+            written = _write(self.path, correlator_to_state(correlator).to_bytes())
         if causality is not None:
             written += _write(self.causality_path, causality.to_state().to_bytes())
         return written

@@ -27,9 +27,18 @@ values = st.recursive(
 
 
 @settings(max_examples=300)
-@given(values, st.integers(min_value=1, max_value=5))
-def test_pieces_join_to_json_dumps(value: Any, slice_len: int) -> None:
-    assert "".join(json_chunks(value, slice_len)) == json.dumps(value, sort_keys=True)
+@given(values, st.integers(min_value=1, max_value=40))
+def test_pieces_join_to_json_dumps(value: Any, piece_chars: int) -> None:
+    assert "".join(json_chunks(value, piece_chars)) == json.dumps(value, sort_keys=True)
+
+
+def test_no_piece_is_much_longer_than_asked_however_deep_the_bulk_sits() -> None:
+    rows = [{"id": i, "text": "y" * 50} for i in range(5000)]
+    small = {"a": 1, "b": [1, 2]}
+    value = {"params": {"config": small, "stages": {"group": {"alarms": rows}}}, "schema": "s"}
+    pieces = list(json_chunks(value, piece_chars=1000))
+    assert "".join(pieces) == json.dumps(value, sort_keys=True)
+    assert max(len(p) for p in pieces) <= 2000
 
 
 def test_a_large_state_is_written_without_one_long_hold_on_the_interpreter() -> None:
