@@ -295,7 +295,7 @@ class GroupStage:
         close: set[str] | None = set() if self.config.bridge and not demoted else None
         best = self._best(a, about, template, tokens, close, demoted)
         if held is not None and self.config.demoted_reach is None:
-            return self._held(a, held, f"{held.value} alarms join no incident")
+            return self._held(a, held, "such alarms join no incident")
         if best is None and held is not None:
             return self._held(a, held, "fits no open incident")
         if best is None:
