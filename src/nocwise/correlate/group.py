@@ -89,6 +89,7 @@ from nocwise.correlate.causal import CachedCausality, CausalStrength
 from nocwise.correlate.incidents import Feedback, IncidentDraft, incident_id
 from nocwise.correlate.text import TemplateCache, jaccard
 from nocwise.model import AckState, Alarm, Evidence, IncidentState, Member, ModelState
+from nocwise.model.codec import alarm_from_dict, alarm_to_dict
 from nocwise.topology.graph import TopologyGraph
 
 STATE_SCHEMA = "nocwise.correlate.group"
@@ -197,6 +198,9 @@ class GroupStage:
         # why an alarm may not open an incident (None: it may); None: every alarm may open one
         self.may_open: Callable[[Alarm], Held | None] | None = None
         self._source: dict[str, str] = {}  # member alarm -> its source
+        # active predictions no incident took, by entity: one that opens there adopts them
+        self._advisory: dict[str, dict[str, Alarm]] = {}
+        self._late: list[Decision] = []  # decisions about alarms adopted after they were held
         self._clearing: set[str] = set()  # sources seen clearing an alarm
         # entity -> incident -> its active members there (not demoted, from a clearing source)
         self._active_at: dict[str, dict[str, int]] = {}
@@ -279,10 +283,15 @@ class GroupStage:
                 self._clearing.add(a.source)
                 if inc is not None:
                     self._member_cleared(self._drafts[inc], a)
+                elif self._advisory:
+                    self._unhold(a)
             elif inc is not None:
                 self._member_changed(self._drafts[inc], a)
             else:
                 decisions.append(self._place(a))
+                if self._late:
+                    decisions.extend(self._late)
+                    self._late.clear()
         self._publish_due(now)
         return StageOutput(list(alarms), decisions)
 
@@ -292,6 +301,8 @@ class GroupStage:
         entity, about = a.managed_object, self._about(a)
         held = self.may_open(a) if self.may_open is not None else None
         demoted = held is not None
+        if self._advisory:
+            self._unhold(a)
         close: set[str] | None = set() if self.config.bridge and not demoted else None
         best = self._best(a, about, template, tokens, close, demoted)
         if held is not None and self.config.demoted_reach is None:
@@ -312,6 +323,8 @@ class GroupStage:
             elif close and len(close) > 1 and d.id in close:
                 d = self._bridge(d, close, a)
         self._join(d, a, about, reason, score, detail, template)
+        if held is None and entity in self._advisory:
+            self._adopt(d, entity, a.event_time)
         ev = Evidence(
             "group",
             f"{reason} -> {d.id}: {detail}",
@@ -320,8 +333,36 @@ class GroupStage:
         return Decision(self.kind, reason, (ev,), a.alarm_id)
 
     def _held(self, a: Alarm, held: Held, why: str) -> Decision:
+        if held is Held.ADVISORY:
+            self._advisory.setdefault(a.managed_object, {})[a.alarm_id] = a
         ev = Evidence("group", f"{held.reason}: {held.value} and {why}", {})
         return Decision(self.kind, held.reason, (ev,), a.alarm_id)
+
+    def _unhold(self, a: Alarm) -> None:
+        held = self._advisory.get(a.managed_object)
+        if held is not None and held.pop(a.alarm_id, None) is not None and not held:
+            del self._advisory[a.managed_object]
+
+    def _adopt(self, d: IncidentDraft, entity: str, at: datetime) -> None:
+        """An incident that takes a fault alarm on ``entity`` also takes the predictions held
+        there that were raised within ``follow_active`` before that alarm (a foreseen breach
+        is evidence, with its lead time)."""
+        held = self._advisory.pop(entity)
+        for aid, p in sorted(held.items(), key=lambda kv: kv[1].event_time):
+            if p.event_time < at - self._follow:
+                held_on = self._advisory.setdefault(entity, {})
+                held_on[aid] = p  # too old to be this incident's forecast: still held
+                continue
+            lead = (at - p.event_time).total_seconds()
+            detail = f"{Held.ADVISORY.value}; raised {lead:.0f} s before a fault alarm on {entity}"
+            template, _ = self._tmpl(p)
+            self._join(d, p, self._about(p), GroupReason.ADVISORY_MEMBER, 1.0, detail, template)
+            ev = Evidence(
+                "group",
+                f"{GroupReason.ADVISORY_MEMBER} -> {d.id}: {detail}",
+                {"incident_id": d.id, "score": 1.0},
+            )
+            self._late.append(Decision(self.kind, GroupReason.ADVISORY_MEMBER, (ev,), aid))
 
     def _best(
         self,
@@ -904,6 +945,9 @@ class GroupStage:
                 "clearing": sorted(self._clearing),
                 "counted": dict(self._counted),
                 "about": dict(self._about_of),
+                "advisory": [
+                    alarm_to_dict(p) for held in self._advisory.values() for p in held.values()
+                ],
             },
         )
 
@@ -936,6 +980,9 @@ class GroupStage:
         stage.opened, stage.placed = int(p["opened"]), int(p["placed"])
         stage._source = dict(p.get("sources", {}))
         stage._clearing = set(p.get("clearing", ()))
+        for x in p.get("advisory", ()):
+            held = alarm_from_dict(x)
+            stage._advisory.setdefault(held.managed_object, {})[held.alarm_id] = held
         for aid, about in p.get("counted", {}).items():
             inc = stage._alarm_inc.get(aid)
             if inc is not None:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
+from nocwise.correlate.checkpoint import correlator_from_state, correlator_to_state
 from nocwise.correlate.config import CorrelateConfig
 from nocwise.correlate.matchers import Matcher
 from nocwise.correlate.noise import NoiseModel
@@ -14,11 +15,12 @@ from nocwise.correlate.pipeline import Correlator, build_correlator
 from nocwise.correlate.silence import Silence
 from nocwise.correlate.synthetic import clear_alarm, raise_alarm
 from nocwise.correlate.throughput import measure
-from nocwise.model import Alarm, Severity
+from nocwise.model import Alarm, ModelState, Severity
 from nocwise.topology.graph import TopologyGraph
 
 S = timedelta(seconds=1)
 M = timedelta(minutes=1)
+H = timedelta(hours=1)
 
 
 def test_config_is_frozen_and_rejects_unknown_keys() -> None:
@@ -134,6 +136,33 @@ def test_a_prediction_opens_no_incident_but_joins_its_entitys(
         "link": "new_incident",
         "p2": "advisory_member",
     }
+
+
+def test_a_fault_alarm_adopts_the_recent_predictions_held_on_its_entity(
+    t0: datetime, topo: TopologyGraph
+) -> None:
+    corr = build_correlator(CorrelateConfig(), topo)
+    forecast = "nocwise-forecast"
+    old = raise_alarm("old", "s5/csr", "resourceAtOrNearingCapacity", t0 - 2 * H, source=forecast)
+    corr.process([old], t0 - 2 * H)
+    corr.process([raise_alarm("p", "s5/csr", "thresholdCrossed", t0, source=forecast)], t0)
+    corr.process([raise_alarm("q", "s6/csr", "thresholdCrossed", t0, source=forecast)], t0)
+    gone = raise_alarm("gone", "s5/csr", "congestion", t0, source=forecast)
+    corr.process([gone], t0)
+    corr.process([clear_alarm(gone, t0)], t0)
+    state = correlator_to_state(corr)  # held predictions survive a restart
+    corr = correlator_from_state(ModelState.from_bytes(state.to_bytes()), topo)
+    corr.process([raise_alarm("link", "s5/csr", "linkDown", t0 + M)], t0 + M)
+    corr.tick(t0 + 2 * M)
+    (inc,) = corr.incidents()
+    assert {m.alarm_id: m.reason for m in inc.members} == {
+        "link": "new_incident",
+        "p": "advisory_member",
+    }
+    p = corr.alarm("p")
+    assert p is not None
+    assert p.incident_id == inc.id
+    assert "raised 60 s before a fault alarm on s5/csr" in p.decisions[-1].evidence[0].summary
 
 
 def test_merge_needs_a_time_seen_first(topo: TopologyGraph) -> None:
