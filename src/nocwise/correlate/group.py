@@ -44,7 +44,9 @@ sites into the storm's incident; no reach at all left out fault alarms of a type
 usually noise (link down on a flapping-prone router), 0 measured best on both. A prediction
 (an alarm from one of ``advisory_sources``, the breach forecaster) is held the same way, with
 reasons ``advisory_member`` / ``advisory_held``: a foreseen breach on an entity with a problem
-is evidence for that incident, and a false one stays an alarm instead of a false incident.
+is evidence for that incident, and a false one stays an alarm instead of a false incident. A
+prediction held on an entity is adopted later by the incident that takes a fault alarm there,
+if it was raised within ``follow_active`` before that alarm (its lead time in the detail).
 
 Bridging (``bridge``, on): in a storm the alarms of one fault arrive from both sides of a failure
 within seconds and open several incidents before an alarm that ties them arrives. When an alarm
