@@ -2,7 +2,8 @@
 
 The twin is replayed in process through the same runtime `nocwise serve` runs (ingest -> store
 -> bus -> detect -> correlate -> diagnose -> remediate), on the twin's clock. Reported per fault
-type: detection rate and delay; overall: grouping ARI and compression, root-cause AC@1/AC@3,
+type: detection rate and delay, and how many detected faults' incidents hold a predicted breach
+raised before the incident opened, with how early (``foreseen`` / ``lead_s``); overall: grouping ARI and compression, root-cause AC@1/AC@3,
 recommendation hit@1/hit@3 (the fault's correct closure code among the top recommendations)
 and false incidents per simulated day, and the ARI again with concurrent duplicates credited
 (``credit_duplicates``: how Alertmanager's label sets are scored). The same alarms also go
@@ -30,6 +31,7 @@ from nocwise.bench.options import BenchOptions
 from nocwise.bench.report import BenchReport, Progress, now_utc
 from nocwise.clock import ManualClock
 from nocwise.config import Settings
+from nocwise.correlate.group import GroupReason
 from nocwise.model import Alarm, Incident, Recommendation, Ticket, TicketStatus
 from nocwise.runtime.replay import replay, settle
 from nocwise.runtime.runtime import Runtime
@@ -114,6 +116,12 @@ async def _run(scenario: Any, tmp: Path, progress: Progress) -> dict[str, Any]:
             incidents, _ = IncidentRepository(s).list(limit=1_000_000)
             recs = {i.id: (IncidentRepository(s).get(i.id) or (i, []))[1] for i in incidents}
             n_alarms = AlarmRepository(s).count()
+            riders = AlarmRepository(s).get_many(
+                m.alarm_id
+                for i in incidents
+                for m in i.members
+                if m.reason == GroupReason.ADVISORY_MEMBER
+            )
     finally:
         await runtime.stop()
     predicted = [_predicted(i) for i in incidents]
@@ -127,7 +135,7 @@ async def _run(scenario: Any, tmp: Path, progress: Progress) -> dict[str, Any]:
     figures["alarms"] = float(n_alarms)
     figures["incidents"] = float(len(incidents))
     figures["seconds"] = seconds
-    items = _per_fault(predicted, recs, twin)
+    items = _per_fault(predicted, recs, twin, foreseen(incidents, riders))
     figures.update(_per_type(items))
     return {"summary": figures, "items": items}
 
@@ -147,6 +155,11 @@ def _per_type(items: list[dict[str, Any]]) -> dict[str, float]:
             sum(r["recommended"][:1] == [r["correct_action"]] for r in rows) / n
         )
         out[f"rec_hit@3.{ft}"] = sum(r["correct_action"] in r["recommended"][:3] for r in rows) / n
+        leads = sorted(r["lead_s"] for r in rows if r.get("lead_s") is not None)
+        detected = sum(1 for r in rows if r["detected"])
+        out[f"foreseen.{ft}"] = len(leads) / detected if detected else 0.0
+        if leads:
+            out[f"lead_s.{ft}"] = leads[len(leads) // 2]
     return out
 
 
@@ -219,8 +232,30 @@ def _recommendation_hits(
     return out
 
 
+def foreseen(incidents: list[Incident], riders: dict[str, Alarm]) -> dict[str, float]:
+    """Per incident, how many seconds before it opened its earliest predicted breach was raised.
+
+    ``riders`` are the stored alarms of the incidents' ``advisory_member`` members (predictions
+    riding on, or adopted by, the incident). A prediction raised after the incident opened
+    foresaw nothing and is not counted."""
+    out: dict[str, float] = {}
+    for inc in incidents:
+        leads = [
+            (inc.opened - (a.raised_time or a.event_time)).total_seconds()
+            for m in inc.members
+            if m.reason == GroupReason.ADVISORY_MEMBER and (a := riders.get(m.alarm_id)) is not None
+        ]
+        ahead = [x for x in leads if x > 0]
+        if ahead:
+            out[inc.id] = max(ahead)
+    return out
+
+
 def _per_fault(
-    predicted: list[PredictedIncident], recs: dict[str, list[Recommendation]], twin: Twin
+    predicted: list[PredictedIncident],
+    recs: dict[str, list[Recommendation]],
+    twin: Twin,
+    lead_s: dict[str, float],
 ) -> list[dict[str, Any]]:
     matched = match_faults(predicted, twin.truth)
     rows = []
@@ -236,6 +271,7 @@ def _per_fault(
                 "incidents": len(incs),
                 "detected": bool(incs),
                 "delay_s": (top.opened - f.start).total_seconds() if top else None,
+                "lead_s": lead_s.get(top.id) if top else None,
                 "root_rank": (list(top.root_candidates).index(f.root_entity_id) + 1)
                 if top and f.root_entity_id in top.root_candidates
                 else None,

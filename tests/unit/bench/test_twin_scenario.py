@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from nocwise import cli
 from nocwise.bench import twin
 from nocwise.bench.options import BenchOptions
 from nocwise.bench.report import BenchReport, NullProgress, now_utc
+from nocwise.correlate.synthetic import raise_alarm
+from nocwise.model import Incident, IncidentState, Member
 
 STORM = """
 name: tiny_storm
@@ -58,3 +61,26 @@ def test_the_cli_passes_the_scenario_through(monkeypatch: pytest.MonkeyPatch) ->
     assert result.exit_code == 0, result.output
     assert seen[0].scenario == "storm"
     assert not seen[0].peers
+
+
+def test_foreseen_is_the_earliest_prediction_raised_before_the_incident_opened() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    early = raise_alarm("p1", "disk-1", "thresholdCrossed", t0, source="nocwise-forecast")
+    later = raise_alarm("p2", "disk-1", "thresholdCrossed", t0 + timedelta(minutes=20))
+    after = raise_alarm("p3", "disk-1", "thresholdCrossed", t0 + timedelta(hours=2))
+    opened = t0 + timedelta(hours=1)
+
+    def incident(iid: str, *ids: str, reason: str = "advisory_member") -> Incident:
+        members = tuple(Member(a, reason, opened) for a in ids)
+        return Incident(iid, IncidentState.OPEN, opened, opened, "x", members=members)
+
+    riders = {a.alarm_id: a for a in (early, later, after)}
+    got = twin.foreseen(
+        [
+            incident("i1", "p1", "p2", "p3"),
+            incident("i2", "p3"),  # raised after the incident opened: foresaw nothing
+            incident("i3", "p1", reason="topology"),  # not a prediction riding on it
+        ],
+        riders,
+    )
+    assert got == {"i1": 3600.0}
