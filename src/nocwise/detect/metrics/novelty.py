@@ -23,8 +23,10 @@ values, so it must stay the same statistic: a time-aware mean would jump to the 
 after a gap, be a raw value by then, and break the narrower envelope of the smoothed values
 though nothing unusual happened. The envelope itself still forgets per typical interval.
 
-Weak at: anomalies inside the usual range (shape changes, missed daily peaks) and series that
-grow steadily, where every new high is "novel" until the envelope catches up.
+Weak at: anomalies inside the usual range (shape changes, missed daily peaks), series that
+grow steadily, where every new high is "novel" until the envelope catches up, and clusters
+of spikes on a heavy-tailed series: clipped, a run of them still moves the fastest mean as a
+short change of level would.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from nocwise.model.state import ModelState
 
 __all__ = ["NoveltyConfig", "NoveltyDetector", "clip_band", "upgrade_base"]
 
-#: Huber clip of the baseline the smoothed means' input is clipped about (as every member's)
+#: Huber clip of the baseline that the fastest mean's input is clipped about (as every member's)
 BASE_CLIP = 3.0
 
 
