@@ -35,7 +35,7 @@ from nocwise.detect.metrics.level_shift import (
     LevelShiftDetector,
     upgrade_quantum,
 )
-from nocwise.detect.metrics.novelty import NoveltyConfig, NoveltyDetector
+from nocwise.detect.metrics.novelty import NoveltyConfig, NoveltyDetector, upgrade_base
 from nocwise.detect.metrics.seasonal import SeasonalConfig, SeasonalDetector, upgrade_bins
 from nocwise.detect.metrics.spike import SpikeConfig, SpikeDetector
 from nocwise.detect.metrics.trend import TrendConfig, TrendDetector
@@ -50,7 +50,8 @@ MEMBERS: tuple[str, ...] = ("spike", "level_shift", "seasonal", "trend", "novelt
 BINS = ("seasonal/loc", "seasonal/dev", "seasonal/cnt")
 #: the per-series record's fields in the pass's order: the fixed-size ones at the rows of
 #: ``fused`` (book 0-4, level shift 5-7, seasonal start 8, trend 9-12), then spike and novelty,
-#: then the level shift's last value and quantum (v4, appended so the fixed rows stay put)
+#: then the level shift's last value and quantum (v4, appended so the fixed rows stay put),
+#: then the novelty's clipping baseline (v5)
 RECORD = (
     "book",
     "level_shift/short",
@@ -66,6 +67,7 @@ RECORD = (
     "novelty/smooth",
     "level_shift/last",
     "level_shift/step",
+    "novelty/base",
 )
 
 
@@ -105,9 +107,9 @@ class EnsembleDetector:
 
     kind: ClassVar[str] = "ensemble"
     #: v2: one bookkeeping for all members, seasonal bins as float32; v3: calibration records
-    #: as float32 and counts as uint32; v4: the level shift's last value and quantum (v1-v3 are
-    #: migrated)
-    version: ClassVar[int] = 4
+    #: as float32 and counts as uint32; v4: the level shift's last value and quantum; v5: the
+    #: novelty's clipping baseline (v1-v4 are migrated)
+    version: ClassVar[int] = 5
 
     def __init__(self, config: EnsembleConfig | None = None) -> None:
         self.config = config if config is not None else EnsembleConfig()
@@ -223,7 +225,10 @@ class EnsembleDetector:
             (
                 np.uint64(rows["novelty/env"]),
                 np.uint64(rows["novelty/smooth"]),
+                np.uint64(rows["novelty/base"]),
                 np.asarray(c.novelty.smoothing, dtype=np.float64),
+                c.novelty.clip,
+                c.novelty.base,
                 c.novelty.forget,
                 c.novelty.warmup,
                 c.novelty.rel_floor,
@@ -344,13 +349,15 @@ class EnsembleDetector:
 
     @classmethod
     def from_state(cls, state: ModelState) -> Self:
-        """Rebuild from :meth:`to_state`; v1-v3 snapshots are migrated, others refused."""
+        """Rebuild from :meth:`to_state`; v1-v4 snapshots are migrated, others refused."""
         if state.schema == "nocwise.detect.metrics.ensemble" and state.version == 1:
             state = _upgrade_v1(state)
         if state.schema == "nocwise.detect.metrics.ensemble" and state.version == 2:
             state = _upgrade_v2(state)
         if state.schema == "nocwise.detect.metrics.ensemble" and state.version == 3:
             state = _upgrade_v3(state)
+        if state.schema == "nocwise.detect.metrics.ensemble" and state.version == 4:
+            state = _upgrade_v4(state)
         state.expect("nocwise.detect.metrics.ensemble", cls.version)
         det = cls(EnsembleConfig.model_validate(state.params))
         if state.arrays.keys() != det._layout.keys():
@@ -394,3 +401,11 @@ def _upgrade_v3(state: ModelState) -> ModelState:
         raise InvalidRecordError("ensemble state misses 'book'")
     upgraded = upgrade_quantum(state, "level_shift/")
     return ModelState(state.schema, 4, state.params, upgraded.arrays)
+
+
+def _upgrade_v4(state: ModelState) -> ModelState:
+    """v4 -> v5: the novelty's clipping baseline, empty (its smoothed means unclipped for now)."""
+    if "book" not in state.arrays:
+        raise InvalidRecordError("ensemble state misses 'book'")
+    upgraded = upgrade_base(state, "novelty/")
+    return ModelState(state.schema, 5, state.params, upgraded.arrays)

@@ -25,6 +25,7 @@ from numba import njit
 
 from nocwise.detect.metrics.arrays import FloatArray, book_advance, decay, decay_log
 from nocwise.detect.metrics.level_shift import quantum
+from nocwise.detect.metrics.novelty import BASE_CLIP, clip_band
 from nocwise.detect.metrics.robust import (
     MAD_TO_SIGMA,
     ew_weight,
@@ -139,15 +140,18 @@ def ensemble_kernel(
         se_floor,
     ) = seasonal
     tr_level, tr_slope, tr_noise, tr_h, tr_warmup, tr_clip, tr_floor = trend
-    nv_env, nv_smooth, nv_alphas, nv_forget, nv_warmup, nv_floor = novelty
+    nv_env, nv_smooth, nv_base, nv_alphas, nv_clip, nv_base_a, nv_forget, nv_warmup, nv_floor = (
+        novelty
+    )
     weights, self_cal, record, seen, r_decay, r_floor, min_seen, sharpness, age_half = calibration
     ls_se = math.sqrt(ls_fast / (2.0 - ls_fast))
     # log1p(-alpha) of every time-aware weight, once per batch (decay_log)
     sp_keep = np.log1p(-sp_alphas)
     ls_fast_keep, ls_slow_keep = math.log1p(-ls_fast), math.log1p(-ls_slow)
     tr_level_keep, tr_noise_keep = math.log1p(-tr_level), math.log1p(-tr_noise)
-    nv_forget_keep = math.log1p(-nv_forget)
+    nv_forget_keep, nv_base_keep = math.log1p(-nv_forget), math.log1p(-nv_base_a)
     nv_feat = nv_alphas.shape[0] + 1
+    nv_fastest = np.argmax(nv_alphas) + 1 if nv_clip > 0.0 else -1
     sp_last = np.uint64(sp_alphas.shape[0] - 1)
     zs = np.empty(5)  # an array: indexing a tuple of five in the loop measured ~8% slower
     bin_start, jd, jw = season_bins(ts[0] if ts.shape[0] else 0, bin_ms, n_day, n_week)
@@ -235,12 +239,16 @@ def ensemble_kernel(
         if scored:
             z_nv = 0.0
         shrink_w = 0.5 * decay_log(nv_forget, nv_forget_keep, k)
+        mid_b, sd_b = clip_band(st, nv_base, s, nv_warmup, nv_floor)
         for j in range(nv_feat):
             lo_row, hi_row = nv_env + np.uint64(2 * j), nv_env + np.uint64(2 * j + 1)
             f = x
             if j > 0 and n > 1.0:
                 sm_row = nv_smooth + np.uint64(j - 1)
-                f = st[sm_row, s] + nv_alphas[j - 1] * (x - st[sm_row, s])
+                xc = x
+                if j == nv_fastest:
+                    xc = min(max(x, mid_b - nv_clip * sd_b), mid_b + nv_clip * sd_b)
+                f = st[sm_row, s] + nv_alphas[j - 1] * (xc - st[sm_row, s])
             lo, hi = st[lo_row, s], st[hi_row, s]
             if scored:
                 mid = 0.5 * (hi + lo)
@@ -254,6 +262,11 @@ def ensemble_kernel(
                     shrink = shrink_w * (hi - lo)
                     st[lo_row, s] = min(lo + shrink, f)
                     st[hi_row, s] = max(hi - shrink, f)
+        if learn:
+            nb_n = nv_base + np.uint64(2)
+            st[nb_n, s] += 1.0
+            a = decay_log(nv_base_a, nv_base_keep, k)
+            robust_step(st, nv_base, st, nv_base + np.uint64(1), s, x, a, st[nb_n, s], BASE_CLIP)
 
         # calibration (as calibrate.calibrate_kernel): the largest ratio z / record wins.
         # Each squared ratio is kept as a fraction num / den and compared cross-multiplied,

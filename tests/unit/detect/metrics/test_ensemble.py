@@ -141,13 +141,20 @@ def v2_snapshot(det: EnsembleDetector) -> ModelState:
 
 def v3_snapshot(det: EnsembleDetector) -> ModelState:
     """The layout before version 4: no last value or quantum for the level shift."""
-    state = det.to_state()
+    state = v4_snapshot(det)
     drop = {"level_shift/last", "level_shift/step"}
     arrays = {k: v for k, v in state.arrays.items() if k not in drop}
     return ModelState(state.schema, 3, state.params, arrays)
 
 
-@pytest.mark.parametrize("snapshot", [v1_snapshot, v2_snapshot, v3_snapshot])
+def v4_snapshot(det: EnsembleDetector) -> ModelState:
+    """The layout before version 5: no clipping baseline for the novelty's fastest mean."""
+    state = det.to_state()
+    arrays = {k: v for k, v in state.arrays.items() if k != "novelty/base"}
+    return ModelState(state.schema, 4, state.params, arrays)
+
+
+@pytest.mark.parametrize("snapshot", [v1_snapshot, v2_snapshot, v3_snapshot, v4_snapshot])
 def test_an_older_snapshot_is_migrated_and_scores_the_same(
     snapshot: Callable[[EnsembleDetector], ModelState],
 ) -> None:
@@ -157,23 +164,30 @@ def test_an_older_snapshot_is_migrated_and_scores_the_same(
     det = EnsembleDetector()
     det.learn(head)
     old = EnsembleDetector.from_state(ModelState.from_bytes(snapshot(det).to_bytes()))
-    assert old.to_state().version == 4
+    assert old.to_state().version == 5
     migrated = old.to_state().arrays
+    fresh = {"novelty/base"} | (
+        {"level_shift/last", "level_shift/step"} if snapshot != v4_snapshot else set()
+    )
     for name, arr in det.to_state().arrays.items():
         assert migrated[name].dtype == arr.dtype, name
-        if name not in {"level_shift/last", "level_shift/step"}:
+        if name not in fresh:
             assert np.array_equal(migrated[name], arr), name
     # the quantum is unknown after the migration (floor off) and relearned from the next
     # steps; on continuous values it is a tiny share of the scale either way
-    assert np.isnan(migrated["level_shift/last"]).all()
-    assert not migrated["level_shift/step"].any()
-    np.testing.assert_allclose(old.score_learn(tail), det.score_learn(tail), rtol=1e-6)
+    if snapshot != v4_snapshot:
+        assert np.isnan(migrated["level_shift/last"]).all()
+        assert not migrated["level_shift/step"].any()
+    # the novelty's baseline starts empty: its fastest mean is unclipped until it is warm
+    assert not migrated["novelty/base"].any()
+    tail_old, tail_new = old.score_learn(tail), det.score_learn(tail)
+    np.testing.assert_allclose(tail_old[100:], tail_new[100:], rtol=1e-6)
 
 
 def test_an_unknown_version_is_refused() -> None:
     state = EnsembleDetector().to_state()
     with pytest.raises(InvalidRecordError):
-        EnsembleDetector.from_state(ModelState(state.schema, 5, state.params, state.arrays))
+        EnsembleDetector.from_state(ModelState(state.schema, 6, state.params, state.arrays))
 
 
 def test_a_snapshot_with_missing_arrays_is_refused() -> None:

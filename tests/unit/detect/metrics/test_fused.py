@@ -92,6 +92,9 @@ class OneByOne:
             spike=SpikeConfig(alphas=(0.3, 0.05, 0.01)),
             novelty=NoveltyConfig(smoothing=(0.04,)),
         ),
+        # the fastest mean clipped closely (often), or not at all
+        EnsembleConfig(min_seen=50, novelty=NoveltyConfig(clip=2.0, base=0.05)),
+        EnsembleConfig(min_seen=50, novelty=NoveltyConfig(clip=0.0)),
     ],
 )
 def test_single_pass_equals_members_one_by_one(config: EnsembleConfig) -> None:
