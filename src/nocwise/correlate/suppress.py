@@ -30,6 +30,7 @@ from nocwise.topology.graph import TopologyGraph
 
 STATE_SCHEMA = "nocwise.correlate.suppress"
 _EVIDENCE_MAX = 4096  # marks whose evidence is kept for reuse; cleared when full
+_PATHS_MAX = 1 << 18  # entities whose dependency path is kept here; cleared when full
 
 
 class SuppressReason(StrEnum):
@@ -65,6 +66,7 @@ class SuppressStage:
         self._marks: dict[str, tuple[str, str, int]] = {}  # alarm -> (by alarm, by entity, depth)
         self._min_rank = self.config.min_severity.rank
         self._version = 0
+        self._paths: dict[str, tuple[tuple[str, int], ...]] = {}  # entity -> dependency path
         # (by alarm, by entity, depth) -> evidence: the symptoms of one fault share one record
         self._evidence: dict[tuple[str, str, int], tuple[Evidence, ...]] = {}
 
@@ -95,19 +97,13 @@ class SuppressStage:
             MuteReason.UPSTREAM_FAULT, (by,), "topology", f"{depth} hop(s) below {entity}", None
         )
 
-    def _is_suppressor(self, a: Alarm) -> bool:
-        if a.perceived_severity.rank < self._min_rank:
-            return False
-        kinds = self.config.suppressor_kinds
-        return kinds is None or self._topology.kind(a.managed_object) in kinds
-
-    def _decision(self, aid: str, by: str, entity: str, depth: int) -> Decision:
-        key = (by, entity, depth)
-        ev = self._evidence.get(key)
+    def _decision(self, aid: str, mark: tuple[str, str, int]) -> Decision:
+        ev = self._evidence.get(mark)
         if ev is None:
             if len(self._evidence) >= _EVIDENCE_MAX:
                 self._evidence.clear()
-            ev = self._evidence[key] = (
+            by, entity, depth = mark
+            ev = self._evidence[mark] = (
                 Evidence(
                     "suppress",
                     f"suppressed by {by} on {entity}, {depth} hop(s) upstream",
@@ -116,26 +112,46 @@ class SuppressStage:
             )
         return Decision(self.kind, SuppressReason.UPSTREAM_FAULT, ev, aid)
 
+    def _path(self, entity: str) -> tuple[tuple[str, int], ...]:
+        """The entity's dependency path to ``max_depth``, kept here: asked on every raise."""
+        path = self._paths.get(entity)
+        if path is None:
+            if len(self._paths) >= _PATHS_MAX:
+                self._paths.clear()
+            path = self._paths[entity] = self._topology.dependency_path(
+                entity, self.config.max_depth
+            )
+        return path
+
     def _find(self, entity: str, aid: str) -> tuple[str, str, int] | None:
-        for anc, depth in self._topology.dependency_path(entity, self.config.max_depth):
-            ids = self._suppressors.get(anc)
-            if ids and (len(ids) > 1 or aid not in ids):
-                return min(i for i in ids if i != aid), anc, depth
+        suppressors = self._suppressors
+        for anc, depth in self._path(entity):
+            ids = suppressors.get(anc)
+            if ids:
+                if aid not in ids:
+                    return min(ids), anc, depth
+                if len(ids) > 1:
+                    return min(i for i in ids if i != aid), anc, depth
         return None
 
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
         decisions: list[Decision] = []
-        seen = self._entity_of
+        seen, suppressors, min_rank = self._entity_of, self._suppressors, self._min_rank
         for a in alarms:
             if a.cleared_time is not None:
-                self._clear(a, decisions)
-            elif a.alarm_id not in seen or a.perceived_severity.rank >= self._min_rank:
-                self._raise(a, decisions)
-            elif a.alarm_id in self._suppressors.get(a.managed_object, ()):
+                if a.alarm_id in seen:
+                    self._clear(a, decisions)
+                continue
+            aid = a.alarm_id
+            high = a.perceived_severity.rank >= min_rank
+            if high or aid not in seen:
+                self._raise(a, high, decisions)
+            elif aid in suppressors.get(a.managed_object, ()):
                 self._step_down(a, decisions)  # severity fell below the suppressing level
         return StageOutput(list(alarms), decisions)
 
-    def _raise(self, a: Alarm, decisions: list[Decision]) -> None:
+    def _raise(self, a: Alarm, high: bool, decisions: list[Decision]) -> None:
+        """``high``: the alarm's severity is at least ``min_severity``."""
         aid, entity = a.alarm_id, a.managed_object
         if aid not in self._entity_of:
             self._entity_of[aid] = entity
@@ -147,22 +163,32 @@ class SuppressStage:
             mark = self._find(entity, aid)
             if mark is not None:
                 self._marks[aid] = mark
-                decisions.append(self._decision(aid, *mark))
-        if not self._is_suppressor(a):
+                decisions.append(self._decision(aid, mark))
+        if not high:
             return
-        sup = self._suppressors.setdefault(entity, set())
-        if aid in sup:
+        kinds = self.config.suppressor_kinds
+        if kinds is not None and self._topology.kind(entity) not in kinds:
             return
-        first = not sup
-        sup.add(aid)
-        if not first:
+        sup = self._suppressors.get(entity)
+        if sup is None:
+            self._suppressors[entity] = {aid}
+        elif aid in sup:
             return
+        else:
+            first = not sup
+            sup.add(aid)
+            if not first:
+                return
         self._version += 1
+        by_entity, marks = self._by_entity, self._marks
         for dep, depth in self._topology.dependents(entity, self.config.max_depth):
-            for child in sorted(self._by_entity.get(dep, ())):
-                if child not in self._marks:
-                    self._marks[child] = (aid, entity, depth)
-                    decisions.append(self._decision(child, aid, entity, depth))
+            kids = by_entity.get(dep)
+            if not kids:
+                continue
+            for child in sorted(kids):
+                if child not in marks:
+                    mark = marks[child] = (aid, entity, depth)
+                    decisions.append(self._decision(child, mark))
 
     def _clear(self, a: Alarm, decisions: list[Decision]) -> None:
         aid = a.alarm_id
@@ -188,25 +214,33 @@ class SuppressStage:
             return
         del self._suppressors[entity]
         self._version += 1
+        by_entity, marks = self._by_entity, self._marks
+        lifted: tuple[Evidence, ...] | None = None  # one record for every symptom it frees
         for dep, _ in self._topology.dependents(entity, self.config.max_depth):
-            for child in sorted(self._by_entity.get(dep, ())):
-                mark = self._marks.get(child)
+            kids = by_entity.get(dep)
+            if not kids:
+                continue
+            for child in sorted(kids):
+                mark = marks.get(child)
                 if mark is None or mark[1] != entity:
                     continue
                 new = self._find(dep, child)
                 if new is None:
-                    del self._marks[child]
-                    ev = Evidence(
-                        "suppress",
-                        f"{entity} no longer failing",
-                        {"source_alarm_id": aid, "source_entity": entity},
-                    )
+                    del marks[child]
+                    if lifted is None:
+                        lifted = (
+                            Evidence(
+                                "suppress",
+                                f"{entity} no longer failing",
+                                {"source_alarm_id": aid, "source_entity": entity},
+                            ),
+                        )
                     decisions.append(
-                        Decision(self.kind, SuppressReason.UPSTREAM_CLEARED, (ev,), child)
+                        Decision(self.kind, SuppressReason.UPSTREAM_CLEARED, lifted, child)
                     )
                 else:
-                    self._marks[child] = new
-                    decisions.append(self._decision(child, *new))
+                    marks[child] = new
+                    decisions.append(self._decision(child, new))
 
     def tick(self, now: datetime) -> StageOutput:
         return EMPTY

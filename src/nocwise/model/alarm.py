@@ -164,15 +164,16 @@ class Alarm:
         return not (self.is_cleared and self.ack_state is AckState.ACKNOWLEDGED)
 
     def replaced(self, **changes: Any) -> Alarm:
-        """``dataclasses.replace``, through the same constructor and checks, with the fields
-        read in one call and passed by position: about 2.5x cheaper, and correlation copies
-        an alarm on every clear and severity change."""
+        """``dataclasses.replace`` with the same checks (``__post_init__``), the fields read in
+        one call and written straight into the slots: correlation copies an alarm on every
+        clear and severity change, and the generated frozen ``__init__`` costs about twice as
+        much (one ``object.__setattr__`` by name per field)."""
         values: list[Any] = list(_field_values(self))
         for name, value in changes.items():
             if name not in _FIELD_POSITION:
                 raise TypeError(f"Alarm has no field {name!r}")
             values[_FIELD_POSITION[name]] = value
-        return Alarm(*values)
+        return _from_values(values)
 
     def change_severity(self, severity: Severity, at: datetime) -> Alarm:
         """A changed notification; a cleared alarm cannot change any more."""
@@ -188,9 +189,12 @@ class Alarm:
 
     def clear(self, at: datetime) -> Alarm:
         """Clear the alarm; clearing twice keeps the first clear time."""
-        if self.is_cleared:
+        if self.cleared_time is not None:
             return self
-        return self.replaced(perceived_severity=Severity.CLEARED, cleared_time=at, changed_time=at)
+        values: list[Any] = list(_field_values(self))
+        values[_SEVERITY_AT] = Severity.CLEARED
+        values[_CLEARED_AT] = values[_CHANGED_AT] = at
+        return _from_values(values)
 
     def ack(self, user_id: str, at: datetime) -> Alarm:
         """Acknowledge (works on active and cleared alarms alike)."""
@@ -243,3 +247,17 @@ class Alarm:
 _FIELD_NAMES = tuple(f.name for f in fields(Alarm))
 _FIELD_POSITION = {name: i for i, name in enumerate(_FIELD_NAMES)}
 _field_values = attrgetter(*_FIELD_NAMES)
+_SEVERITY_AT = _FIELD_POSITION["perceived_severity"]
+_CLEARED_AT = _FIELD_POSITION["cleared_time"]
+_CHANGED_AT = _FIELD_POSITION["changed_time"]
+_SLOT_SETTERS = tuple(Alarm.__dict__[name].__set__ for name in _FIELD_NAMES)
+_new_object = object.__new__
+
+
+def _from_values(values: list[Any]) -> Alarm:
+    """``Alarm(*values)``: every field given by position, then the same ``__post_init__``."""
+    new: Alarm = _new_object(Alarm)
+    for set_slot, value in zip(_SLOT_SETTERS, values, strict=True):
+        set_slot(new, value)
+    new.__post_init__()
+    return new
