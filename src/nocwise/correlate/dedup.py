@@ -49,7 +49,7 @@ class DedupStage:
 
     def __init__(self, config: DedupConfig | None = None) -> None:
         self.config = config or DedupConfig()
-        self._key = KeysBySource(self.config.key, dict(self.config.key_by_source))
+        self._key = KeysBySource(self.config.key, dict(self.config.key_by_source)).function
         self._primary: dict[str, str] = {}  # key -> primary alarm id
         self._key_of: dict[str, str] = {}  # primary alarm id -> key
         self._dups: dict[str, list[str]] = {}  # primary -> active duplicates, oldest first

@@ -138,6 +138,8 @@ class FlappingStage:
             flap.transitions += 1
             del times[: -self.config.max_transitions - 1]
             return flap, False
+        if len(times) == 1 and self._window_s >= 0.0:
+            return None, False  # a key's first transition: in the window, below any limit
         horizon = at_s - self._window_s
         if times[0] < horizon:
             times[:] = [t for t in times if t >= horizon]

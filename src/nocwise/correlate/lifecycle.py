@@ -105,7 +105,12 @@ class LifecycleStage:
                 passed.append(n)
                 return
             self.raised += 1
-            self._store(n)
+            self._alarms[aid] = n  # ``_store`` of a new active alarm, inlined: most are
+            ids = self._active_by_source.get(n.source)
+            if ids is None:
+                self._active_by_source[n.source] = {aid}
+            else:
+                ids.add(aid)
             passed.append(n)
             return
         if cur.cleared_time is not None:
@@ -137,7 +142,8 @@ class LifecycleStage:
             passed.append(new)
             return
         if n.cleared_time is not None:
-            new = self._annotate(cur, n).clear(n.cleared_time)
+            plain = n.ack_state is cur.ack_state and not n.comments  # nothing to annotate
+            new = (cur if plain else self._annotate(cur, n)).clear(n.cleared_time)
             self._store(new)
             passed.append(new)
             return
@@ -204,14 +210,20 @@ class LifecycleStage:
         old = self._alarms.get(aid)
         self._alarms[aid] = a
         if a.cleared_time is None:
-            self._active_by_source.setdefault(a.source, set()).add(aid)
+            ids = self._active_by_source.get(a.source)
+            if ids is None:
+                self._active_by_source[a.source] = {aid}
+            else:
+                ids.add(aid)
             return
         if a.ack_state is AckState.ACKNOWLEDGED:
             self._done[aid] = None
         else:
             self._done.pop(aid, None)
         if old is None or old.cleared_time is None:
-            self._active_by_source.get(a.source, set()).discard(aid)
+            ids = self._active_by_source.get(a.source)
+            if ids is not None:
+                ids.discard(aid)
             self._cleared.append((a.cleared_time, aid))
 
     # -- resync ---------------------------------------------------------------------------

@@ -128,12 +128,15 @@ class NoiseModel:
         self._actionable[i] += 1.0 if actionable else 0.0
 
     def type_index(self, alarm: Alarm) -> int | None:
-        """The alarm type's row in the counts, None for a type never seen."""
-        return self._types.get(type_key(alarm))
+        """The alarm type's row in the counts, None for a type never seen (without building
+        the key when the model has seen nothing: the stage asks for every alarm)."""
+        types = self._types
+        return types.get(type_key(alarm)) if types else None
 
     def rate(self, fingerprint: str) -> float:
         """Raises per day of this fingerprint in the history (0 when never seen)."""
-        return self._rate.get(fingerprint, 0.0)
+        rate = self._rate
+        return rate.get(fingerprint, 0.0) if rate else 0.0
 
     def score(self, alarm: Alarm) -> tuple[float, NoiseReason, Evidence]:
         """(noise score in [0, 1], the main reason, evidence with the counts behind it)."""

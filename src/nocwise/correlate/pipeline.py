@@ -83,14 +83,17 @@ class Correlator:
         self._inc_noise: dict[str, float] = {}  # incident -> least noise score of its members
         self._funnel = Funnel()
         self._now: datetime | None = None
+        # both configs are frozen: read once, not on every alarm grouping places
+        self._advisory = frozenset(group.config.advisory_sources)
+        self._open_demoted = noise.config.demoted_open_incidents
+        self._demote_above = noise.config.demote_above
         group.may_open = self._may_open
 
     def _may_open(self, alarm: Alarm) -> Held | None:
         """Why the alarm may not open an incident: a prediction, or demoted by the noise stage."""
-        if alarm.source in self._group.config.advisory_sources:
+        if alarm.source in self._advisory:
             return Held.ADVISORY
-        c = self._noise_stage.config
-        if c.demoted_open_incidents or self._noise.get(alarm.alarm_id, 0.0) < c.demote_above:
+        if self._open_demoted or self._noise.get(alarm.alarm_id, 0.0) < self._demote_above:
             return None
         return Held.NOISE
 
