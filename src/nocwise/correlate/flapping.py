@@ -79,18 +79,29 @@ class FlappingStage:
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
         passed: list[Alarm] = []
         decisions: list[Decision] = []
+        active, times_of, flaps, expiry = self._active, self._times, self._flaps, self._expiry
+        limit, window_s, max_keys = (
+            self.config.max_transitions,
+            self._window_s,
+            self.config.max_keys,
+        )
         for a in alarms:
             aid = a.alarm_id
-            cleared = a.cleared_time is not None
-            key = self._active.get(aid)
-            is_transition = (key is None and not cleared) or (key is not None and cleared)
-            if key is None:
-                key = self._key(a)
-            if not is_transition:
-                flap = self._flaps.get(key)
+            cleared_at = a.cleared_time
+            key = active.get(aid)
+            if cleared_at is not None and key is not None:  # a clear of an active alarm
+                del active[aid]
+                at = cleared_at
+            elif cleared_at is None and key is None:  # a new raise
+                key = active[aid] = self._key(a)
+                at = a.event_time
+            else:  # not a transition: a change, or a clear of an alarm not seen active
+                if key is None:
+                    key = self._key(a)
+                flap = flaps.get(key)
                 if (
                     flap is not None
-                    and not cleared
+                    and cleared_at is None
                     and flap.held is not None
                     and flap.held.alarm_id == aid
                 ):
@@ -101,17 +112,27 @@ class FlappingStage:
                 else:
                     passed.append(a)
                 continue
-            at = a.cleared_time if cleared and a.cleared_time is not None else a.event_time
-            if cleared:
-                del self._active[aid]
+            at_s = at.timestamp()
+            times = times_of.get(key)
+            if times is None:
+                if len(times_of) >= max_keys:
+                    self.overflow += 1  # storm beyond the bound: this key is not watched
+                    passed.append(a)
+                    continue
+                times = times_of[key] = [at_s]
             else:
-                self._active[aid] = key
-            flap, started = self._count(key, at)
+                times.append(at_s)
+            expiry.append((at_s, key))
+            flap = flaps.get(key)
+            if flap is None and len(times) <= limit and times[0] >= at_s - window_s:
+                passed.append(a)  # the common case, settled without ``_count``
+                continue
+            flap, started = self._count(key, at, at_s, times, flap)
             if flap is None:
                 passed.append(a)
                 continue
             reason = FlappingReason.FLAPPING_STARTED if started else FlappingReason.FLAPPING
-            if cleared:
+            if cleared_at is not None:
                 if flap.held is not None and flap.held.alarm_id == aid:
                     flap.held = None
                 decisions.append(self._decide(reason, aid, key, flap, Verdict.NOTE))
@@ -121,25 +142,15 @@ class FlappingStage:
                 decisions.append(self._decide(reason, aid, key, flap, Verdict.HOLD))
         return StageOutput(passed, decisions)
 
-    def _count(self, key: str, at: datetime) -> tuple[_Flap | None, bool]:
-        at_s = at.timestamp()
-        times = self._times.get(key)
-        if times is None and len(self._times) >= self.config.max_keys:
-            self.overflow += 1  # storm beyond the bound: this key is not watched
-            return None, False
-        if times is None:
-            times = self._times[key] = [at_s]
-        else:
-            times.append(at_s)
-        self._expiry.append((at_s, key))
-        flap = self._flaps.get(key)
+    def _count(
+        self, key: str, at: datetime, at_s: float, times: list[float], flap: _Flap | None
+    ) -> tuple[_Flap | None, bool]:
+        """After ``at_s`` joined the key's ``times``: the key's flap, and whether it starts."""
         if flap is not None:
             flap.last = max(flap.last, at)
             flap.transitions += 1
             del times[: -self.config.max_transitions - 1]
             return flap, False
-        if len(times) == 1 and self._window_s >= 0.0:
-            return None, False  # a key's first transition: in the window, below any limit
         horizon = at_s - self._window_s
         if times[0] < horizon:
             times[:] = [t for t in times if t >= horizon]

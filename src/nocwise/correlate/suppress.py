@@ -40,6 +40,10 @@ class SuppressReason(StrEnum):
     UPSTREAM_CLEARED = "upstream_cleared"
 
 
+_UPSTREAM_FAULT = SuppressReason.UPSTREAM_FAULT
+_KIND = "suppress"
+
+
 class SuppressConfig(BaseModel):
     """Which alarms suppress, and how far down the dependency path."""
 
@@ -53,7 +57,7 @@ class SuppressConfig(BaseModel):
 class SuppressStage:
     """Indexes: entity -> active alarm ids; entity -> active suppressor ids; alarm -> its mark."""
 
-    kind: ClassVar[str] = "suppress"
+    kind: ClassVar[str] = _KIND
 
     def __init__(
         self, config: SuppressConfig | None = None, topology: TopologyGraph | None = None
@@ -64,7 +68,8 @@ class SuppressStage:
         self._by_entity: dict[str, set[str]] = {}  # entity -> active alarm ids
         self._suppressors: dict[str, set[str]] = {}  # entity -> active suppressor alarm ids
         self._marks: dict[str, tuple[str, str, int]] = {}  # alarm -> (by alarm, by entity, depth)
-        self._min_rank = self.config.min_severity.rank
+        least = self.config.min_severity.rank
+        self._high = frozenset(s for s in Severity if s.rank >= least)  # severities that suppress
         self._version = 0
         self._paths: dict[str, tuple[tuple[str, int], ...]] = {}  # entity -> dependency path
         # (by alarm, by entity, depth) -> evidence: the symptoms of one fault share one record
@@ -110,7 +115,7 @@ class SuppressStage:
                     {"source_alarm_id": by, "source_entity": entity, "depth": depth},
                 ),
             )
-        return Decision(self.kind, SuppressReason.UPSTREAM_FAULT, ev, aid)
+        return Decision(_KIND, _UPSTREAM_FAULT, ev, aid)
 
     def _path(self, entity: str) -> tuple[tuple[str, int], ...]:
         """The entity's dependency path to ``max_depth``, kept here: asked on every raise."""
@@ -125,7 +130,8 @@ class SuppressStage:
 
     def _find(self, entity: str, aid: str) -> tuple[str, str, int] | None:
         suppressors = self._suppressors
-        for anc, depth in self._path(entity):
+        path = self._paths.get(entity)
+        for anc, depth in self._path(entity) if path is None else path:
             ids = suppressors.get(anc)
             if ids:
                 if aid not in ids:
@@ -135,37 +141,56 @@ class SuppressStage:
         return None
 
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
+        """One pass; the common steps (index a raise, look for its suppressor, un-index a
+        clear) are written out here, the rarer ones (a new suppressing entity, a last
+        suppressor gone) are methods."""
         decisions: list[Decision] = []
-        seen, suppressors, min_rank = self._entity_of, self._suppressors, self._min_rank
+        entity_of, by_entity, marks = self._entity_of, self._by_entity, self._marks
+        suppressors, evidence, high_enough = self._suppressors, self._evidence, self._high
         for a in alarms:
-            if a.cleared_time is not None:
-                if a.alarm_id in seen:
-                    self._clear(a, decisions)
-                continue
             aid = a.alarm_id
-            high = a.perceived_severity.rank >= min_rank
-            if high or aid not in seen:
-                self._raise(a, high, decisions)
+            if a.cleared_time is not None:
+                entity = entity_of.pop(aid, None)
+                if entity is None:
+                    continue
+                ids = by_entity.get(entity)
+                if ids is not None:
+                    ids.discard(aid)
+                    if not ids:
+                        del by_entity[entity]
+                marks.pop(aid, None)
+                sup = suppressors.get(a.managed_object)
+                if sup is not None and aid in sup:
+                    self._step_down(a, decisions)
+                continue
+            high = a.perceived_severity in high_enough
+            if aid not in entity_of:
+                entity = entity_of[aid] = a.managed_object
+                here = by_entity.get(entity)
+                if here is None:
+                    by_entity[entity] = {aid}
+                else:
+                    here.add(aid)
+                mark = self._find(entity, aid)
+                if mark is not None:
+                    marks[aid] = mark
+                    ev = evidence.get(mark)
+                    if ev is None:
+                        decisions.append(self._decision(aid, mark))
+                    else:
+                        decisions.append(Decision(_KIND, _UPSTREAM_FAULT, ev, aid))
+                if high:
+                    self._suppress_below(a, decisions)
+            elif high:
+                self._suppress_below(a, decisions)
             elif aid in suppressors.get(a.managed_object, ()):
                 self._step_down(a, decisions)  # severity fell below the suppressing level
         return StageOutput(list(alarms), decisions)
 
-    def _raise(self, a: Alarm, high: bool, decisions: list[Decision]) -> None:
-        """``high``: the alarm's severity is at least ``min_severity``."""
+    def _suppress_below(self, a: Alarm, decisions: list[Decision]) -> None:
+        """An active alarm at or above ``min_severity``: it suppresses, and the first one on
+        its entity marks the open alarms below it."""
         aid, entity = a.alarm_id, a.managed_object
-        if aid not in self._entity_of:
-            self._entity_of[aid] = entity
-            here = self._by_entity.get(entity)
-            if here is None:
-                self._by_entity[entity] = {aid}
-            else:
-                here.add(aid)
-            mark = self._find(entity, aid)
-            if mark is not None:
-                self._marks[aid] = mark
-                decisions.append(self._decision(aid, mark))
-        if not high:
-            return
         kinds = self.config.suppressor_kinds
         if kinds is not None and self._topology.kind(entity) not in kinds:
             return
@@ -189,19 +214,6 @@ class SuppressStage:
                 if child not in marks:
                     mark = marks[child] = (aid, entity, depth)
                     decisions.append(self._decision(child, mark))
-
-    def _clear(self, a: Alarm, decisions: list[Decision]) -> None:
-        aid = a.alarm_id
-        entity = self._entity_of.pop(aid, None)
-        if entity is None:
-            return
-        ids = self._by_entity.get(entity)
-        if ids is not None:
-            ids.discard(aid)
-            if not ids:
-                del self._by_entity[entity]
-        self._marks.pop(aid, None)
-        self._step_down(a, decisions)
 
     def _step_down(self, a: Alarm, decisions: list[Decision]) -> None:
         """The alarm no longer suppresses: re-examine the symptoms it was marking."""
