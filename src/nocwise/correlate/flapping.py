@@ -69,7 +69,10 @@ class FlappingStage:
         self._times: dict[str, list[float]] = {}  # key -> recent transition times, epoch s
         self._active: dict[str, str] = {}  # alarm id -> key
         self._flaps: dict[str, _Flap] = {}
-        self._expiry: deque[tuple[float, str]] = deque()
+        # (transition time, key), oldest first, as two queues: plain floats and strings are
+        # not tracked by the cyclic collector, a pair per transition would be
+        self._expiry_at: deque[float] = deque()
+        self._expiry_key: deque[str] = deque()
         self._window_s = self.config.window.total_seconds()
         self.overflow = 0  # transitions not counted because ``max_keys`` was reached
 
@@ -79,7 +82,8 @@ class FlappingStage:
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
         passed: list[Alarm] = []
         decisions: list[Decision] = []
-        active, times_of, flaps, expiry = self._active, self._times, self._flaps, self._expiry
+        active, times_of, flaps = self._active, self._times, self._flaps
+        expiry_at, expiry_key = self._expiry_at, self._expiry_key
         limit, window_s, max_keys = (
             self.config.max_transitions,
             self._window_s,
@@ -122,7 +126,8 @@ class FlappingStage:
                 times = times_of[key] = [at_s]
             else:
                 times.append(at_s)
-            expiry.append((at_s, key))
+            expiry_at.append(at_s)
+            expiry_key.append(key)
             flap = flaps.get(key)
             if flap is None and len(times) <= limit and times[0] >= at_s - window_s:
                 passed.append(a)  # the common case, settled without ``_count``
@@ -193,8 +198,9 @@ class FlappingStage:
                 passed.append(flap.held)
                 decisions.append(Decision(self.kind, FlappingReason.FLAPPING_ENDED, (ev,), aid))
         horizon = now.timestamp() - self._window_s
-        while self._expiry and self._expiry[0][0] < horizon:
-            at, key = self._expiry.popleft()
+        expiry_at, expiry_key = self._expiry_at, self._expiry_key
+        while expiry_at and expiry_at[0] < horizon:
+            at, key = expiry_at.popleft(), expiry_key.popleft()
             times = self._times.get(key)
             if times is not None and key not in self._flaps and (not times or times[-1] <= at):
                 del self._times[key]
@@ -218,7 +224,7 @@ class FlappingStage:
                 "times": {k: list(v) for k, v in self._times.items()},
                 "active": dict(self._active),
                 "flaps": flaps,
-                "expiry": [[t, k] for t, k in self._expiry],
+                "expiry": [[t, k] for t, k in zip(self._expiry_at, self._expiry_key, strict=True)],
             },
         )
 
@@ -233,5 +239,6 @@ class FlappingStage:
             k: _Flap(must_ts(s), must_ts(last), int(c), None if h is None else alarm_from_dict(h))
             for k, (s, last, c, h) in p["flaps"].items()
         }
-        stage._expiry = deque((float(t), k) for t, k in p["expiry"])
+        stage._expiry_at = deque(float(t) for t, _ in p["expiry"])
+        stage._expiry_key = deque(k for _, k in p["expiry"])
         return stage

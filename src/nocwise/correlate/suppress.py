@@ -30,6 +30,7 @@ from nocwise.topology.graph import TopologyGraph
 
 STATE_SCHEMA = "nocwise.correlate.suppress"
 _EVIDENCE_MAX = 4096  # marks whose evidence is kept for reuse; cleared when full
+_Mark = tuple[str, str, int]  # (suppressing alarm, its entity, depth)
 _PATHS_MAX = 1 << 18  # entities whose dependency path is kept here; cleared when full
 
 
@@ -67,15 +68,16 @@ class SuppressStage:
         self._entity_of: dict[str, str] = {}  # active alarm -> entity
         self._by_entity: dict[str, set[str]] = {}  # entity -> active alarm ids
         self._suppressors: dict[str, set[str]] = {}  # entity -> active suppressor alarm ids
-        self._marks: dict[str, tuple[str, str, int]] = {}  # alarm -> (by alarm, by entity, depth)
+        self._marks: dict[str, _Mark] = {}  # alarm -> (by alarm, by entity, depth)
         least = self.config.min_severity.rank
         self._high = frozenset(s for s in Severity if s.rank >= least)  # severities that suppress
         self._version = 0
         self._paths: dict[str, tuple[tuple[str, int], ...]] = {}  # entity -> dependency path
-        # (by alarm, by entity, depth) -> evidence: the symptoms of one fault share one record
-        self._evidence: dict[tuple[str, str, int], tuple[Evidence, ...]] = {}
+        # mark -> (one shared copy of the mark, its evidence): the symptoms of one fault share
+        # one record, and one mark tuple, not one per symptom the collector has to count
+        self._evidence: dict[_Mark, tuple[_Mark, tuple[Evidence, ...]]] = {}
 
-    def suppressed_by(self, alarm_id: str) -> tuple[str, str, int] | None:
+    def suppressed_by(self, alarm_id: str) -> _Mark | None:
         """(suppressing alarm, its entity, depth) for a current symptom."""
         return self._marks.get(alarm_id)
 
@@ -102,19 +104,25 @@ class SuppressStage:
             MuteReason.UPSTREAM_FAULT, (by,), "topology", f"{depth} hop(s) below {entity}", None
         )
 
-    def _decision(self, aid: str, mark: tuple[str, str, int]) -> Decision:
-        ev = self._evidence.get(mark)
-        if ev is None:
+    def _shared(self, mark: _Mark) -> tuple[_Mark, tuple[Evidence, ...]]:
+        """The shared copy of ``mark`` and its evidence."""
+        hit = self._evidence.get(mark)
+        if hit is None:
             if len(self._evidence) >= _EVIDENCE_MAX:
                 self._evidence.clear()
             by, entity, depth = mark
-            ev = self._evidence[mark] = (
-                Evidence(
-                    "suppress",
-                    f"suppressed by {by} on {entity}, {depth} hop(s) upstream",
-                    {"source_alarm_id": by, "source_entity": entity, "depth": depth},
-                ),
+            ev = Evidence(
+                "suppress",
+                f"suppressed by {by} on {entity}, {depth} hop(s) upstream",
+                {"source_alarm_id": by, "source_entity": entity, "depth": depth},
             )
+            hit = self._evidence[mark] = (mark, (ev,))
+        return hit
+
+    def _mark(self, aid: str, mark: _Mark) -> Decision:
+        """Mark ``aid`` as a symptom; the decision saying so."""
+        shared, ev = self._shared(mark)
+        self._marks[aid] = shared
         return Decision(_KIND, _UPSTREAM_FAULT, ev, aid)
 
     def _path(self, entity: str) -> tuple[tuple[str, int], ...]:
@@ -128,7 +136,7 @@ class SuppressStage:
             )
         return path
 
-    def _find(self, entity: str, aid: str) -> tuple[str, str, int] | None:
+    def _find(self, entity: str, aid: str) -> _Mark | None:
         suppressors = self._suppressors
         path = self._paths.get(entity)
         for anc, depth in self._path(entity) if path is None else path:
@@ -173,12 +181,12 @@ class SuppressStage:
                     here.add(aid)
                 mark = self._find(entity, aid)
                 if mark is not None:
-                    marks[aid] = mark
-                    ev = evidence.get(mark)
-                    if ev is None:
-                        decisions.append(self._decision(aid, mark))
+                    hit = evidence.get(mark)
+                    if hit is None:
+                        decisions.append(self._mark(aid, mark))
                     else:
-                        decisions.append(Decision(_KIND, _UPSTREAM_FAULT, ev, aid))
+                        marks[aid] = hit[0]
+                        decisions.append(Decision(_KIND, _UPSTREAM_FAULT, hit[1], aid))
                 if high:
                     self._suppress_below(a, decisions)
             elif high:
@@ -212,8 +220,7 @@ class SuppressStage:
                 continue
             for child in sorted(kids):
                 if child not in marks:
-                    mark = marks[child] = (aid, entity, depth)
-                    decisions.append(self._decision(child, mark))
+                    decisions.append(self._mark(child, (aid, entity, depth)))
 
     def _step_down(self, a: Alarm, decisions: list[Decision]) -> None:
         """The alarm no longer suppresses: re-examine the symptoms it was marking."""
@@ -251,8 +258,7 @@ class SuppressStage:
                         Decision(self.kind, SuppressReason.UPSTREAM_CLEARED, lifted, child)
                     )
                 else:
-                    marks[child] = new
-                    decisions.append(self._decision(child, new))
+                    decisions.append(self._mark(child, new))
 
     def tick(self, now: datetime) -> StageOutput:
         return EMPTY
