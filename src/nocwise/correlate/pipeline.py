@@ -231,8 +231,12 @@ class Correlator:
         )
 
     def open_alarms(self) -> list[AlarmView]:
-        """Every active alarm, held or not."""
-        return [self.alarm(a.alarm_id) or AlarmView(a) for a in self._lifecycle.active()]
+        """Every active alarm, held or not (``alarm`` for each, without looking it up again)."""
+        decisions, incident_of = self._decisions, self._group.incident_of
+        return [
+            AlarmView(a, tuple(decisions.get(a.alarm_id, ())), incident_of(a.alarm_id))
+            for a in self._lifecycle.active()
+        ]
 
     def incident(self, incident_id: str) -> Incident | None:
         """The incident as it stands now (published or not), or None once it is forgotten."""
