@@ -49,7 +49,7 @@ class DedupStage:
 
     def __init__(self, config: DedupConfig | None = None) -> None:
         self.config = config or DedupConfig()
-        self._key = KeysBySource(self.config.key, dict(self.config.key_by_source))
+        self._key = KeysBySource(self.config.key, dict(self.config.key_by_source)).function
         self._primary: dict[str, str] = {}  # key -> primary alarm id
         self._key_of: dict[str, str] = {}  # primary alarm id -> key
         self._dups: dict[str, list[str]] = {}  # primary -> active duplicates, oldest first
@@ -61,12 +61,18 @@ class DedupStage:
         passed: list[Alarm] = []
         decisions: list[Decision] = []
         primary, key_of, dup_of = self._primary, self._key_of, self._dup_of
+        key_fn, max_keys, dups = self._key, self.config.max_keys, self._dups
         for a in alarms:
             aid = a.alarm_id
             if aid in key_of:
                 passed.append(a)
-                if a.cleared_time is not None:
+                if a.cleared_time is None:
+                    continue
+                if dups.get(aid):
                     self._retire_primary(aid, passed, decisions)
+                else:  # no duplicate to take over: the problem is gone
+                    dups.pop(aid, None)
+                    del primary[key_of.pop(aid)]
             elif aid in dup_of:
                 prim = dup_of[aid]
                 if a.cleared_time is not None:
@@ -85,9 +91,9 @@ class DedupStage:
             elif a.cleared_time is not None:
                 passed.append(a)
             else:
-                key = self._key(a)
+                key = key_fn(a)
                 prim_id = primary.get(key)
-                if prim_id is None and len(primary) >= self.config.max_keys:
+                if prim_id is None and len(primary) >= max_keys:
                     self.overflow += 1  # storm beyond the bound: pass it on, unindexed
                     passed.append(a)
                 elif prim_id is None:
@@ -114,7 +120,7 @@ class DedupStage:
 
     def _retire_primary(self, aid: str, passed: list[Alarm], decisions: list[Decision]) -> None:
         key = self._key_of.pop(aid)
-        dups = self._dups.pop(aid, [])
+        dups = self._dups.pop(aid, None)
         if not dups:
             del self._primary[key]
             return

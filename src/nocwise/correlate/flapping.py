@@ -69,7 +69,10 @@ class FlappingStage:
         self._times: dict[str, list[float]] = {}  # key -> recent transition times, epoch s
         self._active: dict[str, str] = {}  # alarm id -> key
         self._flaps: dict[str, _Flap] = {}
-        self._expiry: deque[tuple[float, str]] = deque()
+        # (transition time, key), oldest first, as two queues: plain floats and strings are
+        # not tracked by the cyclic collector, a pair per transition would be
+        self._expiry_at: deque[float] = deque()
+        self._expiry_key: deque[str] = deque()
         self._window_s = self.config.window.total_seconds()
         self.overflow = 0  # transitions not counted because ``max_keys`` was reached
 
@@ -79,18 +82,30 @@ class FlappingStage:
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
         passed: list[Alarm] = []
         decisions: list[Decision] = []
+        active, times_of, flaps = self._active, self._times, self._flaps
+        expiry_at, expiry_key = self._expiry_at, self._expiry_key
+        limit, window_s, max_keys = (
+            self.config.max_transitions,
+            self._window_s,
+            self.config.max_keys,
+        )
         for a in alarms:
             aid = a.alarm_id
-            cleared = a.cleared_time is not None
-            key = self._active.get(aid)
-            is_transition = (key is None and not cleared) or (key is not None and cleared)
-            if key is None:
-                key = self._key(a)
-            if not is_transition:
-                flap = self._flaps.get(key)
+            cleared_at = a.cleared_time
+            key = active.get(aid)
+            if cleared_at is not None and key is not None:  # a clear of an active alarm
+                del active[aid]
+                at = cleared_at
+            elif cleared_at is None and key is None:  # a new raise
+                key = active[aid] = self._key(a)
+                at = a.event_time
+            else:  # not a transition: a change, or a clear of an alarm not seen active
+                if key is None:
+                    key = self._key(a)
+                flap = flaps.get(key)
                 if (
                     flap is not None
-                    and not cleared
+                    and cleared_at is None
                     and flap.held is not None
                     and flap.held.alarm_id == aid
                 ):
@@ -101,17 +116,28 @@ class FlappingStage:
                 else:
                     passed.append(a)
                 continue
-            at = a.cleared_time if cleared and a.cleared_time is not None else a.event_time
-            if cleared:
-                del self._active[aid]
+            at_s = at.timestamp()
+            times = times_of.get(key)
+            if times is None:
+                if len(times_of) >= max_keys:
+                    self.overflow += 1  # storm beyond the bound: this key is not watched
+                    passed.append(a)
+                    continue
+                times = times_of[key] = [at_s]
             else:
-                self._active[aid] = key
-            flap, started = self._count(key, at)
+                times.append(at_s)
+            expiry_at.append(at_s)
+            expiry_key.append(key)
+            flap = flaps.get(key)
+            if flap is None and len(times) <= limit and times[0] >= at_s - window_s:
+                passed.append(a)  # the common case, settled without ``_count``
+                continue
+            flap, started = self._count(key, at, at_s, times, flap)
             if flap is None:
                 passed.append(a)
                 continue
             reason = FlappingReason.FLAPPING_STARTED if started else FlappingReason.FLAPPING
-            if cleared:
+            if cleared_at is not None:
                 if flap.held is not None and flap.held.alarm_id == aid:
                     flap.held = None
                 decisions.append(self._decide(reason, aid, key, flap, Verdict.NOTE))
@@ -121,18 +147,10 @@ class FlappingStage:
                 decisions.append(self._decide(reason, aid, key, flap, Verdict.HOLD))
         return StageOutput(passed, decisions)
 
-    def _count(self, key: str, at: datetime) -> tuple[_Flap | None, bool]:
-        at_s = at.timestamp()
-        times = self._times.get(key)
-        if times is None and len(self._times) >= self.config.max_keys:
-            self.overflow += 1  # storm beyond the bound: this key is not watched
-            return None, False
-        if times is None:
-            times = self._times[key] = [at_s]
-        else:
-            times.append(at_s)
-        self._expiry.append((at_s, key))
-        flap = self._flaps.get(key)
+    def _count(
+        self, key: str, at: datetime, at_s: float, times: list[float], flap: _Flap | None
+    ) -> tuple[_Flap | None, bool]:
+        """After ``at_s`` joined the key's ``times``: the key's flap, and whether it starts."""
         if flap is not None:
             flap.last = max(flap.last, at)
             flap.transitions += 1
@@ -180,8 +198,9 @@ class FlappingStage:
                 passed.append(flap.held)
                 decisions.append(Decision(self.kind, FlappingReason.FLAPPING_ENDED, (ev,), aid))
         horizon = now.timestamp() - self._window_s
-        while self._expiry and self._expiry[0][0] < horizon:
-            at, key = self._expiry.popleft()
+        expiry_at, expiry_key = self._expiry_at, self._expiry_key
+        while expiry_at and expiry_at[0] < horizon:
+            at, key = expiry_at.popleft(), expiry_key.popleft()
             times = self._times.get(key)
             if times is not None and key not in self._flaps and (not times or times[-1] <= at):
                 del self._times[key]
@@ -205,7 +224,7 @@ class FlappingStage:
                 "times": {k: list(v) for k, v in self._times.items()},
                 "active": dict(self._active),
                 "flaps": flaps,
-                "expiry": [[t, k] for t, k in self._expiry],
+                "expiry": [[t, k] for t, k in zip(self._expiry_at, self._expiry_key, strict=True)],
             },
         )
 
@@ -220,5 +239,6 @@ class FlappingStage:
             k: _Flap(must_ts(s), must_ts(last), int(c), None if h is None else alarm_from_dict(h))
             for k, (s, last, c, h) in p["flaps"].items()
         }
-        stage._expiry = deque((float(t), k) for t, k in p["expiry"])
+        stage._expiry_at = deque(float(t) for t, _ in p["expiry"])
+        stage._expiry_key = deque(k for _, k in p["expiry"])
         return stage

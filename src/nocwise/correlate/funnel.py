@@ -13,6 +13,7 @@ counters say where the rest went (decisions by ``stage.reason``).
 from __future__ import annotations
 
 from collections import Counter
+from operator import attrgetter
 
 from nocwise.correlate.base import Decision
 
@@ -20,6 +21,9 @@ FORMULA = (
     "alarms_per_event = alarms / events; grouped_per_alarm = grouped / alarms; "
     "alarms_per_incident = grouped / incidents; reduction = 1 - incidents / events"
 )
+
+
+_STAGE_REASON = attrgetter("stage", "reason")  # (stage, reason) of a decision, read in C
 
 
 class Funnel:
@@ -34,7 +38,7 @@ class Funnel:
         self._pending: Counter[tuple[str, str]] = Counter()
 
     def count_decisions(self, decisions: list[Decision]) -> None:
-        self._pending.update((d.stage, d.reason) for d in decisions)
+        self._pending.update(map(_STAGE_REASON, decisions))
 
     def _settle(self) -> None:
         for (stage, reason), n in self._pending.items():

@@ -144,17 +144,18 @@ class IncidentDraft:
         title = f"{self.title_type or 'alarms'} on {self.root}" + (
             f" (+{n - 1} alarms)" if n > 1 else ""
         )
-        return Incident(
-            id=self.id,
-            state=self.state,
-            opened=self.opened,
-            updated=self.updated,
-            title=title,
-            members=members,
-            impact=impact,
-            priority=priority,
-            timeline=timeline,
-            root_entity_id=self.root or None,
+        return Incident(  # by position, in field order: cheaper than keywords
+            self.id,
+            self.state,
+            self.opened,
+            self.updated,
+            title,
+            members,
+            (),  # hypotheses
+            impact,
+            priority,
+            timeline,
+            self.root or None,
         )
 
     def to_dict(self) -> dict[str, Any]:

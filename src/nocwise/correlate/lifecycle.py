@@ -62,7 +62,10 @@ class LifecycleStage:
         self.config = config or LifecycleConfig()
         self._alarms: dict[str, Alarm] = {}
         self._active_by_source: dict[str, set[str]] = {}
-        self._cleared: deque[tuple[datetime, str]] = deque()
+        # (clear time, alarm id), oldest first, as two queues: neither a datetime nor a string
+        # is tracked by the cyclic collector, a pair per clear would be
+        self._cleared_at: deque[datetime] = deque()
+        self._cleared_id: deque[str] = deque()
         self._done: dict[str, None] = {}  # cleared and acknowledged: removed on the next tick
         self.raised = 0  # distinct alarms raised (the funnel's "alarms")
 
@@ -84,8 +87,30 @@ class LifecycleStage:
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
         passed: list[Alarm] = []
         decisions: list[Decision] = []
+        store, by_source = self._alarms, self._active_by_source
         for n in alarms:
-            self._merge(n, passed, decisions)
+            cur = store.get(n.alarm_id)
+            if cur is None and n.cleared_time is None:  # a new alarm: most notifications
+                self.raised += 1
+                store[n.alarm_id] = n
+                ids = by_source.get(n.source)
+                if ids is None:
+                    by_source[n.source] = {n.alarm_id}
+                else:
+                    ids.add(n.alarm_id)
+                passed.append(n)
+            elif (  # the clear of an active alarm, nothing to annotate: most of the rest
+                cur is not None
+                and n.cleared_time is not None
+                and cur.cleared_time is None
+                and n.ack_state is cur.ack_state
+                and not n.comments
+            ):
+                new = cur.clear(n.cleared_time)
+                self._store(new)
+                passed.append(new)
+            else:
+                self._merge(n, passed, decisions)
         return StageOutput(passed, decisions)
 
     def _merge(self, n: Alarm, passed: list[Alarm], decisions: list[Decision]) -> None:
@@ -204,15 +229,22 @@ class LifecycleStage:
         old = self._alarms.get(aid)
         self._alarms[aid] = a
         if a.cleared_time is None:
-            self._active_by_source.setdefault(a.source, set()).add(aid)
+            ids = self._active_by_source.get(a.source)
+            if ids is None:
+                self._active_by_source[a.source] = {aid}
+            else:
+                ids.add(aid)
             return
         if a.ack_state is AckState.ACKNOWLEDGED:
             self._done[aid] = None
         else:
             self._done.pop(aid, None)
         if old is None or old.cleared_time is None:
-            self._active_by_source.get(a.source, set()).discard(aid)
-            self._cleared.append((a.cleared_time, aid))
+            ids = self._active_by_source.get(a.source)
+            if ids is not None:
+                ids.discard(aid)
+            self._cleared_at.append(a.cleared_time)
+            self._cleared_id.append(aid)
 
     # -- resync ---------------------------------------------------------------------------
 
@@ -262,8 +294,9 @@ class LifecycleStage:
         self._done.clear()
         horizon = now - self.config.retain_cleared
         cap = self.config.max_cleared
-        while self._cleared and (self._cleared[0][0] <= horizon or len(self._cleared) > cap):
-            at, aid = self._cleared.popleft()
+        cleared_at, cleared_id = self._cleared_at, self._cleared_id
+        while cleared_at and (cleared_at[0] <= horizon or len(cleared_at) > cap):
+            at, aid = cleared_at.popleft(), cleared_id.popleft()
             left = self._alarms.get(aid)
             if left is None or left.cleared_time != at:
                 continue
@@ -281,7 +314,9 @@ class LifecycleStage:
             {
                 "config": self.config.model_dump(mode="json"),
                 "alarms": [alarm_to_dict(a) for a in self._alarms.values()],
-                "cleared": [[ts(t), aid] for t, aid in self._cleared],
+                "cleared": [
+                    [ts(t), aid] for t, aid in zip(self._cleared_at, self._cleared_id, strict=True)
+                ],
                 "done": list(self._done),
                 "raised": self.raised,
             },
@@ -296,7 +331,8 @@ class LifecycleStage:
             stage._alarms[a.alarm_id] = a
             if a.cleared_time is None:
                 stage._active_by_source.setdefault(a.source, set()).add(a.alarm_id)
-        stage._cleared = deque((must_ts(t), aid) for t, aid in state.params["cleared"])
+        stage._cleared_at = deque(must_ts(t) for t, _ in state.params["cleared"])
+        stage._cleared_id = deque(aid for _, aid in state.params["cleared"])
         stage._done = dict.fromkeys(state.params["done"])
         stage.raised = int(state.params["raised"])
         return stage

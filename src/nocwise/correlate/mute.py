@@ -99,10 +99,10 @@ class MuteStage:
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
         passed: list[Alarm] = []
         decisions: list[Decision] = []
-        observers = [m for m in self._muters if m is self.inhibit]
+        observing = self.inhibit in self._muters  # the only muter that watches alarms pass
         for a in alarms:
-            for m in observers:
-                m.observe(a)
+            if observing:
+                self.inhibit.observe(a)
             aid = a.alarm_id
             if a.cleared_time is not None:
                 old = self._held.pop(aid, None)

@@ -34,6 +34,9 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 _CACHE_MAX = 20_000  # scored alarm types kept; cleared when full
 
 
+_UNSEEN: tuple[int | None, float] = (None, 0.0)  # the stage's cache key for a blank model
+
+
 class NoiseReason(StrEnum):
     """What the noise score rests on."""
 
@@ -127,13 +130,20 @@ class NoiseModel:
         self._seen[i] += 1.0
         self._actionable[i] += 1.0 if actionable else 0.0
 
+    def is_blank(self) -> bool:
+        """Nothing learned: every alarm is an unseen type with no raises on record."""
+        return not self._types and not self._rate
+
     def type_index(self, alarm: Alarm) -> int | None:
-        """The alarm type's row in the counts, None for a type never seen."""
-        return self._types.get(type_key(alarm))
+        """The alarm type's row in the counts, None for a type never seen (without building
+        the key when the model has seen nothing: the stage asks for every alarm)."""
+        types = self._types
+        return types.get(type_key(alarm)) if types else None
 
     def rate(self, fingerprint: str) -> float:
         """Raises per day of this fingerprint in the history (0 when never seen)."""
-        return self._rate.get(fingerprint, 0.0)
+        rate = self._rate
+        return rate.get(fingerprint, 0.0) if rate else 0.0
 
     def score(self, alarm: Alarm) -> tuple[float, NoiseReason, Evidence]:
         """(noise score in [0, 1], the main reason, evidence with the counts behind it)."""
@@ -209,10 +219,11 @@ class NoiseStage:
         cache = self._cache
         rate, index = self.model.rate, self.model.type_index
         kind = self.kind
+        blank = self.model.is_blank()  # every alarm scores the same: no per-alarm look-ups
         for a in alarms:
             if a.cleared_time is not None:
                 continue
-            key = (index(a), rate(a.fingerprint))
+            key = _UNSEEN if blank else (index(a), rate(a.fingerprint))
             hit = cache.get(key)
             if hit is None:
                 if len(cache) >= _CACHE_MAX:

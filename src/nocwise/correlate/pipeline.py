@@ -31,7 +31,7 @@ from nocwise.correlate.noise import NoiseModel, NoiseStage, noise_score
 from nocwise.correlate.silence import Silence
 from nocwise.correlate.suppress import SuppressStage
 from nocwise.correlate.view import AlarmView, ProcessResult
-from nocwise.model import AckState, Alarm, Change, Incident
+from nocwise.model import AckState, Alarm, Change, Evidence, Incident
 from nocwise.topology.graph import TopologyGraph
 
 __all__ = ["CorrelateConfig", "Correlator", "ProcessResult", "build_correlator"]
@@ -83,14 +83,17 @@ class Correlator:
         self._inc_noise: dict[str, float] = {}  # incident -> least noise score of its members
         self._funnel = Funnel()
         self._now: datetime | None = None
+        # both configs are frozen: read once, not on every alarm grouping places
+        self._advisory = frozenset(group.config.advisory_sources)
+        self._open_demoted = noise.config.demoted_open_incidents
+        self._demote_above = noise.config.demote_above
         group.may_open = self._may_open
 
     def _may_open(self, alarm: Alarm) -> Held | None:
         """Why the alarm may not open an incident: a prediction, or demoted by the noise stage."""
-        if alarm.source in self._group.config.advisory_sources:
+        if alarm.source in self._advisory:
             return Held.ADVISORY
-        c = self._noise_stage.config
-        if c.demoted_open_incidents or self._noise.get(alarm.alarm_id, 0.0) < c.demote_above:
+        if self._open_demoted or self._noise.get(alarm.alarm_id, 0.0) < self._demote_above:
             return None
         return Held.NOISE
 
@@ -107,10 +110,10 @@ class Correlator:
         """``process`` without the alarm views, which cost as much as ranking the incidents:
         only the published incidents the notifications created or changed (what the runtime
         stores). Alarm views stay available through ``alarm`` and ``open_alarms``."""
-        return self._feed(alarms, now, {})
+        return self._feed(alarms, now, None)
 
     def _feed(
-        self, alarms: Sequence[Alarm], now: datetime, touched: dict[str, None]
+        self, alarms: Sequence[Alarm], now: datetime, touched: dict[str, None] | None
     ) -> list[Incident]:
         self._advance(now)
         self._funnel.events += len(alarms)
@@ -130,7 +133,7 @@ class Correlator:
     def tick(self, now: datetime) -> list[Incident]:
         """Fire every stage's timers at ``now``; what a timer releases runs through the rest."""
         self._advance(now)
-        touched: dict[str, None] = {}
+        touched = None  # nobody asks which alarms a tick touched
         for i, stage in enumerate(self._stages):
             out = stage.tick(now)
             self._record(out, touched)
@@ -141,7 +144,9 @@ class Correlator:
             self._ranker.forget(iid)
         return self._flush()
 
-    def _run(self, start: int, batch: list[Alarm], now: datetime, touched: dict[str, None]) -> None:
+    def _run(
+        self, start: int, batch: list[Alarm], now: datetime, touched: dict[str, None] | None
+    ) -> None:
         for stage in self._stages[start:]:
             if not batch:
                 break
@@ -149,17 +154,23 @@ class Correlator:
             self._record(out, touched)
             batch = out.passed
 
-    def _record(self, out: StageOutput, touched: dict[str, None]) -> None:
-        if not out.decisions:
+    def _record(self, out: StageOutput, touched: dict[str, None] | None) -> None:
+        """Keep each decision on its alarm (``touched``: collect the alarms named, when the
+        caller wants their views); note noise scores and each incident's least noisy member."""
+        decisions = out.decisions
+        if not decisions:
             return
         cap = self.config.max_decisions_per_alarm
-        store, noise = self._decisions, self._noise
-        self._funnel.count_decisions(out.decisions)
-        for d in out.decisions:
+        store, noise, inc_noise = self._decisions, self._noise, self._inc_noise
+        self._funnel.count_decisions(decisions)
+        scored: tuple[Evidence, ...] | None = None  # the noise stage shares evidence per type:
+        score: float | None = None  # its score is read once per run of equal evidence
+        for d in decisions:
             aid = d.alarm_id
             if not aid:
                 continue
-            touched[aid] = None
+            if touched is not None:
+                touched[aid] = None
             if d.reason in _GONE:
                 store.pop(aid, None)
                 noise.pop(aid, None)
@@ -171,15 +182,17 @@ class Correlator:
                 lst.append(d)
                 if len(lst) > cap:
                     del lst[0]
-            if d.stage == "noise":
-                s = noise_score(d)
-                if s is not None:
-                    noise[aid] = s
-            elif d.stage == "group" and d.evidence and "incident_id" in d.evidence[0].data:
+            stage = d.stage
+            if stage == "noise":
+                if d.evidence is not scored:
+                    scored, score = d.evidence, noise_score(d)
+                if score is not None:
+                    noise[aid] = score
+            elif stage == "group" and d.evidence and "incident_id" in d.evidence[0].data:
                 inc = str(d.evidence[0].data["incident_id"])
-                score = noise.get(aid, 0.0)
-                if score < self._inc_noise.get(inc, 1.0):
-                    self._inc_noise[inc] = score
+                least = noise.get(aid, 0.0)
+                if least < inc_noise.get(inc, 1.0):
+                    inc_noise[inc] = least
 
     def _advance(self, now: datetime) -> None:
         if self._now is None or now > self._now:
@@ -218,8 +231,12 @@ class Correlator:
         )
 
     def open_alarms(self) -> list[AlarmView]:
-        """Every active alarm, held or not."""
-        return [self.alarm(a.alarm_id) or AlarmView(a) for a in self._lifecycle.active()]
+        """Every active alarm, held or not (``alarm`` for each, without looking it up again)."""
+        decisions, incident_of = self._decisions, self._group.incident_of
+        return [
+            AlarmView(a, tuple(decisions.get(a.alarm_id, ())), incident_of(a.alarm_id))
+            for a in self._lifecycle.active()
+        ]
 
     def incident(self, incident_id: str) -> Incident | None:
         """The incident as it stands now (published or not), or None once it is forgotten."""

@@ -30,6 +30,8 @@ from nocwise.topology.graph import TopologyGraph
 
 STATE_SCHEMA = "nocwise.correlate.suppress"
 _EVIDENCE_MAX = 4096  # marks whose evidence is kept for reuse; cleared when full
+_Mark = tuple[str, str, int]  # (suppressing alarm, its entity, depth)
+_PATHS_MAX = 1 << 18  # entities whose dependency path is kept here; cleared when full
 
 
 class SuppressReason(StrEnum):
@@ -37,6 +39,10 @@ class SuppressReason(StrEnum):
 
     UPSTREAM_FAULT = "upstream_fault"
     UPSTREAM_CLEARED = "upstream_cleared"
+
+
+_UPSTREAM_FAULT = SuppressReason.UPSTREAM_FAULT
+_KIND = "suppress"
 
 
 class SuppressConfig(BaseModel):
@@ -52,7 +58,7 @@ class SuppressConfig(BaseModel):
 class SuppressStage:
     """Indexes: entity -> active alarm ids; entity -> active suppressor ids; alarm -> its mark."""
 
-    kind: ClassVar[str] = "suppress"
+    kind: ClassVar[str] = _KIND
 
     def __init__(
         self, config: SuppressConfig | None = None, topology: TopologyGraph | None = None
@@ -62,13 +68,16 @@ class SuppressStage:
         self._entity_of: dict[str, str] = {}  # active alarm -> entity
         self._by_entity: dict[str, set[str]] = {}  # entity -> active alarm ids
         self._suppressors: dict[str, set[str]] = {}  # entity -> active suppressor alarm ids
-        self._marks: dict[str, tuple[str, str, int]] = {}  # alarm -> (by alarm, by entity, depth)
-        self._min_rank = self.config.min_severity.rank
+        self._marks: dict[str, _Mark] = {}  # alarm -> (by alarm, by entity, depth)
+        least = self.config.min_severity.rank
+        self._high = frozenset(s for s in Severity if s.rank >= least)  # severities that suppress
         self._version = 0
-        # (by alarm, by entity, depth) -> evidence: the symptoms of one fault share one record
-        self._evidence: dict[tuple[str, str, int], tuple[Evidence, ...]] = {}
+        self._paths: dict[str, tuple[tuple[str, int], ...]] = {}  # entity -> dependency path
+        # mark -> (one shared copy of the mark, its evidence): the symptoms of one fault share
+        # one record, and one mark tuple, not one per symptom the collector has to count
+        self._evidence: dict[_Mark, tuple[_Mark, tuple[Evidence, ...]]] = {}
 
-    def suppressed_by(self, alarm_id: str) -> tuple[str, str, int] | None:
+    def suppressed_by(self, alarm_id: str) -> _Mark | None:
         """(suppressing alarm, its entity, depth) for a current symptom."""
         return self._marks.get(alarm_id)
 
@@ -95,87 +104,123 @@ class SuppressStage:
             MuteReason.UPSTREAM_FAULT, (by,), "topology", f"{depth} hop(s) below {entity}", None
         )
 
-    def _is_suppressor(self, a: Alarm) -> bool:
-        if a.perceived_severity.rank < self._min_rank:
-            return False
-        kinds = self.config.suppressor_kinds
-        return kinds is None or self._topology.kind(a.managed_object) in kinds
-
-    def _decision(self, aid: str, by: str, entity: str, depth: int) -> Decision:
-        key = (by, entity, depth)
-        ev = self._evidence.get(key)
-        if ev is None:
+    def _shared(self, mark: _Mark) -> tuple[_Mark, tuple[Evidence, ...]]:
+        """The shared copy of ``mark`` and its evidence."""
+        hit = self._evidence.get(mark)
+        if hit is None:
             if len(self._evidence) >= _EVIDENCE_MAX:
                 self._evidence.clear()
-            ev = self._evidence[key] = (
-                Evidence(
-                    "suppress",
-                    f"suppressed by {by} on {entity}, {depth} hop(s) upstream",
-                    {"source_alarm_id": by, "source_entity": entity, "depth": depth},
-                ),
+            by, entity, depth = mark
+            ev = Evidence(
+                "suppress",
+                f"suppressed by {by} on {entity}, {depth} hop(s) upstream",
+                {"source_alarm_id": by, "source_entity": entity, "depth": depth},
             )
-        return Decision(self.kind, SuppressReason.UPSTREAM_FAULT, ev, aid)
+            hit = self._evidence[mark] = (mark, (ev,))
+        return hit
 
-    def _find(self, entity: str, aid: str) -> tuple[str, str, int] | None:
-        for anc, depth in self._topology.dependency_path(entity, self.config.max_depth):
-            ids = self._suppressors.get(anc)
-            if ids and (len(ids) > 1 or aid not in ids):
-                return min(i for i in ids if i != aid), anc, depth
+    def _mark(self, aid: str, mark: _Mark) -> Decision:
+        """Mark ``aid`` as a symptom; the decision saying so."""
+        shared, ev = self._shared(mark)
+        self._marks[aid] = shared
+        return Decision(_KIND, _UPSTREAM_FAULT, ev, aid)
+
+    def _path(self, entity: str) -> tuple[tuple[str, int], ...]:
+        """The entity's dependency path to ``max_depth``, kept here: asked on every raise."""
+        path = self._paths.get(entity)
+        if path is None:
+            if len(self._paths) >= _PATHS_MAX:
+                self._paths.clear()
+            path = self._paths[entity] = self._topology.dependency_path(
+                entity, self.config.max_depth
+            )
+        return path
+
+    def _find(self, entity: str, aid: str) -> _Mark | None:
+        suppressors = self._suppressors
+        path = self._paths.get(entity)
+        for anc, depth in self._path(entity) if path is None else path:
+            ids = suppressors.get(anc)
+            if ids:
+                if aid not in ids:
+                    return min(ids), anc, depth
+                if len(ids) > 1:
+                    return min(i for i in ids if i != aid), anc, depth
         return None
 
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
+        """One pass; the common steps (index a raise, look for its suppressor, un-index a
+        clear) are written out here, the rarer ones (a new suppressing entity, a last
+        suppressor gone) are methods."""
         decisions: list[Decision] = []
-        seen = self._entity_of
+        entity_of, by_entity, marks = self._entity_of, self._by_entity, self._marks
+        suppressors, evidence, high_enough = self._suppressors, self._evidence, self._high
         for a in alarms:
+            aid = a.alarm_id
             if a.cleared_time is not None:
-                self._clear(a, decisions)
-            elif a.alarm_id not in seen or a.perceived_severity.rank >= self._min_rank:
-                self._raise(a, decisions)
-            elif a.alarm_id in self._suppressors.get(a.managed_object, ()):
+                entity = entity_of.pop(aid, None)
+                if entity is None:
+                    continue
+                ids = by_entity.get(entity)
+                if ids is not None:
+                    ids.discard(aid)
+                    if not ids:
+                        del by_entity[entity]
+                marks.pop(aid, None)
+                sup = suppressors.get(a.managed_object)
+                if sup is not None and aid in sup:
+                    self._step_down(a, decisions)
+                continue
+            high = a.perceived_severity in high_enough
+            if aid not in entity_of:
+                entity = entity_of[aid] = a.managed_object
+                here = by_entity.get(entity)
+                if here is None:
+                    by_entity[entity] = {aid}
+                else:
+                    here.add(aid)
+                mark = self._find(entity, aid)
+                if mark is not None:
+                    hit = evidence.get(mark)
+                    if hit is None:
+                        decisions.append(self._mark(aid, mark))
+                    else:
+                        marks[aid] = hit[0]
+                        decisions.append(Decision(_KIND, _UPSTREAM_FAULT, hit[1], aid))
+                if high:
+                    self._suppress_below(a, decisions)
+            elif high:
+                self._suppress_below(a, decisions)
+            elif aid in suppressors.get(a.managed_object, ()):
                 self._step_down(a, decisions)  # severity fell below the suppressing level
         return StageOutput(list(alarms), decisions)
 
-    def _raise(self, a: Alarm, decisions: list[Decision]) -> None:
+    def _suppress_below(self, a: Alarm, decisions: list[Decision]) -> None:
+        """An active alarm at or above ``min_severity``: it suppresses, and the first one on
+        its entity marks the open alarms below it."""
         aid, entity = a.alarm_id, a.managed_object
-        if aid not in self._entity_of:
-            self._entity_of[aid] = entity
-            here = self._by_entity.get(entity)
-            if here is None:
-                self._by_entity[entity] = {aid}
-            else:
-                here.add(aid)
-            mark = self._find(entity, aid)
-            if mark is not None:
-                self._marks[aid] = mark
-                decisions.append(self._decision(aid, *mark))
-        if not self._is_suppressor(a):
+        kinds = self.config.suppressor_kinds
+        if kinds is not None and self._topology.kind(entity) not in kinds:
             return
-        sup = self._suppressors.setdefault(entity, set())
-        if aid in sup:
+        sup = self._suppressors.get(entity)
+        if sup is None:
+            self._suppressors[entity] = {aid}
+        elif aid in sup:
             return
-        first = not sup
-        sup.add(aid)
-        if not first:
-            return
+        else:
+            first = not sup
+            sup.add(aid)
+            if not first:
+                return
         self._version += 1
+        by_entity, marks = self._by_entity, self._marks
         for dep, depth in self._topology.dependents(entity, self.config.max_depth):
-            for child in sorted(self._by_entity.get(dep, ())):
-                if child not in self._marks:
-                    self._marks[child] = (aid, entity, depth)
-                    decisions.append(self._decision(child, aid, entity, depth))
-
-    def _clear(self, a: Alarm, decisions: list[Decision]) -> None:
-        aid = a.alarm_id
-        entity = self._entity_of.pop(aid, None)
-        if entity is None:
-            return
-        ids = self._by_entity.get(entity)
-        if ids is not None:
-            ids.discard(aid)
-            if not ids:
-                del self._by_entity[entity]
-        self._marks.pop(aid, None)
-        self._step_down(a, decisions)
+            kids = by_entity.get(dep)
+            if not kids:
+                continue
+            for child in sorted(kids):
+                if child not in marks:
+                    decisions.append(self._mark(child, (aid, entity, depth)))
 
     def _step_down(self, a: Alarm, decisions: list[Decision]) -> None:
         """The alarm no longer suppresses: re-examine the symptoms it was marking."""
@@ -188,25 +233,32 @@ class SuppressStage:
             return
         del self._suppressors[entity]
         self._version += 1
+        by_entity, marks = self._by_entity, self._marks
+        lifted: tuple[Evidence, ...] | None = None  # one record for every symptom it frees
         for dep, _ in self._topology.dependents(entity, self.config.max_depth):
-            for child in sorted(self._by_entity.get(dep, ())):
-                mark = self._marks.get(child)
+            kids = by_entity.get(dep)
+            if not kids:
+                continue
+            for child in sorted(kids):
+                mark = marks.get(child)
                 if mark is None or mark[1] != entity:
                     continue
                 new = self._find(dep, child)
                 if new is None:
-                    del self._marks[child]
-                    ev = Evidence(
-                        "suppress",
-                        f"{entity} no longer failing",
-                        {"source_alarm_id": aid, "source_entity": entity},
-                    )
+                    del marks[child]
+                    if lifted is None:
+                        lifted = (
+                            Evidence(
+                                "suppress",
+                                f"{entity} no longer failing",
+                                {"source_alarm_id": aid, "source_entity": entity},
+                            ),
+                        )
                     decisions.append(
-                        Decision(self.kind, SuppressReason.UPSTREAM_CLEARED, (ev,), child)
+                        Decision(self.kind, SuppressReason.UPSTREAM_CLEARED, lifted, child)
                     )
                 else:
-                    self._marks[child] = new
-                    decisions.append(self._decision(child, *new))
+                    decisions.append(self._mark(child, new))
 
     def tick(self, now: datetime) -> StageOutput:
         return EMPTY

@@ -139,3 +139,11 @@ def test_matchers_either_refuse_or_answer(value: str, op: str, field_value: str)
         return
     a = replace(mk("a", "e", "c", datetime(2026, 1, 1, tzinfo=UTC)), labels={"x": field_value})
     assert isinstance(m.matches(a), bool)
+
+
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=12))
+def test_the_cache_masks_word_by_word_exactly_as_the_whole_text(parts: list[str]) -> None:
+    cache = TemplateCache(max_size=4)  # small: the word cache is also cleared on the way
+    text = "".join(parts)
+    assert cache.template(text) == template_of(text)
+    assert cache.template(text.upper()) == template_of(text.upper())
