@@ -149,17 +149,17 @@ class EnsembleDetector:
             raise TypeError("every per-series field must have its place in RECORD")
         for slab_name, fields in slabs.items():
             slots = [self._layout[k] for k in fields]
-            slab = np.empty((n, sum(slot.lead[0] for slot in slots)), dtype=slots[0].dtype)
+            slab = np.empty((sum(slot.lead[0] for slot in slots), n), dtype=slots[0].dtype)
             old = self._slabs.get(slab_name)
-            kept = 0 if old is None else old.shape[0]
+            kept = 0 if old is None else old.shape[1]
             if old is not None:
-                slab[:kept] = old
+                slab[:, :kept] = old
             off = 0
             for name, slot in zip(fields, slots, strict=True):
                 (width,) = slot.lead  # every per-series field is a vector
                 if slot.dtype != slab.dtype:
                     raise TypeError(f"{name} is {slot.dtype}, its slab {slab.dtype}")
-                view = slab[:, off : off + width].T
+                view = slab[off : off + width]
                 view[:, kept:] = slot.init
                 self._arrays[name] = view
                 self._rows[name] = off
@@ -180,7 +180,7 @@ class EnsembleDetector:
             raise AssertionError("the record's fields are not at the rows the pass expects")
         bin_ms, n_day, n_week = self.members[2]._bins()  # type: ignore[attr-defined]
         return (
-            (self._slabs["state"].T,),
+            (self._slabs["state"],),
             (
                 np.uint64(rows["spike/loc"]),
                 np.uint64(rows["spike/dev"]),

@@ -254,7 +254,7 @@ def test_the_record_holds_each_fixed_field_at_the_row_the_pass_reads() -> None:
         EnsembleConfig(spike=SpikeConfig(alphas=(0.3, 0.1, 0.01)), novelty=NoveltyConfig())
     )
     det.learn(interleaved(n_series=3, n_steps=40))
-    record = det._slabs["state"]  # (series, field)
+    record = det._slabs["state"].T  # the slab is (field, series); this is (series, field)
     fixed = {
         "level_shift/short": (fused.LS_SHORT, 0),
         "level_shift/loc": (fused.LS_LOC, 0),

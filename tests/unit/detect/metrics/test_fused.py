@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
 import pytest
 
+from nocwise.detect.metrics import fused
 from nocwise.detect.metrics.calibrate import calibrate_kernel
 from nocwise.detect.metrics.ensemble import MEMBERS, EnsembleConfig, EnsembleDetector
 from nocwise.detect.metrics.fused import visit_order
@@ -134,3 +136,61 @@ def test_visit_order_is_empty_for_ids_in_order_else_a_stable_sort_near_enough_by
         assert np.all(np.diff(order[ids[order] == s]) > 0)
     sparse = visit_order(np.array([10**6, 5, 10**6 - 1, 3], dtype=np.int64))
     assert np.array_equal(sparse, [1, 3, 2, 0]) or np.array_equal(sparse, [1, 3, 0, 2])
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        EnsembleConfig(min_seen=50),
+        EnsembleConfig(
+            min_seen=50,
+            spike=SpikeConfig(alphas=(0.3, 0.05, 0.01)),
+            novelty=NoveltyConfig(smoothing=(0.04,)),
+        ),
+    ],
+)
+def test_runs_of_consecutive_ids_give_the_scalar_pass_bit_for_bit(config: EnsembleConfig) -> None:
+    """The steady path (runs of warm series in id order) changes no bit of outputs or state,
+    with NaN, jitter and a gap in the stream that send some runs the scalar way.
+
+    The steady detector gets one scrape per batch (ids ascending, every third one cut in
+    two); the reference gets the whole stream series by series, where every run is one id
+    long and every sample takes the scalar pass (series share no state).
+    """
+    n_series = 3 * fused.MIN_RUN
+    batch = stream(n_steps=800, n_series=n_series, seed=2)
+    steady, scalar = EnsembleDetector(config), EnsembleDetector(config)
+    by_series = np.argsort(batch.series, kind="stable")
+    ref = scalar.detect(batch.select(by_series), learn=True)
+    c = config
+    need = float(max(c.spike.warmup, c.level_shift.warmup, c.trend.warmup, c.novelty.warmup))
+    bin_ms = steady.members[2]._bins()[0]  # type: ignore[attr-defined]
+    took_steady = 0
+    outs = []
+    for step in range(len(batch) // n_series):
+        cuts = (0, 20, n_series) if step % 3 == 0 else (0, n_series)
+        for lo, hi in itertools.pairwise(cuts):
+            part = batch.select(
+                (batch.series >= lo)
+                & (batch.series < hi)
+                & (np.arange(len(batch)) // n_series == step)
+            )
+            if steady.n_series:
+                st = steady._member_args()[0][0]
+                start = part.ts_ms[0] // bin_ms * bin_ms
+                args = (part.series, part.ts_ms, part.values, st, 0, start, bin_ms, need, 6.0)
+                took_steady += fused.steady_run(*args) > 0
+            outs.append(steady.detect(part, learn=True))
+    order = np.empty(len(batch), dtype=np.int64)
+    order[by_series] = np.arange(len(batch))  # stream position -> position in ``ref``
+    for got, want in (
+        (np.concatenate([o.prob for o in outs]), ref.prob[order]),
+        (np.concatenate([o.winner for o in outs]), ref.winner[order]),
+        (np.concatenate([o.lower for o in outs]), ref.lower[order]),
+        (np.concatenate([o.upper for o in outs]), ref.upper[order]),
+    ):
+        assert np.array_equal(got, want, equal_nan=True)
+    assert took_steady > 500  # most scrapes went the steady way
+    a, b = steady.to_state().arrays, scalar.to_state().arrays
+    for name in a:
+        assert np.array_equal(a[name], b[name], equal_nan=True), name
