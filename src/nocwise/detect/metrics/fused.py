@@ -187,6 +187,28 @@ def steady_run(
 
 
 @njit(cache=True, error_model="numpy")
+def row_table(spike: tuple[Any, ...], novelty: tuple[Any, ...]) -> npt.NDArray[np.uint64]:
+    """The record rows the steady spike and novelty loops visit, one column per baseline
+    or feature: spike location, deviation; novelty low, high, smoothed.
+
+    The loops read their rows from this table rather than computing them from the loop
+    counter: LLVM would then hoist the inner loop's overlap checks out of the outer loop,
+    over every row the outer loop visits, where they always overlap and the vector loop
+    is never taken (measured: the novelty member ran at half speed).
+    """
+    sp_loc, sp_dev, sp_alphas = spike[0], spike[1], spike[2]
+    nv_env, nv_smooth, nv_alphas = novelty[0], novelty[1], novelty[2]
+    n_sp, n_nv = sp_alphas.shape[0], nv_alphas.shape[0] + 1
+    rows = np.zeros((5, max(n_sp, n_nv)), dtype=np.uint64)
+    for b in range(n_sp):
+        rows[0, b], rows[1, b] = sp_loc + np.uint64(b), sp_dev + np.uint64(b)
+    for f in range(n_nv):
+        rows[2, f], rows[3, f] = nv_env + np.uint64(2 * f), nv_env + np.uint64(2 * f + 1)
+        rows[4, f] = nv_smooth + np.uint64(max(f - 1, 0))
+    return rows
+
+
+@njit(cache=True, error_model="numpy")
 def steady_book(s0: int, i0: int, run: int, ts: IntArray, st: FloatArray) -> None:
     """The bookkeeping of a steady run: in order, no gap, past the second sample."""
     for j in range(run):
@@ -206,6 +228,7 @@ def steady_spike(
     values: FloatArray,
     st: FloatArray,
     spike: tuple[Any, ...],
+    rows: npt.NDArray[np.uint64],
     z_sp: FloatArray,
     band_loc: FloatArray,
     band_sd: FloatArray,
@@ -219,7 +242,7 @@ def steady_spike(
         band_loc[ju] = st[sp_loc + last, s]
         band_sd[ju] = MAD_TO_SIGMA * st[sp_dev + last, s] + _scale_floor(band_loc[ju], sp_floor)
     for b in range(sp_alphas.shape[0]):
-        lr, dr, a = sp_loc + np.uint64(b), sp_dev + np.uint64(b), sp_alphas[b]
+        lr, dr, a = rows[0, b], rows[1, b], sp_alphas[b]
         for j in range(run):
             ju, i, s = np.uint64(j), np.uint64(i0 + j), np.uint64(s0 + j)
             x, loc, dev = values[i], st[lr, s], st[dr, s]
@@ -329,6 +352,7 @@ def steady_novelty(
     values: FloatArray,
     st: FloatArray,
     novelty: tuple[Any, ...],
+    rows: npt.NDArray[np.uint64],
     z_nv: FloatArray,
 ) -> None:
     """The novelty member on a steady run: the raw value, then each smoothing."""
@@ -336,8 +360,7 @@ def steady_novelty(
     shrink_w = 0.5 * nv_forget
     z_nv[:run] = 0.0
     for f_i in range(nv_alphas.shape[0] + 1):
-        lo_row, hi_row = nv_env + np.uint64(2 * f_i), nv_env + np.uint64(2 * f_i + 1)
-        sm_row = nv_smooth + np.uint64(max(f_i - 1, 0))
+        lo_row, hi_row, sm_row = rows[2, f_i], rows[3, f_i], rows[4, f_i]
         a = nv_alphas[f_i - 1] if f_i > 0 else 0.0
         for j in range(run):
             ju, i, s = np.uint64(j), np.uint64(i0 + j), np.uint64(s0 + j)
@@ -450,6 +473,7 @@ def steady_chunk(
     jd: np.uint64,
     jw: np.uint64,
     band_z: float,
+    rows: npt.NDArray[np.uint64],
     zs: FloatArray,
     band: FloatArray,
     prob: FloatArray,
@@ -466,11 +490,11 @@ def steady_chunk(
     loops within one function.
     """
     steady_book(s0, i0, run, ts, st)
-    steady_spike(s0, i0, run, values, st, spike, zs[0], band[0], band[1])
+    steady_spike(s0, i0, run, values, st, spike, rows, zs[0], band[0], band[1])
     steady_level_shift(s0, i0, run, values, st, level_shift, zs[1])
     steady_seasonal(s0, i0, run, ts, values, st, seasonal, jd, jw, zs[2], band[0], band[1])
     steady_trend(s0, i0, run, values, st, trend, zs[3])
-    steady_novelty(s0, i0, run, values, st, novelty, zs[4])
+    steady_novelty(s0, i0, run, values, st, novelty, rows, zs[4])
     steady_calibrate(s0, i0, run, calibration, zs, band_z, band, prob, winner, lower, upper)
 
 
@@ -537,6 +561,7 @@ def ensemble_kernel(
     steady = learn and sharpness == 4.0
     need = float(max(sp_warmup, ls_warmup, tr_warmup, nv_warmup, 2))
     chunk_z, chunk_band = np.empty((5, CHUNK)), np.empty((2, CHUNK))
+    chunk_rows = row_table(spike, novelty)
     done_to = scalar_to = 0  # samples before done_to are done; before scalar_to, go scalar
     for i in range(series.shape[0]):
         if i < done_to:
@@ -562,6 +587,7 @@ def ensemble_kernel(
                     jd,
                     jw,
                     band_z,
+                    chunk_rows,
                     chunk_z,
                     chunk_band,
                     prob,
