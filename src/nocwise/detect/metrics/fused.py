@@ -115,7 +115,7 @@ def _robust_z(x: float, loc: float, dev: float, rel_floor: float) -> float:
 
 #: Samples per chunk of the steady path (its scratch rows stay in L1), and the shortest run
 #: of consecutive ids worth taking it for.
-CHUNK = 256
+CHUNK = 1024
 MIN_RUN = 16
 
 
