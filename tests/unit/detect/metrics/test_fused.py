@@ -84,18 +84,18 @@ class OneByOne:
         return prob, winner, loc - c.band_z * sigma, loc + c.band_z * sigma
 
 
-@pytest.mark.parametrize(
-    "config",
-    [
-        EnsembleConfig(min_seen=50),
-        # other record widths: the spike and novelty fields move within the record
-        EnsembleConfig(
-            min_seen=50,
-            spike=SpikeConfig(alphas=(0.3, 0.05, 0.01)),
-            novelty=NoveltyConfig(smoothing=(0.04,)),
-        ),
-    ],
-)
+CONFIGS = [
+    EnsembleConfig(min_seen=50),
+    # other record widths: the spike and novelty fields move within the record
+    EnsembleConfig(
+        min_seen=50,
+        spike=SpikeConfig(alphas=(0.3, 0.05, 0.01)),
+        novelty=NoveltyConfig(smoothing=(0.04,)),
+    ),
+]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
 def test_single_pass_equals_members_one_by_one(config: EnsembleConfig) -> None:
     fused, ref = EnsembleDetector(config), OneByOne(config)
     batch = stream()
@@ -138,17 +138,7 @@ def test_visit_order_is_empty_for_ids_in_order_else_a_stable_sort_near_enough_by
     assert np.array_equal(sparse, [1, 3, 2, 0]) or np.array_equal(sparse, [1, 3, 0, 2])
 
 
-@pytest.mark.parametrize(
-    "config",
-    [
-        EnsembleConfig(min_seen=50),
-        EnsembleConfig(
-            min_seen=50,
-            spike=SpikeConfig(alphas=(0.3, 0.05, 0.01)),
-            novelty=NoveltyConfig(smoothing=(0.04,)),
-        ),
-    ],
-)
+@pytest.mark.parametrize("config", CONFIGS)
 def test_runs_of_consecutive_ids_give_the_scalar_pass_bit_for_bit(config: EnsembleConfig) -> None:
     """The steady path (runs of warm series in id order) changes no bit of outputs or state,
     with NaN, jitter and a gap in the stream that send some runs the scalar way.
