@@ -521,11 +521,13 @@ def ensemble_kernel(
     lower: FloatArray,
     upper: FloatArray,
     learn: bool,
+    vectorise: bool,
 ) -> None:
     """Probability, winner and band per sample; each member tuple holds its settings.
 
-    ``st`` holds every per-series field as a row of one C-ordered (field, series) slab:
-    field ``f`` of series ``s`` is ``st[f, s]``, one base pointer and stride for all fields,
+    ``st`` holds every per-series field as a row of one (field, series) array, C-ordered
+    (layout "rows") or the F-ordered view of a record per series (layout "records"): field
+    ``f`` of series ``s`` is ``st[f, s]``, one base pointer and stride for all fields,
     where separate arrays each cost their own base, strides and index arithmetic (spilled to
     the stack: the pass keeps too many to hold in registers). The fixed-size fields sit at
     the constant rows above; the spike and novelty tuples give their first rows. Runs of
@@ -533,7 +535,8 @@ def ensemble_kernel(
     every other sample through this loop. The series index is unsigned, which spares numba's
     negative-index wraparound on every access. The tuples are in the order of
     ``EnsembleDetector._member_args``. The band is the seasonal one where its bin is warm,
-    else the long spike baseline's.
+    else the long spike baseline's. ``vectorise`` allows the steady path; it pays only when
+    ``st`` is C-ordered (a row per field), and is off for a record per series.
     """
     sp_loc, sp_dev, sp_alphas, sp_warmup, sp_clip, sp_floor = spike
     ls_fast, ls_slow, ls_warmup, ls_clip, ls_floor, ls_last, ls_step, ls_res = level_shift
@@ -563,7 +566,7 @@ def ensemble_kernel(
     zs = np.empty(5)  # an array: indexing a tuple of five in the loop measured ~8% slower
     bin_start, jd, jw = season_bins(ts[0] if ts.shape[0] else 0, bin_ms, n_day, n_week)
     # runs of consecutive ids on warm series take the steady path (steady_run, steady_chunk)
-    steady = learn and sharpness == 4.0
+    steady = learn and vectorise and sharpness == 4.0
     need = float(max(sp_warmup, ls_warmup, tr_warmup, nv_warmup, 2))
     chunk_z, chunk_band = np.empty((5, CHUNK)), np.empty((2, CHUNK))
     chunk_rows = row_table(spike, novelty)

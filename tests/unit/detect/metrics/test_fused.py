@@ -151,7 +151,10 @@ def test_runs_of_consecutive_ids_give_the_scalar_pass_bit_for_bit(config: Ensemb
     batch = stream(n_steps=800, n_series=n_series, seed=2)
     steady, scalar = EnsembleDetector(config), EnsembleDetector(config)
     by_series = np.argsort(batch.series, kind="stable")
-    ref = scalar.detect(batch.select(by_series), learn=True)
+    series_major = MetricBatch(
+        batch.series[by_series], batch.ts_ms[by_series], batch.values[by_series]
+    )
+    ref = scalar.detect(series_major, learn=True)
     c = config
     need = float(max(c.spike.warmup, c.level_shift.warmup, c.trend.warmup, c.novelty.warmup))
     bin_ms = steady.members[2]._bins()[0]  # type: ignore[attr-defined]
@@ -184,3 +187,23 @@ def test_runs_of_consecutive_ids_give_the_scalar_pass_bit_for_bit(config: Ensemb
     a, b = steady.to_state().arrays, scalar.to_state().arrays
     for name in a:
         assert np.array_equal(a[name], b[name], equal_nan=True), name
+
+
+def test_a_record_per_series_gives_the_same_bits_by_the_scalar_path() -> None:
+    """``layout="records"`` (for batches of scattered ids) keeps a record per series and
+    takes no steady path, with the same outputs and state as the default rows."""
+    n_series = 2 * fused.MIN_RUN
+    batch = stream(n_steps=700, n_series=n_series, seed=4)
+    rows = EnsembleDetector(EnsembleConfig(min_seen=50))
+    records = EnsembleDetector(EnsembleConfig(min_seen=50, layout="records"))
+    for step in range(len(batch) // n_series):
+        part = batch.select(np.arange(len(batch)) // n_series == step)
+        a, b = rows.detect(part, learn=True), records.detect(part, learn=True)
+        assert np.array_equal(a.winner, b.winner)
+        for got, want in ((a.prob, b.prob), (a.lower, b.lower), (a.upper, b.upper)):
+            assert np.array_equal(got, want, equal_nan=True)
+    assert records._slabs["state"].T.flags.c_contiguous  # (series, field): one record each
+    assert rows._slabs["state"].flags.c_contiguous  # (field, series): one row each
+    sa, sb = rows.to_state().arrays, records.to_state().arrays
+    for name in sa:
+        assert np.array_equal(sa[name], sb[name], equal_nan=True), name
