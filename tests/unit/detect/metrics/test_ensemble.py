@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import pytest
@@ -262,13 +263,20 @@ def test_growing_keeps_every_series_state_and_snapshots_round_trip() -> None:
     assert np.array_equal(again.score_learn(tail), det.score_learn(tail), equal_nan=True)
 
 
-def test_the_record_holds_each_fixed_field_at_the_row_the_pass_reads() -> None:
+@pytest.mark.parametrize("layout", ["rows", "records"])
+def test_the_record_holds_each_fixed_field_at_the_row_the_pass_reads(
+    layout: Literal["rows", "records"],
+) -> None:
     """The pass reads the fixed-size fields at constant rows of the record (``fused``)."""
     det = EnsembleDetector(
-        EnsembleConfig(spike=SpikeConfig(alphas=(0.3, 0.1, 0.01)), novelty=NoveltyConfig())
+        EnsembleConfig(
+            spike=SpikeConfig(alphas=(0.3, 0.1, 0.01)),
+            novelty=NoveltyConfig(),
+            layout=layout,
+        )
     )
     det.learn(interleaved(n_series=3, n_steps=40))
-    record = det._slabs["state"]  # (series, field)
+    record = det._slabs["state"].T  # the slab is (field, series); this is (series, field)
     fixed = {
         "level_shift/short": (fused.LS_SHORT, 0),
         "level_shift/loc": (fused.LS_LOC, 0),

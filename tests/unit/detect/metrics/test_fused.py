@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
 import pytest
 
+from nocwise.detect.metrics import fused
 from nocwise.detect.metrics.calibrate import calibrate_kernel
 from nocwise.detect.metrics.ensemble import MEMBERS, EnsembleConfig, EnsembleDetector
 from nocwise.detect.metrics.fused import visit_order
@@ -82,21 +84,21 @@ class OneByOne:
         return prob, winner, loc - c.band_z * sigma, loc + c.band_z * sigma
 
 
-@pytest.mark.parametrize(
-    "config",
-    [
-        EnsembleConfig(min_seen=50),
-        # other record widths: the spike and novelty fields move within the record
-        EnsembleConfig(
-            min_seen=50,
-            spike=SpikeConfig(alphas=(0.3, 0.05, 0.01)),
-            novelty=NoveltyConfig(smoothing=(0.04,)),
-        ),
-        # the fastest mean clipped closely (often), or not at all
-        EnsembleConfig(min_seen=50, novelty=NoveltyConfig(clip=2.0, base=0.05)),
-        EnsembleConfig(min_seen=50, novelty=NoveltyConfig(clip=0.0)),
-    ],
-)
+CONFIGS = [
+    EnsembleConfig(min_seen=50),
+    # other record widths: the spike and novelty fields move within the record
+    EnsembleConfig(
+        min_seen=50,
+        spike=SpikeConfig(alphas=(0.3, 0.05, 0.01)),
+        novelty=NoveltyConfig(smoothing=(0.04,)),
+    ),
+    # the fastest mean clipped closely (often), or not at all
+    EnsembleConfig(min_seen=50, novelty=NoveltyConfig(clip=2.0, base=0.05)),
+    EnsembleConfig(min_seen=50, novelty=NoveltyConfig(clip=0.0)),
+]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
 def test_single_pass_equals_members_one_by_one(config: EnsembleConfig) -> None:
     fused, ref = EnsembleDetector(config), OneByOne(config)
     batch = stream()
@@ -137,3 +139,74 @@ def test_visit_order_is_empty_for_ids_in_order_else_a_stable_sort_near_enough_by
         assert np.all(np.diff(order[ids[order] == s]) > 0)
     sparse = visit_order(np.array([10**6, 5, 10**6 - 1, 3], dtype=np.int64))
     assert np.array_equal(sparse, [1, 3, 2, 0]) or np.array_equal(sparse, [1, 3, 0, 2])
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_runs_of_consecutive_ids_give_the_scalar_pass_bit_for_bit(config: EnsembleConfig) -> None:
+    """The steady path (runs of warm series in id order) changes no bit of outputs or state,
+    with NaN, jitter and a gap in the stream that send some runs the scalar way.
+
+    The steady detector gets one scrape per batch (ids ascending, every third one cut in
+    two); the reference gets the whole stream series by series, where every run is one id
+    long and every sample takes the scalar pass (series share no state).
+    """
+    n_series = 3 * fused.MIN_RUN
+    batch = stream(n_steps=800, n_series=n_series, seed=2)
+    steady, scalar = EnsembleDetector(config), EnsembleDetector(config)
+    by_series = np.argsort(batch.series, kind="stable")
+    series_major = MetricBatch(
+        batch.series[by_series], batch.ts_ms[by_series], batch.values[by_series]
+    )
+    ref = scalar.detect(series_major, learn=True)
+    c = config
+    need = float(max(c.spike.warmup, c.level_shift.warmup, c.trend.warmup, c.novelty.warmup))
+    bin_ms = steady.members[2]._bins()[0]  # type: ignore[attr-defined]
+    took_steady = 0
+    outs = []
+    for step in range(len(batch) // n_series):
+        cuts = (0, 20, n_series) if step % 3 == 0 else (0, n_series)
+        for lo, hi in itertools.pairwise(cuts):
+            part = batch.select(
+                (batch.series >= lo)
+                & (batch.series < hi)
+                & (np.arange(len(batch)) // n_series == step)
+            )
+            if steady.n_series:
+                st = steady._member_args()[0][0]
+                start = part.ts_ms[0] // bin_ms * bin_ms
+                args = (part.series, part.ts_ms, part.values, st, 0, start, bin_ms, need, 6.0)
+                took_steady += fused.steady_run(*args) > 0
+            outs.append(steady.detect(part, learn=True))
+    order = np.empty(len(batch), dtype=np.int64)
+    order[by_series] = np.arange(len(batch))  # stream position -> position in ``ref``
+    for got, want in (
+        (np.concatenate([o.prob for o in outs]), ref.prob[order]),
+        (np.concatenate([o.winner for o in outs]), ref.winner[order]),
+        (np.concatenate([o.lower for o in outs]), ref.lower[order]),
+        (np.concatenate([o.upper for o in outs]), ref.upper[order]),
+    ):
+        assert np.array_equal(got, want, equal_nan=True)
+    assert took_steady > 500  # most scrapes went the steady way
+    a, b = steady.to_state().arrays, scalar.to_state().arrays
+    for name in a:
+        assert np.array_equal(a[name], b[name], equal_nan=True), name
+
+
+def test_a_record_per_series_gives_the_same_bits_by_the_scalar_path() -> None:
+    """``layout="records"`` (for batches of scattered ids) keeps a record per series and
+    takes no steady path, with the same outputs and state as the default rows."""
+    n_series = 2 * fused.MIN_RUN
+    batch = stream(n_steps=700, n_series=n_series, seed=4)
+    rows = EnsembleDetector(EnsembleConfig(min_seen=50))
+    records = EnsembleDetector(EnsembleConfig(min_seen=50, layout="records"))
+    for step in range(len(batch) // n_series):
+        part = batch.select(np.arange(len(batch)) // n_series == step)
+        a, b = rows.detect(part, learn=True), records.detect(part, learn=True)
+        assert np.array_equal(a.winner, b.winner)
+        for got, want in ((a.prob, b.prob), (a.lower, b.lower), (a.upper, b.upper)):
+            assert np.array_equal(got, want, equal_nan=True)
+    assert records._slabs["state"].T.flags.c_contiguous  # (series, field): one record each
+    assert rows._slabs["state"].flags.c_contiguous  # (field, series): one row each
+    sa, sb = rows.to_state().arrays, records.to_state().arrays
+    for name in sa:
+        assert np.array_equal(sa[name], sb[name], equal_nan=True), name
