@@ -18,6 +18,7 @@ from nocwise.detect.metrics.seasonal import SeasonalDetector
 from nocwise.detect.metrics.spike import SpikeConfig, SpikeDetector
 from nocwise.detect.metrics.trend import TrendDetector
 from nocwise.model.metrics import MetricBatch
+from nocwise.model.state import ModelState
 
 STEP_MS = 5 * 60_000
 
@@ -192,13 +193,16 @@ def test_runs_of_consecutive_ids_give_the_scalar_pass_bit_for_bit(config: Ensemb
         assert np.array_equal(a[name], b[name], equal_nan=True), name
 
 
-def test_a_record_per_series_gives_the_same_bits_by_the_scalar_path() -> None:
+@pytest.mark.parametrize("config", CONFIGS)
+def test_a_record_per_series_gives_the_same_bits_by_the_scalar_path(
+    config: EnsembleConfig,
+) -> None:
     """``layout="records"`` (for batches of scattered ids) keeps a record per series and
     takes no steady path, with the same outputs and state as the default rows."""
     n_series = 2 * fused.MIN_RUN
     batch = stream(n_steps=700, n_series=n_series, seed=4)
-    rows = EnsembleDetector(EnsembleConfig(min_seen=50))
-    records = EnsembleDetector(EnsembleConfig(min_seen=50, layout="records"))
+    rows = EnsembleDetector(config)
+    records = EnsembleDetector(config.model_copy(update={"layout": "records"}))
     for step in range(len(batch) // n_series):
         part = batch.select(np.arange(len(batch)) // n_series == step)
         a, b = rows.detect(part, learn=True), records.detect(part, learn=True)
@@ -208,5 +212,32 @@ def test_a_record_per_series_gives_the_same_bits_by_the_scalar_path() -> None:
     assert records._slabs["state"].T.flags.c_contiguous  # (series, field): one record each
     assert rows._slabs["state"].flags.c_contiguous  # (field, series): one row each
     sa, sb = rows.to_state().arrays, records.to_state().arrays
+    for name in sa:
+        assert np.array_equal(sa[name], sb[name], equal_nan=True), name
+
+
+def test_a_migrated_snapshot_runs_the_same_bits_on_both_paths() -> None:
+    """A v4 snapshot has no novelty baseline: its warm series take the steady path while the
+    baseline relearns from nothing (unclipped, then clipped), as the scalar pass does."""
+    n_series = 2 * fused.MIN_RUN
+    batch = stream(n_steps=600, n_series=n_series, seed=5)
+    step = np.arange(len(batch)) // n_series
+    det = EnsembleDetector(EnsembleConfig(min_seen=50))
+    det.learn(batch.select(step < 300))
+    state = det.to_state()
+    arrays = {k: v for k, v in state.arrays.items() if k != "novelty/base"}
+    old = ModelState(state.schema, 4, state.params, arrays)
+    rows = EnsembleDetector.from_state(old)
+    params = {**state.params, "layout": "records"}
+    records = EnsembleDetector.from_state(ModelState(old.schema, 4, params, arrays))
+    assert not rows.to_state().arrays["novelty/base"].any()
+    for k in range(300, 600):
+        part = batch.select(step == k)
+        a, b = rows.detect(part, learn=True), records.detect(part, learn=True)
+        assert np.array_equal(a.winner, b.winner)
+        for got, want in ((a.prob, b.prob), (a.lower, b.lower), (a.upper, b.upper)):
+            assert np.array_equal(got, want, equal_nan=True)
+    sa, sb = rows.to_state().arrays, records.to_state().arrays
+    assert sa["novelty/base"][2].min() > NoveltyConfig().warmup  # the clip came into play
     for name in sa:
         assert np.array_equal(sa[name], sb[name], equal_nan=True), name
