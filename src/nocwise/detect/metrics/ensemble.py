@@ -144,7 +144,7 @@ class EnsembleDetector:
         """Room for ``n`` series, keeping the state there is.
 
         Every per-series field but the seasonal bins is a row of one (field, series) slab
-        (30 float64 rows by default), so the pass finds each field at a row of one array.
+        (33 float64 rows by default), so the pass finds each field at a row of one array.
         With ``layout="rows"`` the slab is C-ordered: consecutive series sit in consecutive
         words, and runs of consecutive ids take the vectorised path (``fused.steady_chunk``),
         2x faster, but a batch of scattered ids touches a cache line per field and sample
