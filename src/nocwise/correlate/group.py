@@ -285,16 +285,17 @@ class GroupStage:
 
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
         decisions: list[Decision] = []
+        alarm_inc, drafts, clearing = self._alarm_inc, self._drafts, self._clearing
         for a in alarms:
-            inc = self._alarm_inc.get(a.alarm_id)
+            inc = alarm_inc.get(a.alarm_id)
             if a.cleared_time is not None:
-                self._clearing.add(a.source)
+                clearing.add(a.source)
                 if inc is not None:
-                    self._member_cleared(self._drafts[inc], a)
+                    self._member_cleared(drafts[inc], a)
                 elif self._advisory:
                     self._unhold(a)
             elif inc is not None:
-                self._member_changed(self._drafts[inc], a)
+                self._member_changed(drafts[inc], a)
             else:
                 decisions.append(self._place(a))
                 if self._late:
@@ -306,7 +307,8 @@ class GroupStage:
     def _place(self, a: Alarm) -> Decision:
         self.placed += 1
         template, tokens = self._tmpl(a)
-        entity, about = a.managed_object, self._about(a)
+        entity = a.managed_object
+        about = self._about(a) if a.additional_info else entity
         typ = str(self._type_of(a))
         held = self.may_open(a) if self.may_open is not None else None
         demoted = held is not None
@@ -714,7 +716,9 @@ class GroupStage:
             self._count(d.id, aid, about)
         if about != entity:
             self._about_of[aid] = about
-        self._index.index_member(d, entity, about)
+            self._index.index_member(d, entity, about)
+        else:
+            self._index.index_entity(d, entity)
         is_new_entity = entity not in d.member_entities
         if is_new_entity:
             d.member_entities.add(entity)
@@ -764,15 +768,17 @@ class GroupStage:
 
     def _member_cleared(self, d: IncidentDraft, a: Alarm) -> None:
         aid = a.alarm_id
-        self._uncount(d.id, aid)
+        if aid in self._counted:
+            self._uncount(d.id, aid)
         if d.pop_severity(aid) is None:
             return
         entity = d.entity_of[aid]
-        left = d.entities.get(entity, 1) - 1
+        entities = d.entities
+        left = entities.get(entity, 1) - 1
         if left:
-            d.entities[entity] = left
+            entities[entity] = left
         else:
-            d.entities.pop(entity, None)
+            entities.pop(entity, None)
         at = a.cleared_time or a.event_time
         if at > d.updated:
             d.updated = at
