@@ -79,12 +79,13 @@ class CandidateIndex:
         self._hub: dict[str, bool] = {}
         self._plans: dict[str, Plan] = {}
         self._scans: dict[str, Scan] = {}
-        self._paths: dict[tuple[str, int], Path] = {}  # (entity, hops) -> itself and upstream
+        # the few distinct per-anchor read lists, shared by every entity's scan
+        self._reads: dict[tuple[int, int, bool], tuple[tuple[int, int, bool], ...]] = {}
         self._regions: dict[str, str] = {}
         # entity -> what its scan reads, merged (False: a bucket is too big to merge)
         self._merged: dict[str, Entries | Literal[False]] = {}
         # anchor -> per level: the entities whose merged entries read that bucket
-        self._watch: dict[str, list[set[str]]] = {}
+        self._watch: dict[str, list[set[str] | None]] = {}
         # incident -> entities indexed on their whole path while it was indexed (nothing to do
         # when another member arrives there)
         self._done: dict[str, set[str]] = {}
@@ -153,7 +154,7 @@ class CandidateIndex:
         hit = self._plans.get(entity)
         if hit is None:
             max_hops = self._max_hops
-            path = self._path(entity, max_hops)
+            path = ((entity, 0), *self._topology.dependency_path(entity, max_hops))
             hit = self._plans[entity] = tuple(
                 (x, d, 1 if d > 0 and hub else max_hops - d + 1, self._is_close(x), hub)
                 for x, d in path
@@ -168,20 +169,27 @@ class CandidateIndex:
         entity, so the scan does no arithmetic per level."""
         hit = self._scans.get(entity)
         if hit is None:
-            hit = self._scans[entity] = tuple(
-                (x, tuple((m, d + m, d == 0 or m == 0 or small) for m in range(top)))
-                for x, d, top, small, _ in self.plan(entity)
-            )
+            reads = self._reads
+            scan = []
+            for x, d, top, small, _ in self.plan(entity):
+                key = (d, top, d == 0 or small)
+                shared = reads.get(key)
+                if shared is None:
+                    shared = reads[key] = tuple(
+                        (m, d + m, d == 0 or m == 0 or small) for m in range(top)
+                    )
+                scan.append((x, shared))
+            hit = self._scans[entity] = tuple(scan)
         return hit
 
-    def _path(self, entity: str, hops: int) -> Path:
-        """The entity (at 0) and what it depends on within ``hops``, nearest first (memoised)."""
-        key = (entity, hops)
-        hit = self._paths.get(key)
-        if hit is None:
-            tail = self._topology.dependency_path(entity, hops) if hops else ()
-            hit = self._paths[key] = ((entity, 0), *tail)
-        return hit
+    def _path(self, entity: str, hops: int) -> Path | Plan:
+        """The entity (at 0) and what it depends on within ``hops``, nearest first (the plan's
+        path when ``hops`` is ``max_hops``; only its first two fields are read)."""
+        if hops == self._max_hops:
+            return self.plan(entity)
+        if not hops:
+            return ((entity, 0),)
+        return ((entity, 0), *self._topology.dependency_path(entity, hops))
 
     def _entries(self, entity: str) -> Entries | None:
         """The topology index's incidents for ``entity`` (what the scan reads, merged: each
@@ -204,9 +212,12 @@ class CandidateIndex:
             levels = anchor.get(x)
             watching = watch.get(x)
             if watching is None:
-                watching = watch[x] = [set() for _ in range(levels_n)]
+                watching = watch[x] = [None] * levels_n
             for level, h, near in reads:
-                watching[level].add(entity)
+                readers = watching[level]
+                if readers is None:
+                    readers = watching[level] = set()
+                readers.add(entity)
                 if levels is None or out is None:
                     continue
                 bucket = levels[level]
@@ -227,11 +238,13 @@ class CandidateIndex:
     def _changed(self, x: str, level: int) -> None:
         """A bucket changed: forget the merged entries of every entity that read it."""
         watching = self._watch.get(x)
-        if watching is not None and watching[level]:
-            merged = self._merged
-            for e in watching[level]:
-                merged.pop(e, None)
-            watching[level] = set()
+        if watching is not None:
+            readers = watching[level]
+            if readers:
+                merged = self._merged
+                for e in readers:
+                    merged.pop(e, None)
+                watching[level] = None
 
     def candidates(
         self,
@@ -364,7 +377,8 @@ class CandidateIndex:
                 return  # already on its whole path: depths only shrink until ``deindex``
             done.add(entity)
         keys = d.index_keys
-        for x, depth in self._path(entity, self._max_hops if max_hops is None else max_hops):
+        for step in self._path(entity, self._max_hops if max_hops is None else max_hops):
+            x, depth = step[0], step[1]
             old = keys.get(x)
             if old is None or depth < old:
                 keys[x] = depth
