@@ -19,7 +19,6 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Literal
 
 from nocwise.correlate.causal import CachedCausality
 from nocwise.correlate.incidents import IncidentDraft
@@ -32,8 +31,6 @@ Scan = tuple[tuple[str, tuple[tuple[int, int, bool], ...]], ...]
 Path = tuple[tuple[str, int], ...]
 # incident id -> its draft, in insertion order (the newest last)
 Bucket = dict[str, IncidentDraft]
-# the topology index's incidents for an entity, merged: (id, draft, hops, closely linked)
-Entries = tuple[tuple[str, IncidentDraft, int, bool], ...]
 
 
 class CandidateIndex:
@@ -82,10 +79,6 @@ class CandidateIndex:
         # the few distinct per-anchor read lists, shared by every entity's scan
         self._reads: dict[tuple[int, int, bool], tuple[tuple[int, int, bool], ...]] = {}
         self._regions: dict[str, str] = {}
-        # entity -> what its scan reads, merged (False: a bucket is too big to merge)
-        self._merged: dict[str, Entries | Literal[False]] = {}
-        # anchor -> per level: the entities whose merged entries read that bucket
-        self._watch: dict[str, list[set[str] | None]] = {}
         # incident -> entities indexed on their whole path while it was indexed (nothing to do
         # when another member arrives there)
         self._done: dict[str, set[str]] = {}
@@ -191,61 +184,6 @@ class CandidateIndex:
             return ((entity, 0),)
         return ((entity, 0), *self._topology.dependency_path(entity, hops))
 
-    def _entries(self, entity: str) -> Entries | None:
-        """The topology index's incidents for ``entity`` (what the scan reads, merged: each
-        incident once, at its first place in scan order, with its fewest hops and whether any
-        sharing links it closely), kept until a bucket it read changes.
-
-        None when a bucket it reads holds more than ``max_candidates`` incidents: there the
-        newest-first cut depends on which incidents are still in window, so the scan runs each
-        time. Liveness is per incident, so filtering the merged entries at query time gives
-        what the scan would.
-        """
-        hit = self._merged.get(entity)
-        if hit is not None:
-            return None if hit is False else hit
-        anchor, cap, watch = self._anchor, self._cap, self._watch
-        acc: dict[str, tuple[IncidentDraft, int, bool]] = {}
-        out: Entries | None = ()
-        levels_n = self._max_hops + 1
-        for x, reads in self._scan(entity):
-            levels = anchor.get(x)
-            watching = watch.get(x)
-            if watching is None:
-                watching = watch[x] = [None] * levels_n
-            for level, h, near in reads:
-                readers = watching[level]
-                if readers is None:
-                    readers = watching[level] = set()
-                readers.add(entity)
-                if levels is None or out is None:
-                    continue
-                bucket = levels[level]
-                if len(bucket) > cap:
-                    out = None
-                    continue
-                for inc, dr in reversed(bucket.items()):
-                    e = acc.get(inc)
-                    if e is None:
-                        acc[inc] = (dr, h, near)
-                    elif h < e[1] or (near and not e[2]):  # its place stays the first one
-                        acc[inc] = (dr, min(h, e[1]), near or e[2])
-        if out is not None:
-            out = tuple((inc, dr, h, near) for inc, (dr, h, near) in acc.items())
-        self._merged[entity] = False if out is None else out
-        return out
-
-    def _changed(self, x: str, level: int) -> None:
-        """A bucket changed: forget the merged entries of every entity that read it."""
-        watching = self._watch.get(x)
-        if watching is not None:
-            readers = watching[level]
-            if readers:
-                merged = self._merged
-                for e in readers:
-                    merged.pop(e, None)
-                watching[level] = None
-
     def candidates(
         self,
         entity: str,
@@ -264,19 +202,7 @@ class CandidateIndex:
         horizon = at - self._window
         far = at - self._follow
         cands: dict[str, int | None] = {}
-        want = close is not None
-        sink = close if close is not None else set()
-        entries = self._entries(entity)
-        if entries is not None:
-            for inc, dr, h, near in entries:
-                last = dr.last_event
-                if last < horizon and (last < far or not dr.severity_of):
-                    continue
-                cands[inc] = h
-                if near and want:
-                    sink.add(inc)
-        else:
-            self._scan_into(entity, horizon, far, cands, sink if want else None)
+        self._scan_into(entity, horizon, far, cands, close)
         region = self._by_region.get(self.region(entity))
         if region:
             for inc in self._live(region, horizon):
@@ -308,7 +234,7 @@ class CandidateIndex:
         close: set[str] | None,
     ) -> None:
         """Read the topology index level by level, newest first and at most ``max_candidates``
-        live incidents per bucket (where a bucket is too big for ``_entries``)."""
+        live incidents per bucket (the hot loop: ``_live`` inlined)."""
         anchor, cap = self._anchor, self._cap
         for x, reads in self._scan(entity):
             levels = anchor.get(x)
@@ -388,9 +314,7 @@ class CandidateIndex:
                         levels = self._anchor[x] = [{} for _ in range(self._max_hops + 1)]
                     if old is not None:
                         levels[old].pop(d.id, None)
-                        self._changed(x, old)
                     levels[depth][d.id] = d
-                    self._changed(x, depth)
         if indexed:
             region = self.region(entity)
             bucket = self._by_region.get(region)
@@ -404,8 +328,7 @@ class CandidateIndex:
         for x, depth in d.index_keys.items():
             levels = self._anchor.get(x)
             if levels is not None:
-                if levels[depth].pop(d.id, None) is not None:
-                    self._changed(x, depth)
+                levels[depth].pop(d.id, None)
                 if not any(levels):
                     del self._anchor[x]
         for t in d.templates:

@@ -1,10 +1,10 @@
-"""Candidate search: the merged entries kept per entity answer as the level-by-level scan does.
+"""Candidate search: the index's shortcuts answer as the plain index does.
 
-The index keeps, per entity, what its scan of the topology index reads (merged: each incident
-once, with its fewest hops) until a bucket it read changes. These tests drive an index through
-seeded random changes (members on new entities, depths shrinking, incidents leaving the index
+A member on an entity its incident is already indexed on (whole path) costs no walk of that
+path again. These tests drive an index through seeded random changes (members on new entities, depths shrinking, incidents leaving the index
 or rebuilt in it, events moving the window, members clearing) and check every answer against the scan, order
-included (it decides which incidents survive the ``max_candidates`` cut).
+included (it decides which incidents survive the ``max_candidates`` cut), and check the cut
+itself: newest first, incidents gone quiet skipped.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from nocwise.correlate.candidates import CandidateIndex, Entries
+from nocwise.correlate.candidates import CandidateIndex
 from nocwise.correlate.incidents import IncidentDraft
 from nocwise.correlate.synthetic import access_network
 from nocwise.topology.graph import TopologyGraph
@@ -27,12 +27,8 @@ def _index(topo: TopologyGraph, drafts: dict[str, IncidentDraft], cap: int) -> C
     return CandidateIndex(topo, drafts, None, 3, cap, WINDOW, FOLLOW, 0.2, True, 2, 4)
 
 
-class _Scanning(CandidateIndex):
-    """The same index without its shortcuts: every query runs the level-by-level scan, and
-    every member walks its entity's whole path."""
-
-    def _entries(self, entity: str) -> Entries | None:
-        return None
+class _Plain(CandidateIndex):
+    """The same index without its shortcut: every member walks its entity's whole path."""
 
     def index_entity(self, d: IncidentDraft, entity: str, max_hops: int | None = None) -> None:
         self._done.clear()
@@ -48,7 +44,7 @@ def _ask(
 
 
 @pytest.mark.parametrize(("seed", "cap"), [(0, 32), (1, 3), (2, 2)])
-def test_merged_entries_answer_as_the_scan_does_through_index_changes(
+def test_indexing_each_entity_once_answers_as_walking_every_member_does(
     t0: datetime, seed: int, cap: int
 ) -> None:
     rng = np.random.default_rng(seed)
@@ -56,7 +52,7 @@ def test_merged_entries_answer_as_the_scan_does_through_index_changes(
     kinds = ("cell0", "cell1", "gnb", "csr", "link", "power")
     entities = [f"s{s}/{x}" for s in range(12) for x in kinds] + ["agg0", "agg1", "core"]
     worlds: list[tuple[CandidateIndex, dict[str, IncidentDraft]]] = []
-    for kind in (CandidateIndex, _Scanning):
+    for kind in (CandidateIndex, _Plain):
         drafts: dict[str, IncidentDraft] = {}
         worlds.append((kind(topo, drafts, None, 3, cap, WINDOW, FOLLOW, 0.2, True, 2, 4), drafts))
     at = t0
