@@ -26,10 +26,20 @@ from nocwise.topology.graph import TopologyGraph
 
 # (anchor, hops, index levels to read, sharing it makes neighbours, is a hub), nearest first
 Plan = tuple[tuple[str, int, int, bool, bool], ...]
+# the plan unrolled for the candidate scan: (anchor, ((level, hops, closely linked), ...))
+Scan = tuple[tuple[str, tuple[tuple[int, int, bool], ...]], ...]
+Path = tuple[tuple[str, int], ...]
+# incident id -> its draft, in insertion order (the newest last)
+Bucket = dict[str, IncidentDraft]
 
 
 class CandidateIndex:
-    """The four indexes, kept in step with the incident drafts grouping owns."""
+    """The four indexes, kept in step with the incident drafts grouping owns.
+
+    Buckets map incident ids to their drafts (not to None), so the scan reads an incident's
+    last event without a second lookup per entry; a draft leaves every bucket in ``deindex``
+    before grouping forgets it.
+    """
 
     def __init__(
         self,
@@ -54,10 +64,10 @@ class CandidateIndex:
         self._follow = follow
         self._min_causality = min_causality
         self._use_templates = use_templates
-        self._anchor: dict[str, list[dict[str, None]]] = {}  # entity -> per depth: incidents
-        self._by_template: dict[str, dict[str, None]] = {}
-        self._by_region: dict[str, dict[str, None]] = {}
-        self._by_type: dict[str, dict[str, None]] = {}
+        self._anchor: dict[str, list[Bucket]] = {}  # entity -> per depth: incidents
+        self._by_template: dict[str, Bucket] = {}
+        self._by_region: dict[str, Bucket] = {}
+        self._by_type: dict[str, Bucket] = {}
         self._related: dict[str, tuple[int, list[str]]] = {}
         self._types_version = 0  # bumped when a type enters or leaves the type index
         self._close_fanout = close_fanout
@@ -65,6 +75,20 @@ class CandidateIndex:
         self._small: dict[str, bool] = {}
         self._hub: dict[str, bool] = {}
         self._plans: dict[str, Plan] = {}
+        self._scans: dict[str, Scan] = {}
+        # the few distinct per-anchor read lists, shared by every entity's scan
+        self._reads: dict[tuple[int, int, bool], tuple[tuple[int, int, bool], ...]] = {}
+        self._regions: dict[str, str] = {}
+        # incident -> entities indexed on their whole path while it was indexed (nothing to do
+        # when another member arrives there)
+        self._done: dict[str, set[str]] = {}
+
+    def region(self, entity: str) -> str:
+        """The entity's region (the topology's, memoised here: asked on every join)."""
+        hit = self._regions.get(entity)
+        if hit is None:
+            hit = self._regions[entity] = self._topology.region(entity)
+        return hit
 
     def in_region(self, incident: str, region: str) -> bool:
         """Whether the incident has a member in ``region``."""
@@ -72,7 +96,7 @@ class CandidateIndex:
 
     def index_template(self, d: IncidentDraft, template: str) -> None:
         if d.indexed:
-            self._by_template.setdefault(template, {})[d.id] = None
+            self._by_template.setdefault(template, {})[d.id] = d
 
     def index_all(self, d: IncidentDraft, about: Mapping[str, str] | None = None) -> None:
         """Index every entity, template and type of the incident (after loading a snapshot);
@@ -80,11 +104,11 @@ class CandidateIndex:
         self.index_members(d, d.entity_of, about or {})
         if d.indexed:
             for t in d.templates:
-                self._by_template.setdefault(t, {})[d.id] = None
+                self._by_template.setdefault(t, {})[d.id] = d
             for typ in d.types:
-                self.index_type(typ, d.id)
+                self.index_type(typ, d)
 
-    def _live(self, bucket: dict[str, None], horizon: datetime) -> list[str]:
+    def _live(self, bucket: Bucket, horizon: datetime) -> list[str]:
         """Up to ``max_candidates`` incidents of an index bucket, newest first, still in window.
 
         Incidents past the window but not yet de-indexed (that happens in ``tick``) are skipped
@@ -92,9 +116,8 @@ class CandidateIndex:
         """
         out: list[str] = []
         cap = self._cap
-        drafts = self._drafts
-        for inc in reversed(bucket):
-            if drafts[inc].last_event >= horizon:
+        for inc, d in reversed(bucket.items()):
+            if d.last_event >= horizon:
                 out.append(inc)
                 if len(out) >= cap:
                     break
@@ -132,6 +155,35 @@ class CandidateIndex:
             )
         return hit
 
+    def _scan(self, entity: str) -> Scan:
+        """The plan unrolled into the index levels the candidate scan reads, each with its hop
+        count and whether sharing it links closely (the anchor is the entity itself, the
+        member is on the anchor, or the anchor is a point-to-point link): computed once per
+        entity, so the scan does no arithmetic per level."""
+        hit = self._scans.get(entity)
+        if hit is None:
+            reads = self._reads
+            scan = []
+            for x, d, top, small, _ in self.plan(entity):
+                key = (d, top, d == 0 or small)
+                shared = reads.get(key)
+                if shared is None:
+                    shared = reads[key] = tuple(
+                        (m, d + m, d == 0 or m == 0 or small) for m in range(top)
+                    )
+                scan.append((x, shared))
+            hit = self._scans[entity] = tuple(scan)
+        return hit
+
+    def _path(self, entity: str, hops: int) -> Path | Plan:
+        """The entity (at 0) and what it depends on within ``hops``, nearest first (the plan's
+        path when ``hops`` is ``max_hops``; only its first two fields are read)."""
+        if hops == self._max_hops:
+            return self.plan(entity)
+        if not hops:
+            return ((entity, 0),)
+        return ((entity, 0), *self._topology.dependency_path(entity, hops))
+
     def candidates(
         self,
         entity: str,
@@ -149,33 +201,9 @@ class CandidateIndex:
         """
         horizon = at - self._window
         far = at - self._follow
-        max_hops = self._max_hops
         cands: dict[str, int | None] = {}
-        drafts, anchor, cap = self._drafts, self._anchor, self._cap
-        for x, d_alarm, top, small, _ in self.plan(entity):  # the hot loop: _live inlined
-            levels = anchor.get(x)
-            if levels is None:
-                continue
-            for d_member in range(top):
-                bucket = levels[d_member]
-                if not bucket:
-                    continue
-                h = d_alarm + d_member
-                near = close is not None and (d_alarm == 0 or d_member == 0 or small)
-                n = 0
-                for inc in reversed(bucket):
-                    dr = drafts[inc]
-                    if dr.last_event < horizon and (not dr.severity_of or dr.last_event < far):
-                        continue
-                    prev = cands.get(inc)
-                    if prev is None or h < prev:
-                        cands[inc] = h
-                    if near and close is not None:
-                        close.add(inc)
-                    n += 1
-                    if n >= cap:
-                        break
-        region = self._by_region.get(self._topology.region(entity))
+        self._scan_into(entity, horizon, far, cands, close)
+        region = self._by_region.get(self.region(entity))
         if region:
             for inc in self._live(region, horizon):
                 cands.setdefault(inc, None)
@@ -188,21 +216,54 @@ class CandidateIndex:
             for t in self._related_types(typ):
                 for inc in self._live(self._by_type.get(t, {}), horizon):
                     cands.setdefault(inc, None)
-        if len(cands) > cap:
-            beyond = max_hops + 1
+        if len(cands) > self._cap:
+            beyond = self._max_hops + 1
             cands = dict(
                 heapq.nsmallest(
-                    cap, cands.items(), key=lambda kv: beyond if kv[1] is None else kv[1]
+                    self._cap, cands.items(), key=lambda kv: beyond if kv[1] is None else kv[1]
                 )
             )
         return cands
 
-    def index_type(self, typ: str, incident: str) -> None:
+    def _scan_into(
+        self,
+        entity: str,
+        horizon: datetime,
+        far: datetime,
+        cands: dict[str, int | None],
+        close: set[str] | None,
+    ) -> None:
+        """Read the topology index level by level, newest first and at most ``max_candidates``
+        live incidents per bucket (the hot loop: ``_live`` inlined)."""
+        anchor, cap = self._anchor, self._cap
+        for x, reads in self._scan(entity):
+            levels = anchor.get(x)
+            if levels is None:
+                continue
+            for level, h, near in reads:
+                bucket = levels[level]
+                if not bucket:
+                    continue
+                n = 0
+                for inc, dr in reversed(bucket.items()):
+                    last = dr.last_event
+                    if last < horizon and (last < far or not dr.severity_of):
+                        continue
+                    prev = cands.get(inc)
+                    if prev is None or h < prev:
+                        cands[inc] = h
+                    if near and close is not None:
+                        close.add(inc)
+                    n += 1
+                    if n >= cap:
+                        break
+
+    def index_type(self, typ: str, d: IncidentDraft) -> None:
         bucket = self._by_type.get(typ)
         if bucket is None:
             bucket = self._by_type[typ] = {}
             self._types_version += 1
-        bucket[incident] = None
+        bucket[d.id] = d
 
     def _related_types(self, typ: str) -> list[str]:
         """Types in open incidents that ``typ`` is causally linked with (cached per type set)."""
@@ -233,26 +294,37 @@ class CandidateIndex:
             self.index_entity(d, about)
 
     def index_entity(self, d: IncidentDraft, entity: str, max_hops: int | None = None) -> None:
-        hops = self._max_hops if max_hops is None else max_hops
-        path = (
-            ((entity, 0), *self._topology.dependency_path(entity, hops)) if hops else ((entity, 0),)
-        )
-        for x, depth in path:
-            old = d.index_keys.get(x)
+        indexed = d.indexed
+        if max_hops is None and indexed:
+            done = self._done.get(d.id)
+            if done is None:
+                done = self._done[d.id] = set()
+            elif entity in done:
+                return  # already on its whole path: depths only shrink until ``deindex``
+            done.add(entity)
+        keys = d.index_keys
+        for step in self._path(entity, self._max_hops if max_hops is None else max_hops):
+            x, depth = step[0], step[1]
+            old = keys.get(x)
             if old is None or depth < old:
-                d.index_keys[x] = depth
-                if d.indexed:
+                keys[x] = depth
+                if indexed:
                     levels = self._anchor.get(x)
                     if levels is None:
                         levels = self._anchor[x] = [{} for _ in range(self._max_hops + 1)]
                     if old is not None:
                         levels[old].pop(d.id, None)
-                    levels[depth][d.id] = None
-        if d.indexed:
-            self._by_region.setdefault(self._topology.region(entity), {})[d.id] = None
+                    levels[depth][d.id] = d
+        if indexed:
+            region = self.region(entity)
+            bucket = self._by_region.get(region)
+            if bucket is None:
+                bucket = self._by_region[region] = {}
+            bucket[d.id] = d
 
     def deindex(self, d: IncidentDraft) -> None:
         d.indexed = False
+        self._done.pop(d.id, None)
         for x, depth in d.index_keys.items():
             levels = self._anchor.get(x)
             if levels is not None:
@@ -272,8 +344,8 @@ class CandidateIndex:
                 if not hits4:
                     del self._by_type[typ]
                     self._types_version += 1
-        regions = {self._topology.region(e) for e in d.entity_of.values()}
-        regions.update(self._topology.region(x) for x, depth in d.index_keys.items() if not depth)
+        regions = {self.region(e) for e in d.entity_of.values()}
+        regions.update(self.region(x) for x, depth in d.index_keys.items() if not depth)
         for region in regions:
             hits3 = self._by_region.get(region)
             if hits3 is not None:

@@ -81,6 +81,7 @@ import heapq
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from operator import attrgetter
 from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -95,6 +96,13 @@ from nocwise.model.codec import alarm_from_dict, alarm_to_dict
 from nocwise.topology.graph import TopologyGraph
 
 STATE_SCHEMA = "nocwise.correlate.group"
+# a candidate's score and what its explanation needs: (draft, score, past the window, hops,
+# hops to the root, topology, causality, text, seconds since its last event, hops below an
+# active member, and the three weighted terms)
+_Scored = tuple[
+    IncidentDraft, float, bool, int | None, int | None, float, float, float, float, int | None,
+    float, float, float,
+]  # fmt: skip
 Weight = Annotated[float, Field(ge=0.0, le=2.0)]
 _ROOT_DEPTH = 16
 _MAX_TEMPLATES = 64
@@ -193,6 +201,7 @@ class GroupStage:
         self._feedback: list[Feedback] = []
         self._dropped: list[str] = []
         self._tmpl = TemplateCache(max_size=50_000)
+        self._type_of = attrgetter(self.config.type_field)
         self._window_s = self.config.window.total_seconds()
         self._follow = max(self.config.window, self.config.follow_active)
         self._follow_s = self._follow.total_seconds()
@@ -259,9 +268,6 @@ class GroupStage:
         out, self._dropped = self._dropped, []
         return out
 
-    def _type(self, a: Alarm) -> str:
-        return str(getattr(a, self.config.type_field))
-
     def _about(self, a: Alarm) -> str:
         """What the alarm is about: a known entity its ``entity_keys`` info names (the link
         behind a router's "interface down"), else its managed object. Only the search for an
@@ -279,16 +285,17 @@ class GroupStage:
 
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
         decisions: list[Decision] = []
+        alarm_inc, drafts, clearing = self._alarm_inc, self._drafts, self._clearing
         for a in alarms:
-            inc = self._alarm_inc.get(a.alarm_id)
+            inc = alarm_inc.get(a.alarm_id)
             if a.cleared_time is not None:
-                self._clearing.add(a.source)
+                clearing.add(a.source)
                 if inc is not None:
-                    self._member_cleared(self._drafts[inc], a)
+                    self._member_cleared(drafts[inc], a)
                 elif self._advisory:
                     self._unhold(a)
             elif inc is not None:
-                self._member_changed(self._drafts[inc], a)
+                self._member_changed(drafts[inc], a)
             else:
                 decisions.append(self._place(a))
                 if self._late:
@@ -300,19 +307,21 @@ class GroupStage:
     def _place(self, a: Alarm) -> Decision:
         self.placed += 1
         template, tokens = self._tmpl(a)
-        entity, about = a.managed_object, self._about(a)
+        entity = a.managed_object
+        about = self._about(a) if a.additional_info else entity
+        typ = str(self._type_of(a))
         held = self.may_open(a) if self.may_open is not None else None
         demoted = held is not None
         if self._advisory:
             self._unhold(a)
         close: set[str] | None = set() if self.config.bridge and not demoted else None
-        best = self._best(a, about, template, tokens, close, demoted)
+        best = self._best(a, about, template, tokens, typ, close, demoted)
         if held is not None and self.config.demoted_reach is None:
             return self._held(a, held, "such alarms join no incident")
         if best is None and held is not None:
             return self._held(a, held, "fits no open incident")
         if best is None:
-            d = self._open(a, entity, tokens)
+            d = self._open(a, entity, tokens, typ)
             reason, score, detail = GroupReason.NEW_INCIDENT, 1.0, "first alarm of the incident"
         else:
             d, reason, score, detail = best
@@ -324,13 +333,14 @@ class GroupStage:
                 reason, detail = held.member, f"{held.value}; {detail}"
             elif close and len(close) > 1 and d.id in close:
                 d = self._bridge(d, close, a)
-        self._join(d, a, about, reason, score, detail, template)
+        rounded = round(score, 4)
+        self._join(d, a, about, reason, rounded, detail, template, typ)
         if held is None and entity in self._advisory:
             self._adopt(d, entity, a.event_time)
         ev = Evidence(
             "group",
             f"{reason} -> {d.id}: {detail}",
-            {"incident_id": d.id, "score": round(score, 4)},
+            {"incident_id": d.id, "score": rounded},
         )
         return Decision(self.kind, reason, (ev,), a.alarm_id)
 
@@ -358,7 +368,10 @@ class GroupStage:
             lead = (at - p.event_time).total_seconds()
             detail = f"{Held.ADVISORY.value}; raised {lead:.0f} s before a fault alarm on {entity}"
             template, _ = self._tmpl(p)
-            self._join(d, p, self._about(p), GroupReason.ADVISORY_MEMBER, 1.0, detail, template)
+            typ = str(self._type_of(p))
+            self._join(
+                d, p, self._about(p), GroupReason.ADVISORY_MEMBER, 1.0, detail, template, typ
+            )
             ev = Evidence(
                 "group",
                 f"{GroupReason.ADVISORY_MEMBER} -> {d.id}: {detail}",
@@ -372,6 +385,7 @@ class GroupStage:
         about: str,
         template: str,
         tokens: frozenset[str],
+        typ: str,
         close: set[str] | None = None,
         demoted: bool = False,
     ) -> tuple[IncidentDraft, GroupReason, float, str] | None:
@@ -382,15 +396,17 @@ class GroupStage:
         alarm (its cause is still there) and beats any candidate that does not, and past the
         window it is the only way in (``follow_active``; not for a ``demoted`` alarm). An explained
         alarm about a link bridges only candidates that explain it: the router reporting it
-        is close to every neighbour it has."""
+        is close to every neighbour it has.
+
+        The explanation text is built for the winner only: scoring a candidate costs no
+        string formatting."""
         cfg = self.config
-        typ = self._type(a)
         near: set[str] = set()
-        entity = a.managed_object
+        entity, at = a.managed_object, a.event_time
         cands = self._index.candidates(
-            entity, a.event_time, template, typ, near if close is not None else None
+            entity, at, template, typ, near if close is not None else None
         )
-        explained, specific = self._explained(about, entity, a.event_time)
+        explained, specific = self._explained(about, entity, at)
         for inc, h in explained.items():
             prev = cands.get(inc)
             if prev is None or h < prev:
@@ -398,75 +414,86 @@ class GroupStage:
         if not cands:
             return None
         prefer = cfg.prefer_explained and not demoted
-        region = self._topology.region(entity)
-        best: tuple[tuple[bool, float, datetime, str], GroupReason, str] | None = None
+        region: str | None = None
+        drafts, causal_model = self._drafts, self._causal
+        window_s, follow_s, threshold = self._window_s, self._follow_s, cfg.threshold
+        w_topology, w_causality, w_text = cfg.w_topology, cfg.w_causality, cfg.w_text
+        min_causality, region_score = cfg.min_causality, cfg.region_score
+        hops_span = 2.0 * (cfg.max_hops + 1)
+        best_key: tuple[bool, float, datetime, str] | None = None
+        best: _Scored | None = None
         for inc, hops in cands.items():
-            d = self._drafts[inc]
-            dt = abs((a.event_time - d.last_event).total_seconds())
-            ongoing = dt > self._window_s
-            link = explained.get(inc)
-            if ongoing and (inc not in specific or dt > self._follow_s or demoted):
+            d = drafts[inc]
+            dt = abs((at - d.last_event).total_seconds())
+            ongoing = dt > window_s
+            if ongoing and (inc not in specific or dt > follow_s or demoted):
                 continue
-            time_f = 0.5 if ongoing else 1.0 - 0.5 * dt / self._window_s
+            time_f = 0.5 if ongoing else 1.0 - 0.5 * dt / window_s
             causal = 0.0
-            if self._causal is not None:
-                causal = max((self._causal.either_way(typ, t) for t in d.types), default=0.0)
-                if causal < cfg.min_causality:
+            if causal_model is not None:
+                causal = max((causal_model.either_way(typ, t) for t in d.types), default=0.0)
+                if causal < min_causality:
                     causal = 0.0
             reach = None
             if hops is not None:
-                topo = 1.0 - hops / (2.0 * (cfg.max_hops + 1))
-            elif self._index.in_region(inc, region):
-                topo = cfg.region_score
-            elif (
-                causal
-                and (reach := self._topology.hops(entity, d.root, cfg.causal_max_hops)) is not None
-            ):
-                topo = cfg.region_score  # causally linked and within reach of the incident's root
+                topo = 1.0 - hops / hops_span
             else:
-                topo = 0.0
-            text = 1.0 if template in d.templates else jaccard(tokens, d.tokens)
-            p_topo, p_causal, p_text = (
-                cfg.w_topology * topo,
-                cfg.w_causality * causal,
-                cfg.w_text * text,
-            )
-            score = time_f * min(1.0, p_topo + p_causal + p_text)
-            if ongoing:
-                score = max(score, cfg.threshold)
-            if score < cfg.threshold:
-                continue
-            if close is not None and inc in near and not ongoing:
-                close.add(inc)
-            if ongoing:
-                reason = GroupReason.ACTIVE_INCIDENT
-            elif p_topo >= p_causal and p_topo >= p_text:
-                reason = GroupReason.TOPOLOGY
-            elif p_causal >= p_text:
-                reason = GroupReason.CAUSALITY
-            else:
-                reason = GroupReason.TEXT_SIMILARITY
-            key = (prefer and link is None, -score, d.opened, inc)
-            if best is None or key < best[0]:
-                if ongoing:
-                    hop_txt = f"{link} hop(s) below an active member"
-                elif hops is not None:
-                    hop_txt = f"{hops} hop(s) in topology"
-                elif reach is not None:
-                    hop_txt = f"{reach} hop(s) from root {d.root}"
+                if region is None:
+                    region = self._index.region(entity)
+                if self._index.in_region(inc, region):
+                    topo = region_score
+                elif (
+                    causal
+                    and (reach := self._topology.hops(entity, d.root, cfg.causal_max_hops))
+                    is not None
+                ):
+                    topo = region_score  # causally linked and within reach of the incident's root
                 else:
-                    hop_txt = "same region" if topo else "no topology path"
-                detail = (
-                    f"{hop_txt}; causality {causal:.2f}; text {text:.2f}; {dt:.0f}s from last alarm"
-                    + (f", incident still has {d.active} active alarm(s)" if ongoing else "")
-                )
-                best = (key, reason, detail)
-        if best is None:
+                    topo = 0.0
+            text = 1.0 if template in d.templates else jaccard(tokens, d.tokens)
+            p_topo, p_causal, p_text = w_topology * topo, w_causality * causal, w_text * text
+            total = p_topo + p_causal + p_text
+            score = time_f * (1.0 if total > 1.0 else total)
+            if ongoing and threshold > score:
+                score = threshold
+            if score < threshold:
+                continue
+            if close is not None and not ongoing and inc in near:
+                close.add(inc)
+            link = explained.get(inc)
+            key = (prefer and link is None, -score, d.opened, inc)
+            if best_key is None or key < best_key:
+                best_key = key
+                best = (d, score, ongoing, hops, reach, topo, causal, text, dt, link, p_topo,
+                        p_causal, p_text)  # fmt: skip
+        if best is None or best_key is None:
             return None
-        (unexplained, neg_score, _, inc_id), reason, detail = best
-        if close is not None and prefer and not unexplained and about != entity:
+        d, score, ongoing, hops, reach, topo, causal, text, dt, link, p_topo, p_causal, p_text = (
+            best
+        )
+        if ongoing:
+            reason = GroupReason.ACTIVE_INCIDENT
+        elif p_topo >= p_causal and p_topo >= p_text:
+            reason = GroupReason.TOPOLOGY
+        elif p_causal >= p_text:
+            reason = GroupReason.CAUSALITY
+        else:
+            reason = GroupReason.TEXT_SIMILARITY
+        if ongoing:
+            hop_txt = f"{link} hop(s) below an active member"
+        elif hops is not None:
+            hop_txt = f"{hops} hop(s) in topology"
+        elif reach is not None:
+            hop_txt = f"{reach} hop(s) from root {d.root}"
+        else:
+            hop_txt = "same region" if topo else "no topology path"
+        detail = (
+            f"{hop_txt}; causality {causal:.2f}; text {text:.2f}; {dt:.0f}s from last alarm"
+            + (f", incident still has {d.active} active alarm(s)" if ongoing else "")
+        )
+        if close is not None and prefer and not best_key[0] and about != entity:
             close.intersection_update(explained)  # not the reporter's other neighbours
-        return self._drafts[inc_id], reason, -neg_score, detail
+        return d, reason, score, detail
 
     def _bridge(self, best: IncidentDraft, close: set[str], a: Alarm) -> IncidentDraft:
         """Merge the open incidents ``a`` is closely linked to into the largest of them.
@@ -512,7 +539,7 @@ class GroupStage:
             self._update_root(into, entity, src.title_type, m.added)
         for typ, n in src.types.items():
             if typ not in into.types and into.indexed:
-                self._index.index_type(typ, into.id)
+                self._index.index_type(typ, into)
             into.types[typ] = into.types.get(typ, 0) + n
         for t in src.templates:
             if len(into.templates) >= _MAX_TEMPLATES:
@@ -640,14 +667,14 @@ class GroupStage:
                 best = h
         return best
 
-    def _open(self, a: Alarm, entity: str, tokens: frozenset[str]) -> IncidentDraft:
+    def _open(self, a: Alarm, entity: str, tokens: frozenset[str], typ: str) -> IncidentDraft:
         salt = 0
         iid = incident_id(a.alarm_id)
         while iid in self._drafts:
             salt += 1
             iid = incident_id(a.alarm_id, salt)
         at = a.event_time
-        d = IncidentDraft(iid, at, at, at, at, root=entity, title_type=self._type(a))
+        d = IncidentDraft(iid, at, at, at, at, root=entity, title_type=typ)
         d.tokens = tokens
         d.note(at, "opened", f"opened by alarm {a.alarm_id} on {entity}")
         self._drafts[iid] = d
@@ -665,14 +692,17 @@ class GroupStage:
         score: float,
         detail: str,
         template: str,
+        typ: str,
     ) -> None:
+        """Add ``a`` to ``d`` (``score`` already rounded; ``typ`` is the alarm's type)."""
         aid, entity, at = a.alarm_id, a.managed_object, a.event_time
-        d.set_member(Member(aid, str(reason), at, detail, round(score, 4)))
+        d.set_member(Member(aid, str(reason), at, detail, score))
         self._alarm_inc[aid] = d.id
         self._source[aid] = a.source
         d.entity_of[aid] = entity
         d.set_severity(aid, a.perceived_severity.rank)
-        d.entities[entity] = d.entities.get(entity, 0) + 1
+        entities = d.entities
+        entities[entity] = entities.get(entity, 0) + 1
         if at > d.updated:
             d.updated = at
         if d.state is IncidentState.RESOLVED:
@@ -681,27 +711,32 @@ class GroupStage:
         self._changed[d.id] = None
         if reason in RIDING:
             return  # rides along: it neither extends the window nor widens the incident's reach
-        if a.source in self._clearing:
+        clearing = a.source in self._clearing
+        if clearing:
             self._count(d.id, aid, about)
         if about != entity:
             self._about_of[aid] = about
-        self._index.index_member(d, entity, about)
+            self._index.index_member(d, entity, about)
+        else:
+            self._index.index_entity(d, entity)
         is_new_entity = entity not in d.member_entities
-        d.member_entities.add(entity)
-        typ = self._type(a)
-        if typ not in d.types and d.indexed:
-            self._index.index_type(typ, d.id)
-        d.types[typ] = d.types.get(typ, 0) + 1
-        if len(d.templates) < _MAX_TEMPLATES and template not in d.templates:
-            d.templates.add(template)
+        if is_new_entity:
+            d.member_entities.add(entity)
+        types = d.types
+        n_typ = types.get(typ)
+        if n_typ is None:
+            if d.indexed:
+                self._index.index_type(typ, d)
+            types[typ] = 1
+        else:
+            types[typ] = n_typ + 1
+        templates = d.templates
+        if len(templates) < _MAX_TEMPLATES and template not in templates:
+            templates.add(template)
             self._index.index_template(d, template)
         # an event says nothing of "still"; a late effect claimed past the window does not
         # reopen the window to everything else (nor to demoted alarms riding along)
-        if (
-            at > d.last_event
-            and a.source in self._clearing
-            and reason != GroupReason.ACTIVE_INCIDENT
-        ):
+        if at > d.last_event and clearing and reason != GroupReason.ACTIVE_INCIDENT:
             d.last_event = at
         if is_new_entity:
             services, customers = self._topology.impacted(entity)
@@ -733,15 +768,17 @@ class GroupStage:
 
     def _member_cleared(self, d: IncidentDraft, a: Alarm) -> None:
         aid = a.alarm_id
-        self._uncount(d.id, aid)
+        if aid in self._counted:
+            self._uncount(d.id, aid)
         if d.pop_severity(aid) is None:
             return
         entity = d.entity_of[aid]
-        left = d.entities.get(entity, 1) - 1
+        entities = d.entities
+        left = entities.get(entity, 1) - 1
         if left:
-            d.entities[entity] = left
+            entities[entity] = left
         else:
-            d.entities.pop(entity, None)
+            entities.pop(entity, None)
         at = a.cleared_time or a.event_time
         if at > d.updated:
             d.updated = at
@@ -920,7 +957,7 @@ class GroupStage:
             for t in d.templates:
                 self._index.index_template(d, t)
             for typ in d.types:
-                self._index.index_type(typ, d.id)
+                self._index.index_type(typ, d)
         if entities:
             d.root = entities[0]
         self._index.index_members(d, d.entity_of, self._about_of)
