@@ -82,8 +82,13 @@ class IncidentDraft:
     published: bool = False
     indexed: bool = True
     # the tuples the last ``freeze`` built, reused until members or timeline change (most
-    # snapshots follow a clear or a severity change, which leaves both as they were)
+    # snapshots follow a clear or a severity change, which leaves both as they were). A join
+    # only appends: the next ``freeze`` extends the tuple with ``members_added`` instead of
+    # walking the dict; ``members_dirty`` (a replace or a removal) makes it rebuild. A stale
+    # tuple is kept until the new one is built, so freeing it finds its members in cache.
     frozen_members: tuple[Member, ...] | None = field(default=None, init=False, repr=False)
+    members_added: list[Member] = field(default_factory=list, init=False, repr=False)
+    members_dirty: bool = field(default=False, init=False, repr=False)
     frozen_timeline: tuple[TimelineEntry, ...] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -122,22 +127,31 @@ class IncidentDraft:
 
     def set_member(self, m: Member) -> None:
         """Add or replace a member (members change only through these three methods)."""
-        self.members[m.alarm_id] = m
-        self.frozen_members = None
+        members = self.members
+        if m.alarm_id in members:
+            self.members_dirty = True  # replaced in place: its position in the tuple moves
+        elif self.frozen_members is not None and not self.members_dirty:
+            self.members_added.append(m)
+        members[m.alarm_id] = m
 
     def pop_member(self, alarm_id: str) -> Member:
-        self.frozen_members = None
+        self.members_dirty = True
         return self.members.pop(alarm_id)
 
     def clear_members(self) -> None:
         self.members.clear()
-        self.frozen_members = None
+        self.members_dirty = True
 
     def freeze(self, impact: Impact, priority: int) -> Incident:
         n = len(self.members)
         members = self.frozen_members
-        if members is None:
-            members = self.frozen_members = tuple(self.members.values())
+        if members is None or self.members_dirty:
+            members = tuple(self.members.values())
+        elif self.members_added:
+            members += tuple(self.members_added)
+        self.members_added.clear()
+        self.members_dirty = False
+        self.frozen_members = members  # the stale tuple, if any, is freed here
         timeline = self.frozen_timeline
         if timeline is None:
             timeline = self.frozen_timeline = tuple(self.timeline)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, Self
 
 JsonScalar = str | int | float | bool | None
 
@@ -28,15 +29,35 @@ class Evidence:
     data: Mapping[str, JsonScalar] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Member:
-    """An alarm in an incident and the reason it is there."""
+    """An alarm in an incident and the reason it is there (built once per alarm grouped, so
+    through ``__new__``: see ``_writable``)."""
 
     alarm_id: str
     reason: str
     added: datetime
     detail: str = ""
     score: float = 1.0
+
+    def __new__(
+        cls, alarm_id: str, reason: str, added: datetime, detail: str = "", score: float = 1.0
+    ) -> Self:
+        new: Any = _new_object(_MEMBER_SLOTS)
+        new.alarm_id, new.reason, new.added, new.detail, new.score = (
+            alarm_id,
+            reason,
+            added,
+            detail,
+            score,
+        )
+        new.__class__ = cls
+        made: Self = new
+        return made
+
+    def __getnewargs__(self) -> tuple[str, str, datetime, str, float]:
+        """Copies and pickles rebuild through ``__new__``, which needs the fields."""
+        return (self.alarm_id, self.reason, self.added, self.detail, self.score)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +91,15 @@ class TimelineEntry:
     actor: str = "nocwise"
 
 
-@dataclass(frozen=True, slots=True)
+_NO_IMPACT = Impact()  # frozen, so one shared default is as good as a new one each time
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Incident:
-    """A stable group of alarms; its id comes from its first member and never changes."""
+    """A stable group of alarms; its id comes from its first member and never changes.
+
+    Snapshotted for every changed incident on every batch, so built through ``__new__``
+    (see ``_writable``)."""
 
     id: str
     state: IncidentState
@@ -81,7 +108,59 @@ class Incident:
     title: str
     members: tuple[Member, ...] = ()
     hypotheses: tuple[Hypothesis, ...] = ()
-    impact: Impact = field(default_factory=Impact)
+    impact: Impact = _NO_IMPACT
     priority: int = 3
     timeline: tuple[TimelineEntry, ...] = ()
     root_entity_id: str | None = None
+
+    def __new__(
+        cls,
+        id: str,
+        state: IncidentState,
+        opened: datetime,
+        updated: datetime,
+        title: str,
+        members: tuple[Member, ...] = (),
+        hypotheses: tuple[Hypothesis, ...] = (),
+        impact: Impact = _NO_IMPACT,
+        priority: int = 3,
+        timeline: tuple[TimelineEntry, ...] = (),
+        root_entity_id: str | None = None,
+    ) -> Self:
+        new: Any = _new_object(_INCIDENT_SLOTS)
+        new.id, new.state, new.opened, new.updated, new.title, new.members = (
+            id,
+            state,
+            opened,
+            updated,
+            title,
+            members,
+        )
+        new.hypotheses, new.impact, new.priority, new.timeline, new.root_entity_id = (
+            hypotheses,
+            impact,
+            priority,
+            timeline,
+            root_entity_id,
+        )
+        new.__class__ = cls
+        made: Self = new
+        return made
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        """Copies and pickles rebuild through ``__new__``, which needs the fields."""
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+
+_new_object = object.__new__
+
+
+def _writable(cls: type) -> type:
+    """A class with ``cls``'s slots, writable: the same layout, so a ``__new__`` can fill one
+    with plain attribute stores and then switch its ``__class__`` to ``cls``, about half the
+    cost of the frozen ``__init__`` (one ``object.__setattr__`` per field), same object."""
+    return type(f"_Writable{cls.__name__}", (), {"__slots__": tuple(f.name for f in fields(cls))})
+
+
+_MEMBER_SLOTS = _writable(Member)
+_INCIDENT_SLOTS = _writable(Incident)
