@@ -17,12 +17,13 @@ the open alarms of its cells into symptoms): those carry the other alarm's id.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, Self
 
 from nocwise.model import Alarm, Evidence, ModelState
+from nocwise.model.writable import new_object, writable_twin
 
 
 class Verdict(StrEnum):
@@ -55,7 +56,7 @@ class Decision:
         alarm_id: str = "",
         verdict: Verdict = Verdict.NOTE,
     ) -> Self:
-        new: Any = _new_object(_DecisionSlots)
+        new: Any = new_object(_DecisionSlots)
         new.stage, new.reason, new.evidence, new.alarm_id, new.verdict = (
             stage,
             reason,
@@ -77,14 +78,7 @@ class Decision:
         return self.verdict is Verdict.NOTE
 
 
-_new_object = object.__new__
-
-
-class _DecisionSlots:
-    """``Decision``'s slots, writable: the same layout, so ``Decision.__new__`` can fill one
-    and make it a ``Decision``."""
-
-    __slots__ = tuple(f.name for f in fields(Decision))
+_DecisionSlots = writable_twin(Decision)
 
 
 @dataclass(frozen=True, slots=True)

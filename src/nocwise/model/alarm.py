@@ -21,6 +21,7 @@ from operator import attrgetter
 from typing import Any
 
 from nocwise.model.errors import InvalidRecordError
+from nocwise.model.writable import new_object, writable_twin
 
 
 class Severity(StrEnum):
@@ -250,22 +251,13 @@ _field_values = attrgetter(*_FIELD_NAMES)
 _SEVERITY_AT = _FIELD_POSITION["perceived_severity"]
 _CLEARED_AT = _FIELD_POSITION["cleared_time"]
 _CHANGED_AT = _FIELD_POSITION["changed_time"]
-_new_object = object.__new__
-
-
-class _Unfrozen:
-    """``Alarm``'s slots, writable. A copy is filled in here by plain attribute stores and then
-    becomes an ``Alarm`` (``__class__`` assignment: same slots, so the same layout), about
-    five times cheaper than the generated frozen ``__init__`` with its ``object.__setattr__``
-    per field. Only ``_from_values`` uses it."""
-
-    __slots__ = _FIELD_NAMES
+_Unfrozen = writable_twin(Alarm)  # see nocwise.model.writable
 
 
 def _from_values(values: list[Any], check: bool = True) -> Alarm:
     """``Alarm(*values)``; ``check=False`` skips ``__post_init__`` for a copy that changes
     nothing it checks or derives (a clear of a valid alarm)."""
-    new: Any = _new_object(_Unfrozen)
+    new: Any = new_object(_Unfrozen)
     (
         new.alarm_id,
         new.managed_object,

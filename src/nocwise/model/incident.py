@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
+from nocwise.model.writable import new_object, writable_twin
+
 JsonScalar = str | int | float | bool | None
 
 
@@ -32,7 +34,7 @@ class Evidence:
 @dataclass(frozen=True, slots=True, init=False)
 class Member:
     """An alarm in an incident and the reason it is there (built once per alarm grouped, so
-    through ``__new__``: see ``_writable``)."""
+    through ``__new__``: see ``nocwise.model.writable``)."""
 
     alarm_id: str
     reason: str
@@ -43,7 +45,7 @@ class Member:
     def __new__(
         cls, alarm_id: str, reason: str, added: datetime, detail: str = "", score: float = 1.0
     ) -> Self:
-        new: Any = _new_object(_MEMBER_SLOTS)
+        new: Any = new_object(_MEMBER_SLOTS)
         new.alarm_id, new.reason, new.added, new.detail, new.score = (
             alarm_id,
             reason,
@@ -99,7 +101,7 @@ class Incident:
     """A stable group of alarms; its id comes from its first member and never changes.
 
     Snapshotted for every changed incident on every batch, so built through ``__new__``
-    (see ``_writable``)."""
+    (see ``nocwise.model.writable``)."""
 
     id: str
     state: IncidentState
@@ -127,7 +129,7 @@ class Incident:
         timeline: tuple[TimelineEntry, ...] = (),
         root_entity_id: str | None = None,
     ) -> Self:
-        new: Any = _new_object(_INCIDENT_SLOTS)
+        new: Any = new_object(_INCIDENT_SLOTS)
         new.id, new.state, new.opened, new.updated, new.title, new.members = (
             id,
             state,
@@ -152,15 +154,5 @@ class Incident:
         return tuple(getattr(self, f.name) for f in fields(self))
 
 
-_new_object = object.__new__
-
-
-def _writable(cls: type) -> type:
-    """A class with ``cls``'s slots, writable: the same layout, so a ``__new__`` can fill one
-    with plain attribute stores and then switch its ``__class__`` to ``cls``, about half the
-    cost of the frozen ``__init__`` (one ``object.__setattr__`` per field), same object."""
-    return type(f"_Writable{cls.__name__}", (), {"__slots__": tuple(f.name for f in fields(cls))})
-
-
-_MEMBER_SLOTS = _writable(Member)
-_INCIDENT_SLOTS = _writable(Incident)
+_MEMBER_SLOTS = writable_twin(Member)
+_INCIDENT_SLOTS = writable_twin(Incident)
