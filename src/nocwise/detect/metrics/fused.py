@@ -35,6 +35,8 @@ from nocwise.detect.metrics.arrays import (
     book_advance,
     decay,
     decay_log,
+    learn_extremes,
+    repeats_extreme,
 )
 from nocwise.detect.metrics.level_shift import quantum
 from nocwise.detect.metrics.novelty import BASE_CLIP, clip_band
@@ -239,7 +241,7 @@ def steady_spike(
     band_sd: FloatArray,
 ) -> None:
     """The spike member on a steady run; its long baseline gives the band by default."""
-    sp_loc, sp_dev, sp_alphas, _, sp_clip, sp_floor = spike
+    sp_loc, sp_dev, sp_alphas, _, sp_clip, sp_floor, sp_ext = spike
     last = np.uint64(sp_alphas.shape[0] - 1)
     for j in range(run):
         ju, s = np.uint64(j), np.uint64(s0 + j)
@@ -253,6 +255,11 @@ def steady_spike(
             x, loc, dev = values[i], st[lr, s], st[dr, s]
             z_sp[ju] = min(z_sp[ju], _robust_z(x, loc, dev, sp_floor))
             st[lr, s], st[dr, s] = robust_next(loc, dev, x, a, st[COUNT, s], sp_clip)
+    e_hi, e_lo = sp_ext, sp_ext + np.uint64(1)  # learned by the novelty loop, after this one
+    for j in range(run):
+        ju, i, s = np.uint64(j), np.uint64(i0 + j), np.uint64(s0 + j)
+        x = values[i]
+        z_sp[ju] = np.nan if (x == st[e_hi, s]) | (x == st[e_lo, s]) else z_sp[ju]
 
 
 @njit(cache=True, error_model="numpy")
@@ -370,7 +377,8 @@ def steady_novelty(
     select ``clipped`` or the raw value with a flag fixed per feature, so both are loads the
     vector loop always makes.
     """
-    _, _, nv_base, nv_alphas, nv_clip, nv_base_a, nv_forget, nv_warmup, nv_floor = novelty
+    _, _, nv_base, nv_alphas, nv_clip, nv_base_a, nv_forget, nv_warmup, nv_floor, nv_ext = novelty
+    e_hi, e_lo = nv_ext, nv_ext + np.uint64(1)
     shrink_w = 0.5 * nv_forget
     fastest = np.argmax(nv_alphas) + 1 if nv_clip > 0.0 else -1
     b_loc, b_dev, b_n = nv_base, nv_base + np.uint64(1), nv_base + np.uint64(2)
@@ -398,10 +406,17 @@ def steady_novelty(
             lo, hi = st[lo_row, s], st[hi_row, s]
             mid = 0.5 * (hi + lo)
             z = abs(f - mid) / (0.5 * (hi - lo) + _scale_floor(mid, nv_floor))
+            repeat = (f_i == 0) & ((x == st[e_hi, s]) | (x == st[e_lo, s]))
+            z = min(z, 1.0) if repeat else z
             z_nv[ju] = max(z_nv[ju], z)
             shrink = shrink_w * (hi - lo)
             st[lo_row, s] = min(lo + shrink, f)
             st[hi_row, s] = max(hi - shrink, f)
+    for j in range(run):  # the highest and lowest value seen, after the value was scored
+        i, s = np.uint64(i0 + j), np.uint64(s0 + j)
+        x = values[i]
+        st[e_hi, s] = x if not st[e_hi, s] >= x else st[e_hi, s]
+        st[e_lo, s] = x if not st[e_lo, s] <= x else st[e_lo, s]
 
 
 @njit(inline="always", error_model="numpy")
@@ -563,7 +578,7 @@ def scalar_pass(
     index is unsigned, which spares numba's negative-index wraparound on every access. The
     band is the seasonal one where its bin is warm, else the long spike baseline's.
     """
-    sp_loc, sp_dev, sp_alphas, sp_warmup, sp_clip, sp_floor = spike
+    sp_loc, sp_dev, sp_alphas, sp_warmup, sp_clip, sp_floor, sp_ext = spike
     ls_fast, ls_slow, ls_warmup, ls_clip, ls_floor, ls_last, ls_step, ls_res = level_shift
     (
         se_loc,
@@ -578,9 +593,18 @@ def scalar_pass(
         se_floor,
     ) = seasonal
     tr_level, tr_slope, tr_noise, tr_h, tr_warmup, tr_clip, tr_floor = trend
-    nv_env, nv_smooth, nv_base, nv_alphas, nv_clip, nv_base_a, nv_forget, nv_warmup, nv_floor = (
-        novelty
-    )
+    (
+        nv_env,
+        nv_smooth,
+        nv_base,
+        nv_alphas,
+        nv_clip,
+        nv_base_a,
+        nv_forget,
+        nv_warmup,
+        nv_floor,
+        nv_ext,
+    ) = novelty
     weights, self_cal, record, seen, r_decay, r_floor, min_seen, sharpness, age_half = calibration
     ls_se = math.sqrt(ls_fast / (2.0 - ls_fast))
     # log1p(-alpha) of every time-aware weight, once per batch (decay_log)
@@ -609,6 +633,8 @@ def scalar_pass(
                 z_sp = min(z_sp, robust_z(x, st[sp_loc + ju, s], st[sp_dev + ju, s], sp_floor))
             band_loc = st[sp_loc + sp_last, s]
             band_sd = MAD_TO_SIGMA * st[sp_dev + sp_last, s] + scale_floor(band_loc, sp_floor)
+            if repeats_extreme(st, sp_ext, s, x):  # learned by the novelty section below
+                z_sp = np.nan
         if learn:
             for j in range(sp_alphas.shape[0]):
                 a = decay_log(sp_alphas[j], sp_keep[j], k)
@@ -678,6 +704,7 @@ def scalar_pass(
             z_nv = 0.0
         shrink_w = 0.5 * decay_log(nv_forget, nv_forget_keep, k)
         mid_b, sd_b = clip_band(st, nv_base, s, nv_warmup, nv_floor)
+        repeat = repeats_extreme(st, nv_ext, s, x)
         for j in range(nv_feat):
             lo_row, hi_row = nv_env + np.uint64(2 * j), nv_env + np.uint64(2 * j + 1)
             f = x
@@ -690,7 +717,10 @@ def scalar_pass(
             lo, hi = st[lo_row, s], st[hi_row, s]
             if scored:
                 mid = 0.5 * (hi + lo)
-                z_nv = max(z_nv, abs(f - mid) / (0.5 * (hi - lo) + scale_floor(mid, nv_floor)))
+                z_f = abs(f - mid) / (0.5 * (hi - lo) + scale_floor(mid, nv_floor))
+                if j == 0 and repeat:
+                    z_f = min(z_f, 1.0)
+                z_nv = max(z_nv, z_f)
             if learn:
                 if j > 0:
                     st[nv_smooth + np.uint64(j - 1), s] = f
@@ -705,6 +735,7 @@ def scalar_pass(
             st[nb_n, s] += 1.0
             a = decay_log(nv_base_a, nv_base_keep, k)
             robust_step(st, nv_base, st, nv_base + np.uint64(1), s, x, a, st[nb_n, s], BASE_CLIP)
+            learn_extremes(st, nv_ext, s, x)
 
         # calibration (as calibrate.calibrate_kernel): the largest ratio z / record wins.
         # Each squared ratio is kept as a fraction num / den and compared cross-multiplied,
