@@ -21,8 +21,9 @@ A value the series has already taken at its extreme is not novel, however far th
 envelope has shrunk since: its own novelty is capped at 1 (the edge) when it equals the
 highest or lowest value seen so far, exactly (a CPU back at 100 %, a gauge back at its
 ceiling). The smoothed means are not capped: a repeated extreme that lasts still moves them.
-On NAB this removed 8 of the 10 false positives of cpu_utilization_asg_misconfiguration and
-changed nothing else of note (docs/benchmarks/nab.md, sixth round).
+On NAB this removed 8 of cpu_utilization_asg_misconfiguration's 10 false positives (paired
++0.4 / +0.8 / +0.3 standard / low FP / low FN; with the spike member's own rule for repeated
+extremes, +1.1 / +2.2 / +0.7: docs/benchmarks/nab.md, sixth round).
 
 The smoothed features are EW means per *sample*, whatever the time between samples, unlike
 the other members' time-aware baselines. Each is compared with the envelope of its own past
