@@ -367,9 +367,14 @@ def steady_novelty(
     rows: npt.NDArray[np.uint64],
     z_nv: FloatArray,
     clipped: FloatArray,
+    repeat: FloatArray,
 ) -> None:
     """The novelty member on a steady run: the clipping baseline, then the raw value and
     each smoothing.
+
+    The first loop also marks in ``repeat`` the samples equal to the highest or lowest value
+    seen before them (the raw value's z is capped at 1 there), then learns both; the scalar
+    pass learns them after the features, which read only the mark.
 
     The first loop writes each sample clipped about the baseline as it was before the sample
     (``clip_band``) to ``clipped``, for the fastest mean, then learns the baseline; the scalar
@@ -391,6 +396,10 @@ def steady_novelty(
         cnt = cnt + 1.0
         st[b_n, s] = cnt
         st[b_loc, s], st[b_dev, s] = robust_next(loc, dev, x, nv_base_a, cnt, BASE_CLIP)
+        hi_e, lo_e = st[e_hi, s], st[e_lo, s]
+        repeat[ju] = 1.0 if (x == hi_e) | (x == lo_e) else 0.0
+        st[e_hi, s] = x if not hi_e >= x else hi_e
+        st[e_lo, s] = x if not lo_e <= x else lo_e
     z_nv[:run] = 0.0
     for f_i in range(nv_alphas.shape[0] + 1):
         lo_row, hi_row, sm_row = rows[2, f_i], rows[3, f_i], rows[4, f_i]
@@ -406,17 +415,11 @@ def steady_novelty(
             lo, hi = st[lo_row, s], st[hi_row, s]
             mid = 0.5 * (hi + lo)
             z = abs(f - mid) / (0.5 * (hi - lo) + _scale_floor(mid, nv_floor))
-            repeat = (f_i == 0) & ((x == st[e_hi, s]) | (x == st[e_lo, s]))
-            z = min(z, 1.0) if repeat else z
+            z = min(z, 1.0) if (f_i == 0) & (repeat[ju] > 0.0) else z
             z_nv[ju] = max(z_nv[ju], z)
             shrink = shrink_w * (hi - lo)
             st[lo_row, s] = min(lo + shrink, f)
             st[hi_row, s] = max(hi - shrink, f)
-    for j in range(run):  # the highest and lowest value seen, after the value was scored
-        i, s = np.uint64(i0 + j), np.uint64(s0 + j)
-        x = values[i]
-        st[e_hi, s] = x if not st[e_hi, s] >= x else st[e_hi, s]
-        st[e_lo, s] = x if not st[e_lo, s] <= x else st[e_lo, s]
 
 
 @njit(inline="always", error_model="numpy")
@@ -531,14 +534,14 @@ def steady_chunk(
     over everything does not vectorise (too many rows and branches). Each member is its
     own function, whose compiled loop can be inspected alone (``inspect_asm``). ``zs``,
     ``band`` and ``scratch`` are scratch rows of :data:`CHUNK`: the members' z, the band,
-    and the novelty's clipped input.
+    and the novelty's clipped input and repeated extremes.
     """
     steady_book(s0, i0, run, ts, st)
     steady_spike(s0, i0, run, values, st, spike, rows, zs[0], band[0], band[1])
     steady_level_shift(s0, i0, run, values, st, level_shift, zs[1])
     steady_seasonal(s0, i0, run, ts, values, st, seasonal, jd, jw, zs[2], band[0], band[1])
     steady_trend(s0, i0, run, values, st, trend, zs[3])
-    steady_novelty(s0, i0, run, values, st, novelty, rows, zs[4], scratch)
+    steady_novelty(s0, i0, run, values, st, novelty, rows, zs[4], scratch[0], scratch[1])
     steady_calibrate(s0, i0, run, calibration, zs, band_z, band, prob, winner, lower, upper)
 
 
@@ -805,7 +808,7 @@ def ensemble_kernel(
         return
     # every member's warm-up: spike, level shift, trend, novelty (its 8th setting)
     need = float(max(spike[3], level_shift[2], trend[4], novelty[7], 2))
-    chunk_z, chunk_band, chunk_x = np.empty((5, CHUNK)), np.empty((2, CHUNK)), np.empty(CHUNK)
+    chunk_z, chunk_band, chunk_x = np.empty((5, CHUNK)), np.empty((2, CHUNK)), np.empty((2, CHUNK))
     chunk_rows = row_table(spike, novelty)
     i = 0
     while i < n:
