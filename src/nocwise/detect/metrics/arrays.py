@@ -136,6 +136,39 @@ def z_to_score(z: FloatArray) -> FloatArray:
     return np.asarray(erf(np.asarray(z, dtype=np.float64) / math.sqrt(2.0)), dtype=np.float64)
 
 
+#: The highest and lowest value a series has taken (rows 0 and 1 of an ``ext`` slot), NaN
+#: until known; the spike and novelty members use them to tell a repeated extreme.
+EXT_SLOT = Slot((2,), np.nan)
+
+
+@njit(cache=True, error_model="numpy")
+def repeats_extreme(ext: FloatArray, row: Index, s: Index, x: float) -> bool:
+    """Whether ``x`` equals exactly the highest or lowest value seen so far (rows ``row`` and
+    ``row + 1``; an unknown NaN never does): a value the series has already taken at its
+    extreme, such as a CPU back at 100 %, is no news however long ago it was taken."""
+    return bool(x == ext[row, s] or x == ext[row + 1, s])
+
+
+@njit(cache=True, error_model="numpy")
+def learn_extremes(ext: FloatArray, row: Index, s: Index, x: float) -> None:
+    """Widen the highest and lowest value seen to ``x`` (replacing an unknown NaN)."""
+    if not ext[row, s] >= x:
+        ext[row, s] = x
+    if not ext[row + 1, s] <= x:
+        ext[row + 1, s] = x
+
+
+def upgrade_extremes(state: ModelState, version: int, prefix: str = "") -> ModelState:
+    """An older snapshot with the highest and lowest value seen added, unknown (NaN): no value
+    is a repeated extreme until the series has taken values again. ``prefix`` names the arrays
+    inside a larger snapshot (the ensemble's ``novelty/``); ``version`` is the new one."""
+    arrays = dict(state.arrays)
+    if "book" not in arrays:
+        raise InvalidRecordError("state misses 'book'")
+    arrays[prefix + "ext"] = np.full((2, int(arrays["book"].shape[-1])), np.nan)
+    return ModelState(state.schema, version, state.params, arrays)
+
+
 C = TypeVar("C", bound=DetectorConfig)
 
 

@@ -27,6 +27,7 @@ from nocwise.detect.metrics.arrays import (
     FloatArray,
     Slot,
     grow_arrays,
+    upgrade_extremes,
 )
 from nocwise.detect.metrics.episodes import EpisodeEvents, EpisodeTracker
 from nocwise.detect.metrics.fused import TR_DEV, ensemble_kernel, visit_order
@@ -51,7 +52,7 @@ BINS = ("seasonal/loc", "seasonal/dev", "seasonal/cnt")
 #: the per-series record's fields in the pass's order: the fixed-size ones at the rows of
 #: ``fused`` (book 0-4, level shift 5-7, seasonal start 8, trend 9-12), then spike and novelty,
 #: then the level shift's last value and quantum (v4, appended so the fixed rows stay put),
-#: then the novelty's clipping baseline (v5)
+#: then the novelty's clipping baseline (v5), then the highest and lowest value seen (v6)
 RECORD = (
     "book",
     "level_shift/short",
@@ -68,6 +69,7 @@ RECORD = (
     "level_shift/last",
     "level_shift/step",
     "novelty/base",
+    "novelty/ext",
 )
 
 
@@ -113,8 +115,8 @@ class EnsembleDetector:
     kind: ClassVar[str] = "ensemble"
     #: v2: one bookkeeping for all members, seasonal bins as float32; v3: calibration records
     #: as float32 and counts as uint32; v4: the level shift's last value and quantum; v5: the
-    #: novelty's clipping baseline (v1-v4 are migrated)
-    version: ClassVar[int] = 5
+    #: novelty's clipping baseline; v6: the highest and lowest value seen (v1-v5 are migrated)
+    version: ClassVar[int] = 6
 
     def __init__(self, config: EnsembleConfig | None = None) -> None:
         self.config = config if config is not None else EnsembleConfig()
@@ -129,6 +131,9 @@ class EnsembleDetector:
         self._layout: dict[str, Slot] = {"book": Slot((len(BOOK_FIELDS),))}
         for member in self.members:  # each member's kind is its name in MEMBERS
             self._layout.update({f"{member.kind}/{k}": v for k, v in member._layout().items()})
+        # the highest and lowest value seen are the spike's and the novelty's alike: one copy
+        # (the pass's spike section reads it before the novelty section learns the sample)
+        del self._layout["spike/ext"]
         # records as float32 (a ratio's reference: 6e-8 relative rounding), counts as uint32
         m = (len(MEMBERS),)
         self._layout.update({"record": Slot(m, 0.0, np.float32), "seen": Slot(m, 0.0, np.uint32)})
@@ -204,6 +209,7 @@ class EnsembleDetector:
                 c.spike.warmup,
                 c.spike.clip,
                 c.spike.rel_floor,
+                np.uint64(rows["novelty/ext"]),
             ),
             (
                 c.level_shift.fast,
@@ -246,6 +252,7 @@ class EnsembleDetector:
                 c.novelty.forget,
                 c.novelty.warmup,
                 c.novelty.rel_floor,
+                np.uint64(rows["novelty/ext"]),
             ),
             (
                 self._weights,
@@ -364,7 +371,7 @@ class EnsembleDetector:
 
     @classmethod
     def from_state(cls, state: ModelState) -> Self:
-        """Rebuild from :meth:`to_state`; v1-v4 snapshots are migrated, others refused."""
+        """Rebuild from :meth:`to_state`; v1-v5 snapshots are migrated, others refused."""
         if state.schema == "nocwise.detect.metrics.ensemble" and state.version == 1:
             state = _upgrade_v1(state)
         if state.schema == "nocwise.detect.metrics.ensemble" and state.version == 2:
@@ -373,6 +380,8 @@ class EnsembleDetector:
             state = _upgrade_v3(state)
         if state.schema == "nocwise.detect.metrics.ensemble" and state.version == 4:
             state = _upgrade_v4(state)
+        if state.schema == "nocwise.detect.metrics.ensemble" and state.version == 5:
+            state = _upgrade_v5(state)
         state.expect("nocwise.detect.metrics.ensemble", cls.version)
         det = cls(EnsembleConfig.model_validate(state.params))
         if state.arrays.keys() != det._layout.keys():
@@ -424,3 +433,10 @@ def _upgrade_v4(state: ModelState) -> ModelState:
         raise InvalidRecordError("ensemble state misses 'book'")
     upgraded = upgrade_base(state, "novelty/")
     return ModelState(state.schema, 5, state.params, upgraded.arrays)
+
+
+def _upgrade_v5(state: ModelState) -> ModelState:
+    """v5 -> v6: the highest and lowest value seen, unknown (no repeated extreme for now)."""
+    if "book" not in state.arrays:
+        raise InvalidRecordError("ensemble state misses 'book'")
+    return upgrade_extremes(state, 6, "novelty/")

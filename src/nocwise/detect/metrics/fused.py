@@ -35,6 +35,8 @@ from nocwise.detect.metrics.arrays import (
     book_advance,
     decay,
     decay_log,
+    learn_extremes,
+    repeats_extreme,
 )
 from nocwise.detect.metrics.level_shift import quantum
 from nocwise.detect.metrics.novelty import BASE_CLIP, clip_band
@@ -239,7 +241,7 @@ def steady_spike(
     band_sd: FloatArray,
 ) -> None:
     """The spike member on a steady run; its long baseline gives the band by default."""
-    sp_loc, sp_dev, sp_alphas, _, sp_clip, sp_floor = spike
+    sp_loc, sp_dev, sp_alphas, _, sp_clip, sp_floor, sp_ext = spike
     last = np.uint64(sp_alphas.shape[0] - 1)
     for j in range(run):
         ju, s = np.uint64(j), np.uint64(s0 + j)
@@ -253,6 +255,11 @@ def steady_spike(
             x, loc, dev = values[i], st[lr, s], st[dr, s]
             z_sp[ju] = min(z_sp[ju], _robust_z(x, loc, dev, sp_floor))
             st[lr, s], st[dr, s] = robust_next(loc, dev, x, a, st[COUNT, s], sp_clip)
+    e_hi, e_lo = sp_ext, sp_ext + np.uint64(1)  # learned by the novelty loop, after this one
+    for j in range(run):
+        ju, i, s = np.uint64(j), np.uint64(i0 + j), np.uint64(s0 + j)
+        x = values[i]
+        z_sp[ju] = np.nan if (x == st[e_hi, s]) | (x == st[e_lo, s]) else z_sp[ju]
 
 
 @njit(cache=True, error_model="numpy")
@@ -360,9 +367,14 @@ def steady_novelty(
     rows: npt.NDArray[np.uint64],
     z_nv: FloatArray,
     clipped: FloatArray,
+    repeat: FloatArray,
 ) -> None:
     """The novelty member on a steady run: the clipping baseline, then the raw value and
     each smoothing.
+
+    The first loop also marks in ``repeat`` the samples equal to the highest or lowest value
+    seen before them (the raw value's z is capped at 1 there), then learns both; the scalar
+    pass learns them after the features, which read only the mark.
 
     The first loop writes each sample clipped about the baseline as it was before the sample
     (``clip_band``) to ``clipped``, for the fastest mean, then learns the baseline; the scalar
@@ -370,7 +382,8 @@ def steady_novelty(
     select ``clipped`` or the raw value with a flag fixed per feature, so both are loads the
     vector loop always makes.
     """
-    _, _, nv_base, nv_alphas, nv_clip, nv_base_a, nv_forget, nv_warmup, nv_floor = novelty
+    _, _, nv_base, nv_alphas, nv_clip, nv_base_a, nv_forget, nv_warmup, nv_floor, nv_ext = novelty
+    e_hi, e_lo = nv_ext, nv_ext + np.uint64(1)
     shrink_w = 0.5 * nv_forget
     fastest = np.argmax(nv_alphas) + 1 if nv_clip > 0.0 else -1
     b_loc, b_dev, b_n = nv_base, nv_base + np.uint64(1), nv_base + np.uint64(2)
@@ -383,6 +396,10 @@ def steady_novelty(
         cnt = cnt + 1.0
         st[b_n, s] = cnt
         st[b_loc, s], st[b_dev, s] = robust_next(loc, dev, x, nv_base_a, cnt, BASE_CLIP)
+        hi_e, lo_e = st[e_hi, s], st[e_lo, s]
+        repeat[ju] = 1.0 if (x == hi_e) | (x == lo_e) else 0.0
+        st[e_hi, s] = x if not hi_e >= x else hi_e
+        st[e_lo, s] = x if not lo_e <= x else lo_e
     z_nv[:run] = 0.0
     for f_i in range(nv_alphas.shape[0] + 1):
         lo_row, hi_row, sm_row = rows[2, f_i], rows[3, f_i], rows[4, f_i]
@@ -398,6 +415,7 @@ def steady_novelty(
             lo, hi = st[lo_row, s], st[hi_row, s]
             mid = 0.5 * (hi + lo)
             z = abs(f - mid) / (0.5 * (hi - lo) + _scale_floor(mid, nv_floor))
+            z = min(z, 1.0) if (f_i == 0) & (repeat[ju] > 0.0) else z
             z_nv[ju] = max(z_nv[ju], z)
             shrink = shrink_w * (hi - lo)
             st[lo_row, s] = min(lo + shrink, f)
@@ -516,14 +534,14 @@ def steady_chunk(
     over everything does not vectorise (too many rows and branches). Each member is its
     own function, whose compiled loop can be inspected alone (``inspect_asm``). ``zs``,
     ``band`` and ``scratch`` are scratch rows of :data:`CHUNK`: the members' z, the band,
-    and the novelty's clipped input.
+    and the novelty's clipped input and repeated extremes.
     """
     steady_book(s0, i0, run, ts, st)
     steady_spike(s0, i0, run, values, st, spike, rows, zs[0], band[0], band[1])
     steady_level_shift(s0, i0, run, values, st, level_shift, zs[1])
     steady_seasonal(s0, i0, run, ts, values, st, seasonal, jd, jw, zs[2], band[0], band[1])
     steady_trend(s0, i0, run, values, st, trend, zs[3])
-    steady_novelty(s0, i0, run, values, st, novelty, rows, zs[4], scratch)
+    steady_novelty(s0, i0, run, values, st, novelty, rows, zs[4], scratch[0], scratch[1])
     steady_calibrate(s0, i0, run, calibration, zs, band_z, band, prob, winner, lower, upper)
 
 
@@ -563,7 +581,7 @@ def scalar_pass(
     index is unsigned, which spares numba's negative-index wraparound on every access. The
     band is the seasonal one where its bin is warm, else the long spike baseline's.
     """
-    sp_loc, sp_dev, sp_alphas, sp_warmup, sp_clip, sp_floor = spike
+    sp_loc, sp_dev, sp_alphas, sp_warmup, sp_clip, sp_floor, sp_ext = spike
     ls_fast, ls_slow, ls_warmup, ls_clip, ls_floor, ls_last, ls_step, ls_res = level_shift
     (
         se_loc,
@@ -578,9 +596,18 @@ def scalar_pass(
         se_floor,
     ) = seasonal
     tr_level, tr_slope, tr_noise, tr_h, tr_warmup, tr_clip, tr_floor = trend
-    nv_env, nv_smooth, nv_base, nv_alphas, nv_clip, nv_base_a, nv_forget, nv_warmup, nv_floor = (
-        novelty
-    )
+    (
+        nv_env,
+        nv_smooth,
+        nv_base,
+        nv_alphas,
+        nv_clip,
+        nv_base_a,
+        nv_forget,
+        nv_warmup,
+        nv_floor,
+        nv_ext,
+    ) = novelty
     weights, self_cal, record, seen, r_decay, r_floor, min_seen, sharpness, age_half = calibration
     ls_se = math.sqrt(ls_fast / (2.0 - ls_fast))
     # log1p(-alpha) of every time-aware weight, once per batch (decay_log)
@@ -609,6 +636,8 @@ def scalar_pass(
                 z_sp = min(z_sp, robust_z(x, st[sp_loc + ju, s], st[sp_dev + ju, s], sp_floor))
             band_loc = st[sp_loc + sp_last, s]
             band_sd = MAD_TO_SIGMA * st[sp_dev + sp_last, s] + scale_floor(band_loc, sp_floor)
+            if repeats_extreme(st, sp_ext, s, x):  # learned by the novelty section below
+                z_sp = np.nan
         if learn:
             for j in range(sp_alphas.shape[0]):
                 a = decay_log(sp_alphas[j], sp_keep[j], k)
@@ -678,6 +707,7 @@ def scalar_pass(
             z_nv = 0.0
         shrink_w = 0.5 * decay_log(nv_forget, nv_forget_keep, k)
         mid_b, sd_b = clip_band(st, nv_base, s, nv_warmup, nv_floor)
+        repeat = repeats_extreme(st, nv_ext, s, x)
         for j in range(nv_feat):
             lo_row, hi_row = nv_env + np.uint64(2 * j), nv_env + np.uint64(2 * j + 1)
             f = x
@@ -690,7 +720,10 @@ def scalar_pass(
             lo, hi = st[lo_row, s], st[hi_row, s]
             if scored:
                 mid = 0.5 * (hi + lo)
-                z_nv = max(z_nv, abs(f - mid) / (0.5 * (hi - lo) + scale_floor(mid, nv_floor)))
+                z_f = abs(f - mid) / (0.5 * (hi - lo) + scale_floor(mid, nv_floor))
+                if j == 0 and repeat:
+                    z_f = min(z_f, 1.0)
+                z_nv = max(z_nv, z_f)
             if learn:
                 if j > 0:
                     st[nv_smooth + np.uint64(j - 1), s] = f
@@ -705,6 +738,7 @@ def scalar_pass(
             st[nb_n, s] += 1.0
             a = decay_log(nv_base_a, nv_base_keep, k)
             robust_step(st, nv_base, st, nv_base + np.uint64(1), s, x, a, st[nb_n, s], BASE_CLIP)
+            learn_extremes(st, nv_ext, s, x)
 
         # calibration (as calibrate.calibrate_kernel): the largest ratio z / record wins.
         # Each squared ratio is kept as a fraction num / den and compared cross-multiplied,
@@ -774,7 +808,7 @@ def ensemble_kernel(
         return
     # every member's warm-up: spike, level shift, trend, novelty (its 8th setting)
     need = float(max(spike[3], level_shift[2], trend[4], novelty[7], 2))
-    chunk_z, chunk_band, chunk_x = np.empty((5, CHUNK)), np.empty((2, CHUNK)), np.empty(CHUNK)
+    chunk_z, chunk_band, chunk_x = np.empty((5, CHUNK)), np.empty((2, CHUNK)), np.empty((2, CHUNK))
     chunk_rows = row_table(spike, novelty)
     i = 0
     while i < n:

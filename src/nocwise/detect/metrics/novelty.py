@@ -17,6 +17,14 @@ less, and the raw value are not clipped: clipping the slower ones too gained les
 the low-FP score where it was (docs/benchmarks/nab.md, fifth round: NAB +1.5 standard,
 +0.6 low FP, +1.9 low FN in the paired check).
 
+A value the series has already taken at its extreme is not novel, however far the
+envelope has shrunk since: its own novelty is capped at 1 (the edge) when it equals the
+highest or lowest value seen so far, exactly (a CPU back at 100 %, a gauge back at its
+ceiling). The smoothed means are not capped: a repeated extreme that lasts still moves them.
+On NAB this removed 8 of cpu_utilization_asg_misconfiguration's 10 false positives (paired
++0.4 / +0.8 / +0.3 standard / low FP / low FN; with the spike member's own rule for repeated
+extremes, +1.1 / +2.2 / +0.7: docs/benchmarks/nab.md, sixth round).
+
 The smoothed features are EW means per *sample*, whatever the time between samples, unlike
 the other members' time-aware baselines. Each is compared with the envelope of its own past
 values, so it must stay the same statistic: a time-aware mean would jump to the first value
@@ -38,12 +46,16 @@ from numba import njit
 from pydantic import Field
 
 from nocwise.detect.metrics.arrays import (
+    EXT_SLOT,
     ArrayDetector,
     DetectorConfig,
     FloatArray,
     Slot,
     book_advance,
     decay,
+    learn_extremes,
+    repeats_extreme,
+    upgrade_extremes,
 )
 from nocwise.detect.metrics.robust import MAD_TO_SIGMA, Index, robust_step, scale_floor
 from nocwise.model.metrics import IntArray, MetricBatch
@@ -89,6 +101,7 @@ def _kernel(
     env: FloatArray,
     smooth: FloatArray,
     base: FloatArray,
+    ext: FloatArray,
     alphas: FloatArray,
     clip: float,
     base_alpha: float,
@@ -113,6 +126,7 @@ def _kernel(
             band[1, i] = 0.5 * (env[1, s] - env[0, s]) + scale_floor(band[0, i], rel_floor)
         shrink_w = 0.5 * decay(forget, k)
         mid_b, sd_b = clip_band(base, 0, s, warmup, rel_floor)
+        repeat = repeats_extreme(ext, 0, s, x)
         z = 0.0
         # feature 0 is the value, feature j > 0 its EW mean with weight alphas[j - 1] per
         # sample (not per typical interval); the fastest one's input is clipped about the
@@ -127,7 +141,10 @@ def _kernel(
             lo, hi = env[2 * j, s], env[2 * j + 1, s]
             if scored:
                 mid = 0.5 * (hi + lo)
-                z = max(z, abs(f - mid) / (0.5 * (hi - lo) + scale_floor(mid, rel_floor)))
+                z_f = abs(f - mid) / (0.5 * (hi - lo) + scale_floor(mid, rel_floor))
+                if j == 0 and repeat:
+                    z_f = min(z_f, 1.0)
+                z = max(z, z_f)
             if learn:
                 if j > 0:
                     smooth[j - 1, s] = f
@@ -141,6 +158,7 @@ def _kernel(
             base[2, s] += 1.0
             a = decay(base_alpha, k)
             robust_step(base, 0, base, 1, s, x, a, base[2, s], BASE_CLIP)
+            learn_extremes(ext, 0, s, x)
         if scored:
             out[i] = z
 
@@ -150,8 +168,9 @@ class NoveltyDetector(ArrayDetector[NoveltyConfig]):
 
     kind: ClassVar[str] = "novelty"
     config_class: ClassVar[type[DetectorConfig]] = NoveltyConfig
-    #: v2: the baseline the smoothed means' input is clipped about (location, deviation, count)
-    version: ClassVar[int] = 2
+    #: v2: the baseline the smoothed means' input is clipped about (location, deviation, count);
+    #: v3: the highest and lowest value seen
+    version: ClassVar[int] = 3
 
     def _layout(self) -> dict[str, Slot]:
         n_smooth = len(self.config.smoothing)
@@ -159,11 +178,14 @@ class NoveltyDetector(ArrayDetector[NoveltyConfig]):
             "env": Slot((2 * (n_smooth + 1),)),
             "smooth": Slot((n_smooth,)),
             "base": Slot((3,)),
+            "ext": EXT_SLOT,
         }
 
     @classmethod
     def _upgrade(cls, state: ModelState) -> ModelState:
-        return upgrade_base(state) if state.version == 1 else state
+        if state.version == 1:
+            state = upgrade_base(state)
+        return upgrade_extremes(state, 3) if state.version == 2 else state
 
     def _run(self, batch: MetricBatch, out: FloatArray, band: FloatArray, learn: bool) -> None:
         c, a = self.config, self._arrays
@@ -175,6 +197,7 @@ class NoveltyDetector(ArrayDetector[NoveltyConfig]):
             a["env"],
             a["smooth"],
             a["base"],
+            a["ext"],
             np.asarray(c.smoothing, dtype=np.float64),
             c.clip,
             c.base,

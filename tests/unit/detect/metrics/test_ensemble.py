@@ -150,12 +150,21 @@ def v3_snapshot(det: EnsembleDetector) -> ModelState:
 
 def v4_snapshot(det: EnsembleDetector) -> ModelState:
     """The layout before version 5: no clipping baseline for the novelty's fastest mean."""
-    state = det.to_state()
+    state = v5_snapshot(det)
     arrays = {k: v for k, v in state.arrays.items() if k != "novelty/base"}
     return ModelState(state.schema, 4, state.params, arrays)
 
 
-@pytest.mark.parametrize("snapshot", [v1_snapshot, v2_snapshot, v3_snapshot, v4_snapshot])
+def v5_snapshot(det: EnsembleDetector) -> ModelState:
+    """The layout before version 6: no highest and lowest value seen."""
+    state = det.to_state()
+    arrays = {k: v for k, v in state.arrays.items() if k != "novelty/ext"}
+    return ModelState(state.schema, 5, state.params, arrays)
+
+
+@pytest.mark.parametrize(
+    "snapshot", [v1_snapshot, v2_snapshot, v3_snapshot, v4_snapshot, v5_snapshot]
+)
 def test_an_older_snapshot_is_migrated_and_scores_the_same(
     snapshot: Callable[[EnsembleDetector], ModelState],
 ) -> None:
@@ -165,22 +174,27 @@ def test_an_older_snapshot_is_migrated_and_scores_the_same(
     det = EnsembleDetector()
     det.learn(head)
     old = EnsembleDetector.from_state(ModelState.from_bytes(snapshot(det).to_bytes()))
-    assert old.to_state().version == 5
+    assert old.to_state().version == 6
     migrated = old.to_state().arrays
-    fresh = {"novelty/base"} | (
-        {"level_shift/last", "level_shift/step"} if snapshot != v4_snapshot else set()
-    )
+    fresh = {"novelty/ext"}
+    if snapshot != v5_snapshot:
+        fresh |= {"novelty/base"}
+    if snapshot not in (v4_snapshot, v5_snapshot):
+        fresh |= {"level_shift/last", "level_shift/step"}
     for name, arr in det.to_state().arrays.items():
         assert migrated[name].dtype == arr.dtype, name
         if name not in fresh:
             assert np.array_equal(migrated[name], arr), name
     # the quantum is unknown after the migration (floor off) and relearned from the next
     # steps; on continuous values it is a tiny share of the scale either way
-    if snapshot != v4_snapshot:
+    if snapshot not in (v4_snapshot, v5_snapshot):
         assert np.isnan(migrated["level_shift/last"]).all()
         assert not migrated["level_shift/step"].any()
     # the novelty's baseline starts empty: its fastest mean is unclipped until it is warm
-    assert not migrated["novelty/base"].any()
+    if snapshot != v5_snapshot:
+        assert not migrated["novelty/base"].any()
+    # the extremes are unknown: no value is a repeated extreme until they are relearned
+    assert np.isnan(migrated["novelty/ext"]).all()
     tail_old, tail_new = old.score_learn(tail), det.score_learn(tail)
     np.testing.assert_allclose(tail_old[100:], tail_new[100:], rtol=1e-6)
 
@@ -188,7 +202,7 @@ def test_an_older_snapshot_is_migrated_and_scores_the_same(
 def test_an_unknown_version_is_refused() -> None:
     state = EnsembleDetector().to_state()
     with pytest.raises(InvalidRecordError):
-        EnsembleDetector.from_state(ModelState(state.schema, 6, state.params, state.arrays))
+        EnsembleDetector.from_state(ModelState(state.schema, 7, state.params, state.arrays))
 
 
 def test_a_snapshot_with_missing_arrays_is_refused() -> None:

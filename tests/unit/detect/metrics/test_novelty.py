@@ -64,7 +64,51 @@ def test_a_version_1_snapshot_is_migrated_with_an_empty_baseline() -> None:
     det.learn(batch.select(np.arange(len(batch)) < 100))
     state = det.to_state()
     arrays = {k: v for k, v in state.arrays.items() if k != "base"}
+    arrays = {k: v for k, v in arrays.items() if k != "ext"}
     old = NoveltyDetector.from_state(ModelState(state.schema, 1, state.params, arrays))
-    assert old.to_state().version == 2
+    assert old.to_state().version == 3
     assert not old.to_state().arrays["base"].any()
     assert np.array_equal(old.to_state().arrays["env"], state.arrays["env"])
+
+
+def saturating(n: int = 3000) -> tuple[MetricBatch, np.ndarray]:
+    """A gauge that hits its ceiling of 100 exactly every 700 samples, and once goes beyond."""
+    rng = np.random.default_rng(11)
+    values = np.clip(40 + rng.normal(0, 3, n), 0, 100)
+    hits = np.arange(300, n - 300, 700)
+    values[hits] = 100.0
+    values[n - 100] = 104.0
+    steps = np.arange(n)
+    return MetricBatch.of(np.zeros(n, dtype=np.int64), steps * MINUTE_MS, values), hits
+
+
+def test_a_value_back_at_its_highest_is_at_the_edge_however_far_the_envelope_shrank() -> None:
+    batch, hits = saturating()
+    # the value alone (one sample at 100 moves the smoothed means to new highs of their own)
+    only_value = NoveltyConfig(smoothing=(), clip=0.0, forget=1e-3)
+    z = NoveltyDetector(only_value).raw(batch, learn=True)
+    assert z[hits[0]] > 1.5  # the first time at 100
+    assert z[hits[1:]].min() > 0.9  # back at 100: at the edge, not beyond it
+    assert z[hits[1:]].max() <= 1.0
+    assert z[len(batch) - 100] > 1.02  # beyond the highest value
+
+
+def test_the_smoothed_means_are_not_capped_by_a_repeated_extreme() -> None:
+    batch, _ = saturating()
+    values = batch.values.copy()
+    values[2000:2040] = 100.0  # a ceiling held for 40 samples moves the means to new highs
+    batch = MetricBatch.of(batch.series, batch.ts_ms, values)
+    z = NoveltyDetector().raw(batch, learn=True)
+    assert z[2000:2040].max() > 1.5
+
+
+def test_a_version_2_snapshot_is_migrated_with_unknown_extremes() -> None:
+    batch, _ = saturating()
+    det = NoveltyDetector()
+    det.learn(batch.select(np.arange(len(batch)) < 1000))
+    state = det.to_state()
+    arrays = {k: v for k, v in state.arrays.items() if k != "ext"}
+    old = NoveltyDetector.from_state(ModelState(state.schema, 2, state.params, arrays))
+    assert old.to_state().version == 3
+    assert np.isnan(old.to_state().arrays["ext"]).all()
+    assert np.array_equal(old.to_state().arrays["base"], state.arrays["base"])
