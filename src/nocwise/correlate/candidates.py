@@ -64,7 +64,7 @@ class CandidateIndex:
         self._follow = follow
         self._min_causality = min_causality
         self._use_templates = use_templates
-        self._anchor: dict[str, list[Bucket]] = {}  # entity -> per depth: incidents
+        self._anchor: dict[str, list[Bucket | None]] = {}  # entity -> per depth (None: empty)
         self._by_template: dict[str, Bucket] = {}
         self._by_region: dict[str, Bucket] = {}
         self._by_type: dict[str, Bucket] = {}
@@ -74,21 +74,27 @@ class CandidateIndex:
         self._hub_fanout = hub_fanout if hub_fanout is not None else 1 << 30
         self._small: dict[str, bool] = {}
         self._hub: dict[str, bool] = {}
-        self._plans: dict[str, Plan] = {}
-        self._scans: dict[str, Scan] = {}
+        # entity -> (plan, scan, region): what an alarm on it reads, static between topology
+        # changes. One record per entity rather than three tables: at 10^5 open alarms each
+        # look-up in a table of ~10^5 entities is a cache miss, and an alarm asks all three
+        self._facts: dict[str, tuple[Plan, Scan, str]] = {}
         # the few distinct per-anchor read lists, shared by every entity's scan
         self._reads: dict[tuple[int, int, bool], tuple[tuple[int, int, bool], ...]] = {}
-        self._regions: dict[str, str] = {}
         # incident -> entities indexed on their whole path while it was indexed (nothing to do
         # when another member arrives there)
         self._done: dict[str, set[str]] = {}
 
+    def _entity(self, entity: str) -> tuple[Plan, Scan, str]:
+        """The entity's plan, scan and region, computed on first use."""
+        hit = self._facts.get(entity)
+        if hit is None:
+            plan = self._plan(entity)
+            hit = self._facts[entity] = (plan, self._scan(plan), self._topology.region(entity))
+        return hit
+
     def region(self, entity: str) -> str:
         """The entity's region (the topology's, memoised here: asked on every join)."""
-        hit = self._regions.get(entity)
-        if hit is None:
-            hit = self._regions[entity] = self._topology.region(entity)
-        return hit
+        return self._entity(entity)[2]
 
     def in_region(self, incident: str, region: str) -> bool:
         """Whether the incident has a member in ``region``."""
@@ -144,36 +150,33 @@ class CandidateIndex:
         is a hub). Static between topology changes, so computed once per entity; under a hub
         only the anchor's own level is read (siblings under a hub are not related). Grouping's
         search for an active problem upstream walks the same path."""
-        hit = self._plans.get(entity)
-        if hit is None:
-            max_hops = self._max_hops
-            path = ((entity, 0), *self._topology.dependency_path(entity, max_hops))
-            hit = self._plans[entity] = tuple(
-                (x, d, 1 if d > 0 and hub else max_hops - d + 1, self._is_close(x), hub)
-                for x, d in path
-                for hub in (self.is_hub(x),)
-            )
-        return hit
+        return self._entity(entity)[0]
 
-    def _scan(self, entity: str) -> Scan:
+    def _plan(self, entity: str) -> Plan:
+        max_hops = self._max_hops
+        path = ((entity, 0), *self._topology.dependency_path(entity, max_hops))
+        return tuple(
+            (x, d, 1 if d > 0 and hub else max_hops - d + 1, self._is_close(x), hub)
+            for x, d in path
+            for hub in (self.is_hub(x),)
+        )
+
+    def _scan(self, plan: Plan) -> Scan:
         """The plan unrolled into the index levels the candidate scan reads, each with its hop
         count and whether sharing it links closely (the anchor is the entity itself, the
         member is on the anchor, or the anchor is a point-to-point link): computed once per
         entity, so the scan does no arithmetic per level."""
-        hit = self._scans.get(entity)
-        if hit is None:
-            reads = self._reads
-            scan = []
-            for x, d, top, small, _ in self.plan(entity):
-                key = (d, top, d == 0 or small)
-                shared = reads.get(key)
-                if shared is None:
-                    shared = reads[key] = tuple(
-                        (m, d + m, d == 0 or m == 0 or small) for m in range(top)
-                    )
-                scan.append((x, shared))
-            hit = self._scans[entity] = tuple(scan)
-        return hit
+        reads = self._reads
+        scan = []
+        for x, d, top, small, _ in plan:
+            key = (d, top, d == 0 or small)
+            shared = reads.get(key)
+            if shared is None:
+                shared = reads[key] = tuple(
+                    (m, d + m, d == 0 or m == 0 or small) for m in range(top)
+                )
+            scan.append((x, shared))
+        return tuple(scan)
 
     def _path(self, entity: str, hops: int) -> Path | Plan:
         """The entity (at 0) and what it depends on within ``hops``, nearest first (the plan's
@@ -202,8 +205,9 @@ class CandidateIndex:
         horizon = at - self._window
         far = at - self._follow
         cands: dict[str, int | None] = {}
-        self._scan_into(entity, horizon, far, cands, close)
-        region = self._by_region.get(self.region(entity))
+        _, scan, region_of = self._entity(entity)
+        self._scan_into(scan, horizon, far, cands, close)
+        region = self._by_region.get(region_of)
         if region:
             for inc in self._live(region, horizon):
                 cands.setdefault(inc, None)
@@ -227,22 +231,23 @@ class CandidateIndex:
 
     def _scan_into(
         self,
-        entity: str,
+        scan: Scan,
         horizon: datetime,
         far: datetime,
         cands: dict[str, int | None],
         close: set[str] | None,
     ) -> None:
         """Read the topology index level by level, newest first and at most ``max_candidates``
-        live incidents per bucket (the hot loop: ``_live`` inlined)."""
+        live incidents per bucket (the hot loop: ``_live`` inlined). An empty level is None, so
+        skipping it touches no bucket."""
         anchor, cap = self._anchor, self._cap
-        for x, reads in self._scan(entity):
+        for x, reads in scan:
             levels = anchor.get(x)
             if levels is None:
                 continue
             for level, h, near in reads:
                 bucket = levels[level]
-                if not bucket:
+                if bucket is None:
                     continue
                 n = 0
                 for inc, dr in reversed(bucket.items()):
@@ -311,10 +316,14 @@ class CandidateIndex:
                 if indexed:
                     levels = self._anchor.get(x)
                     if levels is None:
-                        levels = self._anchor[x] = [{} for _ in range(self._max_hops + 1)]
+                        levels = self._anchor[x] = [None] * (self._max_hops + 1)
                     if old is not None:
-                        levels[old].pop(d.id, None)
-                    levels[depth][d.id] = d
+                        _leave(levels, old, d.id)
+                    bucket = levels[depth]
+                    if bucket is None:
+                        levels[depth] = {d.id: d}
+                    else:
+                        bucket[d.id] = d
         if indexed:
             region = self.region(entity)
             bucket = self._by_region.get(region)
@@ -328,7 +337,7 @@ class CandidateIndex:
         for x, depth in d.index_keys.items():
             levels = self._anchor.get(x)
             if levels is not None:
-                levels[depth].pop(d.id, None)
+                _leave(levels, depth, d.id)
                 if not any(levels):
                     del self._anchor[x]
         for t in d.templates:
@@ -352,3 +361,13 @@ class CandidateIndex:
                 hits3.pop(d.id, None)
                 if not hits3:
                     del self._by_region[region]
+
+
+def _leave(levels: list[Bucket | None], depth: int, incident: str) -> None:
+    """Take the incident out of one level; a level left empty becomes None (a new bucket
+    later starts as empty as this one was, so the order of what it holds is the same)."""
+    bucket = levels[depth]
+    if bucket is not None:
+        bucket.pop(incident, None)
+        if not bucket:
+            levels[depth] = None

@@ -51,7 +51,6 @@ class ImpactRanker:
         self.config = config or ImpactConfig()
         self._topology = topology or TopologyGraph([], [])
         self._sla: dict[str, bool] = {}
-        self._last: dict[str, tuple[tuple[int, int, int, float], Impact, int]] = {}
 
     def _has_sla(self, entity_id: str) -> bool:
         hit = self._sla.get(entity_id)
@@ -62,12 +61,13 @@ class ImpactRanker:
         return hit
 
     def assess(self, draft: IncidentDraft, least_noise: float) -> tuple[Impact, int]:
-        """(impact, priority 1..5) of the incident as it stands."""
+        """(impact, priority 1..5) of the incident as it stands; the last answer is kept on
+        the draft and reused while its inputs are unchanged (``forget`` drops it)."""
         c = self.config
         severity = draft.max_severity
         n_cust, n_serv = len(draft.customers), len(draft.services)
         key = (n_cust, n_serv, severity, least_noise)
-        hit = self._last.get(draft.id)
+        hit = draft.assessed
         if hit is not None and hit[0] == key:  # sets only grow, so equal sizes mean equal sets
             return hit[1], hit[2]
         sla = any(self._has_sla(x) for x in draft.customers) or any(
@@ -86,9 +86,12 @@ class ImpactRanker:
             sla_at_risk=sla and severity > 0,
             score=round(score, 6),
         )
-        self._last[draft.id] = (key, impact, priority)
+        draft.assessed = (key, impact, priority)
         return impact, priority
 
-    def forget(self, incident_id: str) -> None:
-        """Drop the cached assessment (the incident's sets were rebuilt or it is gone)."""
-        self._last.pop(incident_id, None)
+    @staticmethod
+    def forget(draft: IncidentDraft | None) -> None:
+        """Drop the kept assessment (the incident's sets were rebuilt: equal sizes no longer
+        mean equal sets)."""
+        if draft is not None:
+            draft.assessed = None

@@ -140,8 +140,7 @@ class Correlator:
             if out.passed:
                 self._run(i + 1, out.passed, now, touched)
         for iid in self._group.take_dropped():
-            self._inc_noise.pop(iid, None)
-            self._ranker.forget(iid)
+            self._inc_noise.pop(iid, None)  # its kept assessment went with its draft
         return self._flush()
 
     def _run(
@@ -273,13 +272,13 @@ class Correlator:
         """Merge incident ``b`` into ``a`` (``b`` is closed); recorded as feedback."""
         for i in (a, b):
             self._inc_noise.pop(i, None)
-            self._ranker.forget(i)
+            self._ranker.forget(self._group.draft(i))
         return [self._freeze(d) for d in self._group.merge(a, b, actor, self._at())] + self._drain()
 
     def split(self, incident_id: str, alarm_ids: Sequence[str], actor: str) -> list[Incident]:
         """Move ``alarm_ids`` into a new incident; recorded as feedback."""
         self._inc_noise.pop(incident_id, None)
-        self._ranker.forget(incident_id)
+        self._ranker.forget(self._group.draft(incident_id))
         return [
             self._freeze(d) for d in self._group.split(incident_id, alarm_ids, actor, self._at())
         ] + self._drain()

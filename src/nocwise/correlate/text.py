@@ -40,10 +40,12 @@ def tokens_of(template: str) -> frozenset[str]:
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    """|a ∩ b| / |a ∪ b|, 0 for two empty sets."""
+    """|a ∩ b| / |a ∪ b|, 0 for two empty sets (the union's size from the sizes: one set
+    built, not two)."""
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)
 
 
 class TemplateCache:

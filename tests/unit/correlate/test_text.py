@@ -81,6 +81,14 @@ def test_numbers_addresses_and_ids_are_masked_alike() -> None:
     assert jaccard(frozenset(), tokens_of(a)) == 0.0
 
 
+@given(
+    st.frozensets(st.text(max_size=3), max_size=8), st.frozensets(st.text(max_size=3), max_size=8)
+)
+def test_jaccard_is_the_shared_share_of_the_union(a: frozenset[str], b: frozenset[str]) -> None:
+    want = len(a & b) / len(a | b) if a and b else 0.0
+    assert jaccard(a, b) == want
+
+
 @pytest.mark.parametrize(
     ("op", "value", "hit"),
     [
