@@ -128,7 +128,9 @@ def test_a_checkpoint_costs_the_service_only_the_fork(tmp_path: Path, probe: lis
     assert result.error is None
     assert result.cpu_s > 0.3, "the save should be large enough to show a stall"
     assert service_cpu < 0.25 * result.cpu_s
-    assert max(probe) < 0.15
+    # the longest wait is the fork (~0.1 s here on a loaded 2-core host); a save in a thread
+    # held it for the whole free of the state (0.25-3.6 s at 10^5 open alarms)
+    assert max(probe) < 0.4
 
 
 def _alarms(prefix: str, n: int, at: datetime) -> list[Alarm]:
