@@ -19,6 +19,7 @@ runs in this process.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
@@ -40,13 +41,21 @@ log = logging.getLogger(__name__)
 CAN_FORK = hasattr(os, "fork")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChildSave:
     """A checkpoint being written by a child process; :meth:`wait` blocks (call it off the
     event loop)."""
 
     pid: int
     report_fd: int
+    killed: bool = False
+
+    def kill(self) -> None:
+        """Stop the child (on stop, a save of the newer state follows); the file it was
+        writing is never read and the last whole checkpoint stays. :meth:`wait` still reaps it."""
+        self.killed = True
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
 
     def wait(self) -> ChildResult:
         """Wait for the child to exit; what it wrote, or why it failed."""

@@ -102,6 +102,7 @@ class Runtime:
         self._working = 0  # items being processed by a worker (idle() waits for 0)
         self._save_task: asyncio.Task[None] | None = None  # a checkpoint being written
         self._save_reads_correlator = False  # ... by a thread of this process (no fork)
+        self._child: ChildSave | None = None  # ... or by this child process
         self._checkpoint_seconds = 0.0  # how long the last one took
         self._watermark: datetime | None = None  # newest event time correlation has processed
         self._correlating = False  # the correlate worker is inside a batch
@@ -246,6 +247,8 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self._child is not None:  # the save below supersedes a child's older image
+            self._child.kill()
         if self._save_task is not None:
             with contextlib.suppress(Exception):
                 await self._save_task  # a periodic save still writing: let it finish first
@@ -440,9 +443,11 @@ class Runtime:
         self.stages.correlator.funnel()
         if self.checkpoints.fork:
             self._last_checkpoint = time.monotonic()
-            child = self.checkpoints.save_in_child(self.stages.correlator, self.stages.causality)
+            self._child = self.checkpoints.save_in_child(
+                self.stages.correlator, self.stages.causality
+            )
             self._save_reads_correlator = False
-            self._save_task = asyncio.create_task(self._wait_for_child(child))
+            self._save_task = asyncio.create_task(self._wait_for_child(self._child))
         else:
             self._save_reads_correlator = True
             self._save_task = asyncio.create_task(asyncio.to_thread(self.save_checkpoint))
@@ -451,6 +456,9 @@ class Runtime:
     async def _wait_for_child(self, child: ChildSave) -> None:
         started = self._last_checkpoint
         result = await asyncio.to_thread(child.wait)
+        self._child = None
+        if child.killed:
+            return
         if result.error is None:
             self._checkpoint_seconds = time.monotonic() - started
             log.debug(

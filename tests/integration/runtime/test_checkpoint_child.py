@@ -198,3 +198,33 @@ def test_nothing_acknowledged_is_lost_when_the_process_dies_after_a_checkpoint(
         await again.stop()
 
     asyncio.run(scenario())
+
+
+def test_stop_does_not_wait_for_a_child_save_and_saves_the_newest_state(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+    settings = Settings(data_dir=tmp_path)
+
+    async def scenario() -> None:
+        rt = Runtime(settings, clock)
+        await rt.start()
+        original = rt.checkpoints.save
+
+        def stuck_save(*args: object) -> int:  # in the child only: the parent restores it
+            time.sleep(30)
+            return original(*args)  # type: ignore[arg-type]
+
+        rt.checkpoints.save = stuck_save  # type: ignore[method-assign,assignment]
+        await rt._start_checkpoint()
+        rt.checkpoints.save = original  # type: ignore[method-assign]
+        await rt.ingest_alarms(_alarms("s", 2, T0), source="test")
+        await rt.idle(timeout_s=10)
+        started = time.monotonic()
+        await rt.stop()
+        assert time.monotonic() - started < 10, "stop waited for the stuck child"
+        assert rt.last_error is None
+
+    asyncio.run(scenario())
+    again = Runtime(settings, clock)
+    assert _held(again.stages.correlator) == {"s0", "s1"}
+    again.telemetry.close()
+    again.db.dispose()
