@@ -182,7 +182,7 @@ def _child_save(
     The collector stays off (a collection would walk, and so copy, every page of the image).
     The child runs at the lowest priority: on a busy host a save at the service's priority took
     a core from API requests (p99 up 2-3x while it ran). Signals meant for the service are not
-    the child's to handle: an interrupt is left to the parent, which waits for this save before
+    the child's to handle: an interrupt is left to the parent, which ends this save before
     its own final one."""
     gc.disable()
     os.nice(19)  # the service's threads come first; the save takes whatever CPU is left
