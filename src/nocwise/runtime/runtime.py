@@ -37,7 +37,7 @@ from nocwise.model import (
     Ticket,
 )
 from nocwise.remediate.tickets import action_of
-from nocwise.runtime.checkpoints import CorrelatorCheckpoints
+from nocwise.runtime.checkpoints import ChildSave, CorrelatorCheckpoints
 from nocwise.runtime.stages import Stages, build_stages, correlate_config
 from nocwise.runtime.telemetry_metrics import OwnMetrics
 from nocwise.store.state.db import Database, make_engine
@@ -101,6 +101,8 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self._working = 0  # items being processed by a worker (idle() waits for 0)
         self._save_task: asyncio.Task[None] | None = None  # a checkpoint being written
+        self._save_reads_correlator = False  # ... by a thread of this process (no fork)
+        self._child: ChildSave | None = None  # ... or by this child process
         self._checkpoint_seconds = 0.0  # how long the last one took
         self._watermark: datetime | None = None  # newest event time correlation has processed
         self._correlating = False  # the correlate worker is inside a batch
@@ -245,6 +247,8 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self._child is not None:  # the save below supersedes a child's older image
+            self._child.kill()
         if self._save_task is not None:
             with contextlib.suppress(Exception):
                 await self._save_task  # a periodic save still writing: let it finish first
@@ -394,7 +398,7 @@ class Runtime:
             # at most ~5 % of a core on checkpoints, however large the state has grown
             due = max(interval, 20 * self._checkpoint_seconds)
             if interval > 0 and time.monotonic() - self._last_checkpoint >= due:
-                await self.checkpoint()
+                await self._start_checkpoint()
 
     async def fire_timers(self) -> None:
         """Fire correlation's due timers and store the incidents they changed.
@@ -418,23 +422,68 @@ class Runtime:
     # ---- correlator state across restarts -----------------------------------------------------
 
     async def checkpoint(self) -> None:
-        """Save the correlator's state in a worker thread: correlation waits for it (the state
-        must not change while it is read), the API and ingestion do not."""
+        """Save the correlator's state as it is now, off the event loop; returns once written.
+
+        A save already running began before now: it is waited for, then another begins."""
+        if self._save_task is not None and not self._save_task.done():
+            await asyncio.wait([self._save_task])
+        await self._start_checkpoint()
+        if self._save_task is not None:
+            await asyncio.shield(self._save_task)
+
+    async def _start_checkpoint(self) -> None:
+        """Begin a save unless one is running: in a forked child, which writes its own image of
+        the correlator, so correlation and the API go on at once (``runtime/checkpoints.py``);
+        without ``os.fork``, in a thread that correlation waits for (the state must not change
+        while it is read)."""
         if self._save_task is not None and not self._save_task.done():
             return
         # settle the funnel's pending counts here, on the loop: the snapshot then only reads
         # them, and so do API requests that ask for the funnel while the thread runs
         self.stages.correlator.funnel()
-        self._save_task = asyncio.create_task(asyncio.to_thread(self.save_checkpoint))
-        await asyncio.shield(self._save_task)
+        if self.checkpoints.fork:
+            self._last_checkpoint = time.monotonic()
+            self._child = self.checkpoints.save_in_child(
+                self.stages.correlator, self.stages.causality
+            )
+            self._save_reads_correlator = False
+            self._save_task = asyncio.create_task(self._wait_for_child(self._child))
+        else:
+            self._save_reads_correlator = True
+            self._save_task = asyncio.create_task(asyncio.to_thread(self.save_checkpoint))
+        await asyncio.sleep(0)  # the save has begun when this returns
+
+    async def _wait_for_child(self, child: ChildSave) -> None:
+        started = self._last_checkpoint
+        result = await asyncio.to_thread(child.wait)
+        self._child = None
+        if child.killed:
+            return
+        if result.error is None:
+            self._checkpoint_seconds = time.monotonic() - started
+            log.debug(
+                "checkpoint: %d bytes, %.1f s CPU and %.0f MB peak in the child",
+                result.written,
+                result.cpu_s,
+                result.peak_mb,
+            )
+        else:
+            self.last_error = f"checkpoint: {result.error}"
+            log.error("could not save the correlator checkpoint: %s", result.error)
 
     async def _correlator_free(self) -> None:
-        """Wait while a checkpoint is reading the correlator."""
-        while self._save_task is not None and not self._save_task.done():
+        """Wait while a checkpoint thread is reading the correlator (a child reads its own
+        copy)."""
+        while (
+            self._save_reads_correlator
+            and self._save_task is not None
+            and not self._save_task.done()
+        ):
             await asyncio.sleep(0.01)
 
     def save_checkpoint(self) -> None:
-        """Save the correlator's working state now (a failure is logged, never raised)."""
+        """Save the correlator's working state now, in this process (a failure is logged,
+        never raised)."""
         self._last_checkpoint = started = time.monotonic()
         try:
             self.checkpoints.save(self.stages.correlator, self.stages.causality)

@@ -1,6 +1,6 @@
 """Correlation timers never fire while a checkpoint thread reads the correlator (regression:
 a replay's timers mutated the state under the reader, "dictionary changed size during
-iteration")."""
+iteration"). A thread reads it where the save cannot be forked into a child process."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def test_fire_timers_waits_for_a_checkpoint_being_written(tmp_path: Path) -> Non
     async def scenario() -> list[str]:
         clock = ManualClock(T0)
         rt = Runtime(Settings(data_dir=tmp_path), clock)
+        rt.checkpoints.fork = False
         await rt.start()
         events: list[str] = []
         reading = threading.Event()
