@@ -104,6 +104,7 @@ class Runtime:
         self._save_reads_correlator = False  # ... by a thread of this process (no fork)
         self._child: ChildSave | None = None  # ... or by this child process
         self._checkpoint_seconds = 0.0  # how long the last one took
+        self.child_save_limit_s = 600.0  # a save process running longer is killed as stuck
         self._watermark: datetime | None = None  # newest event time correlation has processed
         self._correlating = False  # the correlate worker is inside a batch
         # a replay drives correlation's timers itself, after each drained step: the ticker
@@ -454,8 +455,18 @@ class Runtime:
         await asyncio.sleep(0)  # the save has begun when this returns
 
     async def _wait_for_child(self, child: ChildSave) -> None:
+        """Wait for the child's report; one that outlives ``child_save_limit_s`` (or ten times
+        the last save) is taken for stuck, e.g. on a lock another thread held at the fork, and
+        killed, so that the next period starts a new save instead of waiting forever."""
         started = self._last_checkpoint
-        result = await asyncio.to_thread(child.wait)
+        waiting = asyncio.ensure_future(asyncio.to_thread(child.wait))
+        limit = max(self.child_save_limit_s, 10 * self._checkpoint_seconds)
+        done, _ = await asyncio.wait([waiting], timeout=limit)
+        if not done:
+            self.last_error = f"checkpoint: the save process ran over {limit:.0f} s and was killed"
+            log.error("%s", self.last_error)
+            child.kill()
+        result = await waiting
         self._child = None
         if child.killed:
             return

@@ -228,3 +228,35 @@ def test_stop_does_not_wait_for_a_child_save_and_saves_the_newest_state(tmp_path
     assert _held(again.stages.correlator) == {"s0", "s1"}
     again.telemetry.close()
     again.db.dispose()
+
+
+def test_a_stuck_child_is_killed_and_the_next_save_can_start(tmp_path: Path) -> None:
+    """A child that never reports (say, blocked on a lock another thread held at the fork)
+    must not stop every later checkpoint."""
+    clock = ManualClock(T0)
+    settings = Settings(data_dir=tmp_path)
+
+    async def scenario() -> None:
+        rt = Runtime(settings, clock)
+        await rt.start()
+        rt.child_save_limit_s = 1.0
+        original = rt.checkpoints.save
+
+        def stuck_save(*args: object) -> int:  # in the child only: the parent restores it
+            time.sleep(60)
+            return original(*args)  # type: ignore[arg-type]
+
+        rt.checkpoints.save = stuck_save  # type: ignore[method-assign,assignment]
+        await rt._start_checkpoint()
+        rt.checkpoints.save = original  # type: ignore[method-assign]
+        started = time.monotonic()
+        assert rt._save_task is not None
+        await asyncio.wait_for(rt._save_task, timeout=20)
+        assert time.monotonic() - started < 15
+        assert rt.last_error is not None
+        assert "killed" in rt.last_error
+        await rt.checkpoint()  # a new save runs and completes
+        assert rt.checkpoints.path.exists()
+        await rt.stop()
+
+    asyncio.run(scenario())
