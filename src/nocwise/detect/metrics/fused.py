@@ -608,8 +608,9 @@ def steady_chunk(
     in each state row, so LLVM updates several series per instruction; the single loop
     over everything does not vectorise (too many rows and branches). Each member is its
     own function, whose compiled loop can be inspected alone (``inspect_asm``). ``zs``,
-    ``band`` and ``scratch`` are scratch rows of :data:`CHUNK`: the members' z, the band,
-    and the novelty's clipped input.
+    ``band`` and ``scratch`` are scratch rows of at least :data:`CHUNK`: the members' z;
+    the spike's band, the seasonal band and whether it is warm; the novelty's clipped
+    input and the timestamps as float64.
     """
     steady_book(s0, i0, run, ts, st, scratch[1])
     steady_spike(s0, i0, run, values, st, spike, rows, zs[0], band[0], band[1])
