@@ -357,7 +357,7 @@ def _seasonal_loop(args: tuple[Any, ...], young_d: bool, young_w: bool) -> None:
         dev_b = dev_w if weekly else dev_d
         z_se[ju] = _robust_z(x, loc_b, dev_b, se_floor) if warm else np.nan
         # the band goes to rows of its own, written whatever ``warm``: a store only where
-        # warm became a masked store, which AMD's cores run as microcode
+        # warm became a masked store, slow on AMD's cores before Zen 4
         band[2, ju] = float(loc_b)
         band[3, ju] = MAD_TO_SIGMA * dev_b + _scale_floor(loc_b, se_floor)
         band[4, ju] = 1.0 if warm else 0.0
