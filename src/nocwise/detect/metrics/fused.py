@@ -74,14 +74,18 @@ def season_bins(t: int, bin_ms: int, n_day: int, n_week: int) -> tuple[int, np.u
 
 
 @njit(cache=True, error_model="numpy")
-def visit_order(series: IntArray) -> IntArray:
-    """The order to visit a batch's samples in: by series id, to within a few ids.
+def visit_plan(series: IntArray) -> tuple[IntArray, IntArray]:
+    """The order to visit a batch's samples in, by series id to within a few ids, and each
+    sample's place in it (``order[place[i]] == i``).
 
-    Empty when the ids never decrease (a scrape in id order), which the pass visits as is.
-    Otherwise a stable counting sort on ``id >> shift``, with about one bucket per sample:
-    each series keeps its samples' time order, so the results are those of the batch order,
-    while the pass walks the state arrays forwards, as the hardware prefetchers expect (in
-    arbitrary id order every sample's state is a miss in every cache and in the TLB).
+    Both empty when the ids never decrease (a scrape in id order), which the pass visits as
+    is. Otherwise a stable counting sort on ``id >> shift``, with about one bucket per
+    sample: each series keeps its samples' time order, so the results are those of the
+    batch order, while the pass walks the state arrays forwards, as the hardware prefetchers
+    expect (in arbitrary id order every sample's state is a miss in every cache and in the
+    TLB). ``place`` comes from the sort's last loop at the cost of a sequential store; it
+    lets the outputs go back to batch order by gathering (:func:`gather_outputs`), cheaper
+    than scattering them by ``order``.
     """
     n = series.shape[0]
     top, ordered = 0, True
@@ -90,7 +94,7 @@ def visit_order(series: IntArray) -> IntArray:
         if i > 0 and series[i] < series[i - 1]:
             ordered = False
     if ordered:
-        return np.empty(0, dtype=np.int64)
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     shift = 0
     while (top >> shift) > n:
         shift += 1
@@ -100,11 +104,48 @@ def visit_order(series: IntArray) -> IntArray:
     for b in range(1, start.shape[0]):
         start[b] += start[b - 1]
     order = np.empty(n, dtype=np.int64)
+    place = np.empty(n, dtype=np.int64)
     for i in range(n):
         b = series[i] >> shift
         order[start[b]] = i
+        place[i] = start[b]
         start[b] += 1
-    return order
+    return order, place
+
+
+@njit(cache=True, error_model="numpy")
+def visit_order(series: IntArray) -> IntArray:
+    """:func:`visit_plan`'s order alone: empty for ids in order, else a stable sort by id."""
+    return visit_plan(series)[0]
+
+
+@njit(cache=True, error_model="numpy")
+def gather_inputs(
+    order: IntArray, ts: IntArray, values: FloatArray, ts_o: IntArray, values_o: FloatArray
+) -> None:
+    """Timestamps and values in the visiting order into ``ts_o`` and ``values_o``, in one
+    loop over ``order``."""
+    for i in range(order.shape[0]):
+        o = order[i]
+        ts_o[i], values_o[i] = ts[o], values[o]
+
+
+@njit(cache=True, error_model="numpy")
+def gather_outputs(
+    place: IntArray,
+    prob: FloatArray,
+    winner: npt.NDArray[np.int64],
+    lower: FloatArray,
+    upper: FloatArray,
+) -> tuple[FloatArray, npt.NDArray[np.int64], FloatArray, FloatArray]:
+    """The pass's outputs (in visiting order) back in batch order, read through ``place``:
+    random loads, which the core overlaps, where scattering was random stores."""
+    n = place.shape[0]
+    p, w, lo, hi = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
+    for i in range(n):
+        j = place[i]
+        p[i], w[i], lo[i], hi[i] = prob[j], winner[j], lower[j], upper[j]
+    return p, w, lo, hi
 
 
 #: The leaf helpers again, inlined into numba's IR: LLVM vectorises no loop that calls a
@@ -127,6 +168,21 @@ MIN_RUN = 16
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def robust_next_w(
+    loc: float, dev: float, x: float, w: float, n: float, clip: float
+) -> tuple[float, float]:
+    """:func:`robust_next` given the sample's weight ``w = ew_weight(a, n)``."""
+    r = x - loc
+    c = clip * MAD_TO_SIGMA * dev
+    rc = min(max(r, -c), c) if n > 8.0 and c > 0.0 else r
+    new_loc = loc + w * rc
+    new_dev = dev + w * (abs(rc) - dev)
+    if n <= 1.0:
+        return x, 0.0
+    return new_loc, new_dev
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def robust_next(
     loc: float, dev: float, x: float, a: float, n: float, clip: float
 ) -> tuple[float, float]:
@@ -135,15 +191,7 @@ def robust_next(
     A helper that writes to arrays keeps the loop that calls it scalar; on values, LLVM
     turns the branches into selects and updates several series per instruction.
     """
-    r = x - loc
-    w = _ew_weight(a, n)
-    c = clip * MAD_TO_SIGMA * dev
-    rc = min(max(r, -c), c) if n > 8.0 and c > 0.0 else r
-    new_loc = loc + w * rc
-    new_dev = dev + w * (abs(rc) - dev)
-    if n <= 1.0:
-        return x, 0.0
-    return new_loc, new_dev
+    return robust_next_w(loc, dev, x, _ew_weight(a, n), n, clip)
 
 
 @njit(cache=True, error_model="numpy")
@@ -216,11 +264,16 @@ def row_table(spike: tuple[Any, ...], novelty: tuple[Any, ...]) -> npt.NDArray[n
 
 
 @njit(cache=True, error_model="numpy")
-def steady_book(s0: int, i0: int, run: int, ts: IntArray, st: FloatArray) -> None:
-    """The bookkeeping of a steady run: in order, no gap, past the second sample."""
+def steady_book(
+    s0: int, i0: int, run: int, ts: IntArray, st: FloatArray, times: FloatArray
+) -> None:
+    """The bookkeeping of a steady run: in order, no gap, past the second sample. Writes
+    the timestamps as float64 to ``times`` for the seasonal loop (AVX2 has no conversion
+    of 64-bit integers, so each is a scalar instruction: once per sample, not twice)."""
     for j in range(run):
-        i, s = np.uint64(i0 + j), np.uint64(s0 + j)
+        ju, i, s = np.uint64(j), np.uint64(i0 + j), np.uint64(s0 + j)
         t = float(ts[i])
+        times[ju] = t
         dt_typ = st[DT, s]
         st[DT, s] = dt_typ + 0.05 * ((t - st[LAST_TS, s]) - dt_typ)
         st[COUNT, s] = st[COUNT, s] + 1.0
@@ -289,45 +342,80 @@ def steady_level_shift(
         st[ls_last, s] = x
 
 
+@njit(inline="always", error_model="numpy")
+def _seasonal_loop(args: tuple[Any, ...], young_d: bool, young_w: bool) -> None:
+    """:func:`steady_seasonal`'s loop; ``young_d`` (``young_w``) false when every daily
+    (weekly) bin of the run is past 1/alpha samples, where ``ew_weight`` is alpha itself.
+    Passed as constants, the flags drop the division ``1 / count`` from the loop."""
+    s0, i0, run, times, values, st, seasonal, jd, jw, z_se, band = args
+    se_loc, se_dev, se_cnt, bin_ms, n_day, n_week, se_alpha, se_min, se_clip, se_floor = seasonal
+    week_ms, day_ms = 2.0 * n_week * bin_ms, 2.0 * n_day * bin_ms
+    for j in range(run):
+        ju, i, s = np.uint64(j), np.uint64(i0 + j), np.uint64(s0 + j)
+        x, t = values[i], times[ju]
+        age = t - (st[SE_FIRST, s] - 1.0)
+        # counts as float64 straight from uint16 (numba's integer arithmetic is 64-bit,
+        # and AVX2 converts no 64-bit integer to float64: each lane went through a scalar)
+        cnt_d, cnt_w = float(se_cnt[jd, s]), float(se_cnt[jw, s])
+        loc_d, dev_d, loc_w, dev_w = se_loc[jd, s], se_dev[jd, s], se_loc[jw, s], se_dev[jw, s]
+        weekly = (age >= week_ms) & (cnt_w >= se_min)
+        warm = weekly | ((age >= day_ms) & (cnt_d >= se_min))
+        loc_b = loc_w if weekly else loc_d
+        dev_b = dev_w if weekly else dev_d
+        z_se[ju] = _robust_z(x, loc_b, dev_b, se_floor) if warm else np.nan
+        # the band goes to rows of its own, written whatever ``warm``: a store only where
+        # warm became a masked store, slow on AMD's cores before Zen 4
+        band[2, ju] = float(loc_b)
+        band[3, ju] = MAD_TO_SIGMA * dev_b + _scale_floor(loc_b, se_floor)
+        band[4, ju] = 1.0 if warm else 0.0
+        cnt_d = cnt_d + 1.0 if cnt_d < CNT_MAX else cnt_d
+        cnt_w = cnt_w + 1.0 if cnt_w < CNT_MAX else cnt_w
+        se_cnt[jd, s], se_cnt[jw, s] = np.uint16(cnt_d), np.uint16(cnt_w)
+        w_d = _ew_weight(se_alpha, cnt_d) if young_d else se_alpha
+        w_w = _ew_weight(se_alpha, cnt_w) if young_w else se_alpha
+        se_loc[jd, s], se_dev[jd, s] = robust_next_w(loc_d, dev_d, x, w_d, cnt_d, se_clip)
+        se_loc[jw, s], se_dev[jw, s] = robust_next_w(loc_w, dev_w, x, w_w, cnt_w, se_clip)
+
+
 @njit(cache=True, error_model="numpy")
 def steady_seasonal(
     s0: int,
     i0: int,
     run: int,
-    ts: IntArray,
+    times: FloatArray,
     values: FloatArray,
     st: FloatArray,
     seasonal: tuple[Any, ...],
     jd: np.uint64,
     jw: np.uint64,
     z_se: FloatArray,
-    band_loc: FloatArray,
-    band_sd: FloatArray,
+    band: FloatArray,
 ) -> None:
     """The seasonal member on a steady run: every sample in the bins (jd, jw), its start
-    set; its band replaces the spike's where the bin is warm."""
-    se_loc, se_dev, se_cnt, bin_ms, n_day, n_week, se_alpha, se_min, se_clip, se_floor = seasonal
-    week_ms, day_ms = 2.0 * n_week * bin_ms, 2.0 * n_day * bin_ms
+    set. Writes its band and whether the bin is warm (where the band replaces the spike's)
+    to ``band`` rows 2-4; ``times`` are the run's timestamps as float64 (:func:`steady_book`).
+
+    The loop comes in three versions, by whether any daily or weekly bin of the run is
+    still young (:func:`_seasonal_loop`); the results are the same bits either way.
+    """
+    se_cnt, se_alpha = seasonal[2], seasonal[6]
+    low_d = low_w = CNT_MAX
     for j in range(run):
-        ju, i, s = np.uint64(j), np.uint64(i0 + j), np.uint64(s0 + j)
-        x, t = values[i], float(ts[i])
-        age = t - (st[SE_FIRST, s] - 1.0)
-        cnt_d, cnt_w = se_cnt[jd, s], se_cnt[jw, s]
-        loc_d, dev_d, loc_w, dev_w = se_loc[jd, s], se_dev[jd, s], se_loc[jw, s], se_dev[jw, s]
-        weekly = (age >= week_ms) & (cnt_w >= se_min)
-        warm = weekly | ((age >= day_ms) & (cnt_d >= se_min))
-        loc_b = loc_w if weekly else loc_d
-        dev_b = dev_w if weekly else dev_d
-        z = _robust_z(x, loc_b, dev_b, se_floor)
-        sd_b = MAD_TO_SIGMA * dev_b + _scale_floor(loc_b, se_floor)
-        z_se[ju] = z if warm else np.nan
-        band_loc[ju] = float(loc_b) if warm else band_loc[ju]
-        band_sd[ju] = sd_b if warm else band_sd[ju]
-        cnt_d = cnt_d + 1 if cnt_d < CNT_MAX else cnt_d
-        cnt_w = cnt_w + 1 if cnt_w < CNT_MAX else cnt_w
-        se_cnt[jd, s], se_cnt[jw, s] = cnt_d, cnt_w
-        se_loc[jd, s], se_dev[jd, s] = robust_next(loc_d, dev_d, x, se_alpha, float(cnt_d), se_clip)
-        se_loc[jw, s], se_dev[jw, s] = robust_next(loc_w, dev_w, x, se_alpha, float(cnt_w), se_clip)
+        s = np.uint64(s0 + j)
+        low_d, low_w = min(low_d, se_cnt[jd, s]), min(low_w, se_cnt[jw, s])
+    # the count each bin reaches with this sample (saturating), as _ew_weight sees it
+    young_d = not float(min(low_d + 1, CNT_MAX)) * se_alpha > 1.0
+    young_w = not float(min(low_w + 1, CNT_MAX)) * se_alpha > 1.0
+    # a weekly bin holds at most the samples of its daily bin (when the week is whole days
+    # and below saturation), so
+    # three versions: a young daily bin takes the loop that divides for both
+    args = (s0, i0, run, times, values, st, seasonal, jd, jw, z_se, band)
+    if young_d:
+        _seasonal_loop(args, True, True)
+    elif young_w:
+        _seasonal_loop(args, False, True)
+    else:
+        _seasonal_loop(args, False, False)
 
 
 @njit(cache=True, error_model="numpy")
@@ -489,8 +577,13 @@ def steady_calibrate(
         p = 0.0 if best_num <= 0.0 else sq_num / (sq_num + sq_den)
         winner[i] = arg
         prob[i] = p if arg >= 0 else np.nan
-        lower[i] = band[0, ju] - band_z * band[1, ju]
-        upper[i] = band[0, ju] + band_z * band[1, ju]
+        # every row loaded, then selected: a load under a condition becomes a masked load
+        sp_loc, sp_sd, se_loc, se_sd = band[0, ju], band[1, ju], band[2, ju], band[3, ju]
+        seasonal = band[4, ju] > 0.0
+        loc_b = se_loc if seasonal else sp_loc
+        sd_b = se_sd if seasonal else sp_sd
+        lower[i] = loc_b - band_z * sd_b
+        upper[i] = loc_b + band_z * sd_b
     for j in range(run):
         ju, s = np.uint64(j), np.uint64(s0 + j)
         seen[0, s], record[0, s] = _calibrate_learn(zs[0, ju], seen[0, s], record[0, s], r_decay)
@@ -533,15 +626,16 @@ def steady_chunk(
     in each state row, so LLVM updates several series per instruction; the single loop
     over everything does not vectorise (too many rows and branches). Each member is its
     own function, whose compiled loop can be inspected alone (``inspect_asm``). ``zs``,
-    ``band`` and ``scratch`` are scratch rows of :data:`CHUNK`: the members' z, the band,
-    and the novelty's clipped input and repeated extremes.
+    ``band`` and ``scratch`` are scratch rows of at least :data:`CHUNK`: the members' z;
+    the spike's band, the seasonal band and whether it is warm; the novelty's clipped
+    input, the timestamps as float64, and the novelty's repeated extremes.
     """
-    steady_book(s0, i0, run, ts, st)
+    steady_book(s0, i0, run, ts, st, scratch[1])
     steady_spike(s0, i0, run, values, st, spike, rows, zs[0], band[0], band[1])
     steady_level_shift(s0, i0, run, values, st, level_shift, zs[1])
-    steady_seasonal(s0, i0, run, ts, values, st, seasonal, jd, jw, zs[2], band[0], band[1])
+    steady_seasonal(s0, i0, run, scratch[1], values, st, seasonal, jd, jw, zs[2], band)
     steady_trend(s0, i0, run, values, st, trend, zs[3])
-    steady_novelty(s0, i0, run, values, st, novelty, rows, zs[4], scratch[0], scratch[1])
+    steady_novelty(s0, i0, run, values, st, novelty, rows, zs[4], scratch[0], scratch[2])
     steady_calibrate(s0, i0, run, calibration, zs, band_z, band, prob, winner, lower, upper)
 
 
@@ -808,7 +902,10 @@ def ensemble_kernel(
         return
     # every member's warm-up: spike, level shift, trend, novelty (its 8th setting)
     need = float(max(spike[3], level_shift[2], trend[4], novelty[7], 2))
-    chunk_z, chunk_band, chunk_x = np.empty((5, CHUNK)), np.empty((2, CHUNK)), np.empty((2, CHUNK))
+    # the scratch rows of a chunk, CHUNK + 16 apart: rows a multiple of 4 KB apart would
+    # share the same sets of the L1 cache, and the calibration reads ten of them at once
+    chunk = np.empty((13, CHUNK + 16))
+    chunk_z, chunk_band, chunk_x = chunk[0:5], chunk[5:10], chunk[10:13]
     chunk_rows = row_table(spike, novelty)
     i = 0
     while i < n:

@@ -259,6 +259,30 @@ def test_a_batch_in_any_series_order_scores_as_in_id_order() -> None:
         assert np.array_equal(b.to_state().arrays[name], arr), name
 
 
+def test_batches_repeating_one_order_of_ids_then_another_score_as_in_id_order() -> None:
+    """The visit plan kept from the last batch serves only a batch with the same ids in the
+    same order: a scrape repeating its order, then a new order, then ids in order."""
+    n_series, n_steps = 40, 400
+    batch = interleaved(n_series=n_series, n_steps=n_steps)
+    rng = np.random.default_rng(3)
+    perms = [rng.permutation(n_series), rng.permutation(n_series), np.arange(n_series)]
+    a, b = (EnsembleDetector(EnsembleConfig(min_seen=20)) for _ in range(2))
+    for step in range(n_steps):
+        part = batch.select(np.arange(len(batch)) // n_series == step)
+        perm = perms[0] if step < 150 else perms[1] if step < 300 else perms[2]
+        by_id = np.argsort(part.series, kind="stable")
+        shuffled = part.select(by_id[perm])
+        out_a = a.detect(part.select(by_id), learn=True)
+        out_b = b.detect(shuffled, learn=True)
+        back = np.argsort(perm)  # where each id sits in the shuffled batch
+        assert np.array_equal(out_b.prob[back], out_a.prob, equal_nan=True)
+        assert np.array_equal(out_b.winner[back], out_a.winner)
+        assert np.array_equal(out_b.upper[back], out_a.upper, equal_nan=True)
+    assert np.isfinite(out_a.prob).all()
+    for name, arr in a.to_state().arrays.items():
+        assert np.array_equal(b.to_state().arrays[name], arr), name
+
+
 def test_growing_keeps_every_series_state_and_snapshots_round_trip() -> None:
     batch = interleaved(n_series=20, n_steps=300)
     det = EnsembleDetector(EnsembleConfig(min_seen=20))

@@ -11,7 +11,7 @@ import pytest
 from nocwise.detect.metrics import fused
 from nocwise.detect.metrics.calibrate import calibrate_kernel
 from nocwise.detect.metrics.ensemble import MEMBERS, EnsembleConfig, EnsembleDetector
-from nocwise.detect.metrics.fused import visit_order
+from nocwise.detect.metrics.fused import visit_order, visit_plan
 from nocwise.detect.metrics.level_shift import LevelShiftDetector
 from nocwise.detect.metrics.novelty import NoveltyConfig, NoveltyDetector
 from nocwise.detect.metrics.seasonal import SeasonalDetector
@@ -142,6 +142,15 @@ def test_visit_order_is_empty_for_ids_in_order_else_a_stable_sort_near_enough_by
         assert np.all(np.diff(order[ids[order] == s]) > 0)
     sparse = visit_order(np.array([10**6, 5, 10**6 - 1, 3], dtype=np.int64))
     assert np.array_equal(sparse, [1, 3, 2, 0]) or np.array_equal(sparse, [1, 3, 0, 2])
+
+
+def test_visit_plan_gives_each_sample_its_place_in_the_order() -> None:
+    """``place`` inverts ``order``: the outputs are gathered back to batch order by it."""
+    ids = np.random.default_rng(1).integers(0, 300, 2000)
+    order, place = visit_plan(ids)
+    assert np.array_equal(order, visit_order(ids))
+    assert np.array_equal(order[place], np.arange(ids.size))
+    assert all(p.size == 0 for p in visit_plan(np.arange(5, dtype=np.int64)))
 
 
 @pytest.mark.parametrize("config", CONFIGS)

@@ -11,6 +11,7 @@ def test_measure_throughput_reports_rate_and_state_size() -> None:
     assert out["samples_per_s_wall"] > 0
     assert out["state_bytes"] > 0
     assert out["state_bytes_per_series"] == out["state_bytes"] / 1000
+    assert out["page_faults_per_sample"] >= 0.0
 
 
 def test_default_warmup_reaches_the_steady_state_of_every_member() -> None:
