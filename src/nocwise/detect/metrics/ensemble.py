@@ -479,6 +479,4 @@ def _upgrade_v4(state: ModelState) -> ModelState:
 
 def _upgrade_v5(state: ModelState) -> ModelState:
     """v5 -> v6: the highest and lowest value seen, unknown (no repeated extreme for now)."""
-    if "book" not in state.arrays:
-        raise InvalidRecordError("ensemble state misses 'book'")
     return upgrade_extremes(state, 6, "novelty/")

@@ -114,12 +114,6 @@ def visit_plan(series: IntArray) -> tuple[IntArray, IntArray]:
 
 
 @njit(cache=True, error_model="numpy")
-def visit_order(series: IntArray) -> IntArray:
-    """:func:`visit_plan`'s order alone: empty for ids in order, else a stable sort by id."""
-    return visit_plan(series)[0]
-
-
-@njit(cache=True, error_model="numpy")
 def gather_inputs(
     order: IntArray, ts: IntArray, values: FloatArray, ts_o: IntArray, values_o: FloatArray
 ) -> None:
