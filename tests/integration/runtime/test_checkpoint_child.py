@@ -200,6 +200,19 @@ def test_nothing_acknowledged_is_lost_when_the_process_dies_after_a_checkpoint(
     asyncio.run(scenario())
 
 
+async def _start_stuck_save(rt: Runtime) -> None:
+    """Start a periodic save whose child hangs for a minute before saving."""
+    original = rt.checkpoints.save
+
+    def stuck_save(*args: object) -> int:  # in the child only: the parent restores it
+        time.sleep(60)
+        return original(*args)  # type: ignore[arg-type]
+
+    rt.checkpoints.save = stuck_save  # type: ignore[method-assign,assignment]
+    await rt._start_checkpoint()
+    rt.checkpoints.save = original  # type: ignore[method-assign]
+
+
 def test_stop_does_not_wait_for_a_child_save_and_saves_the_newest_state(tmp_path: Path) -> None:
     clock = ManualClock(T0)
     settings = Settings(data_dir=tmp_path)
@@ -207,15 +220,7 @@ def test_stop_does_not_wait_for_a_child_save_and_saves_the_newest_state(tmp_path
     async def scenario() -> None:
         rt = Runtime(settings, clock)
         await rt.start()
-        original = rt.checkpoints.save
-
-        def stuck_save(*args: object) -> int:  # in the child only: the parent restores it
-            time.sleep(30)
-            return original(*args)  # type: ignore[arg-type]
-
-        rt.checkpoints.save = stuck_save  # type: ignore[method-assign,assignment]
-        await rt._start_checkpoint()
-        rt.checkpoints.save = original  # type: ignore[method-assign]
+        await _start_stuck_save(rt)
         await rt.ingest_alarms(_alarms("s", 2, T0), source="test")
         await rt.idle(timeout_s=10)
         started = time.monotonic()
@@ -240,15 +245,7 @@ def test_a_stuck_child_is_killed_and_the_next_save_can_start(tmp_path: Path) -> 
         rt = Runtime(settings, clock)
         await rt.start()
         rt.child_save_limit_s = 1.0
-        original = rt.checkpoints.save
-
-        def stuck_save(*args: object) -> int:  # in the child only: the parent restores it
-            time.sleep(60)
-            return original(*args)  # type: ignore[arg-type]
-
-        rt.checkpoints.save = stuck_save  # type: ignore[method-assign,assignment]
-        await rt._start_checkpoint()
-        rt.checkpoints.save = original  # type: ignore[method-assign]
+        await _start_stuck_save(rt)
         started = time.monotonic()
         assert rt._save_task is not None
         await asyncio.wait_for(rt._save_task, timeout=20)
