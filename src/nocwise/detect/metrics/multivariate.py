@@ -3,7 +3,7 @@
 A server, cell or gNodeB reports tens of KPIs that move together (load drives CPU, memory,
 traffic). A fault often shows as a break of those relations before any single KPI leaves its
 range, so the detector scores each row of an entity's KPI matrix against the structure learned
-on a training window, with three linear views of the same standardised data:
+on a training window, with four views of the same standardised data:
 
 - **SPE** (squared prediction error): the residual of a PCA reconstruction that keeps
   ``variance`` of the training variance, each KPI's residual divided by its training spread.
@@ -14,6 +14,12 @@ on a training window, with three linear views of the same standardised data:
 - **Temporal**: the residual of a ridge VAR(1) that predicts each KPI from all KPIs one row
   earlier. It sees a row that breaks the usual dynamics (a jump, an oscillation) while the
   row itself still looks plausible. Weighted by ``temporal_weight``.
+- **Level** (per KPI): how far the ``level_window``-row mean of each standardised KPI lies
+  outside the range that such means took in training, in units of their training spread, 0
+  inside it. It sees a KPI that holds a level for longer than training ever held it, while
+  each row alone stays in range and the other views dilute it among the KPIs' noise. It is
+  0 on nearly all training rows, so it is not calibrated like the others: it is added
+  (weight ``level_weight``) in the units the calibrated views are summed in.
 
 Each view is smoothed over a trailing window of ``window`` rows (faults last longer than one
 sample, noise does not), put on one scale by its training median and ``upper_quantile`` (0.95:
@@ -52,12 +58,12 @@ score higher than training's (more noise, a lighter tail) raises its threshold w
 blocks, while a long fault does not raise it (its rows alarm and stay out of the pool).
 
 Evidence: each score comes with a per-KPI contribution (the KPI's share of every view, T²
-terms clipped at zero), so the KPIs that broke can be named and ranked.
+terms clipped at zero, and its level excess), so the KPIs that broke can be named and ranked.
 
 Weak at: non-linear relations between KPIs (a linear model sees them as noise); faults longer
 than half the adaptation horizon (they are learned as the new normal, and the gate lowers their
 score too) and, the other way, drift during its first half horizon (every row of it scores
-high); anomalies in KPIs that were constant in training are caught only once they exceed the
+high, and the level view adds to it); anomalies in KPIs that were constant in training are caught only once they exceed the
 scale floor; very short spikes are diluted by the smoothing window; a slow change of the KPIs'
 correlations (only the level and the spread of each KPI adapt); a long fault whose rows hover
 around the threshold (those below it enter the gate's pool and lift the floor over its course).
@@ -106,6 +112,9 @@ _MODEL_ARRAYS = frozenset(
         "var_scale",
         "calibration",
         "threshold",
+        "level_low",
+        "level_high",
+        "level_scale",
     }
 )
 #: Moved on by ``update``: the adaptation ring, rows of an unfinished block, the last
@@ -121,6 +130,7 @@ _STREAM_ARRAYS = frozenset(
         "gate_ring",
         "gate_pending",
         "gate_pool",
+        "level_history",
     }
 )
 
@@ -144,11 +154,12 @@ class MultivariateScores:
 
 
 class MultivariateDetector:
-    """SPE, shrunk T² and a VAR(1) residual over an entity's KPIs, with online adaptation."""
+    """SPE, shrunk T², a VAR(1) residual and a held-level view over an entity's KPIs, with
+    online adaptation."""
 
     kind: ClassVar[str] = "multivariate"
     schema: ClassVar[str] = "nocwise.detect.metrics.multivariate"
-    version: ClassVar[int] = 4
+    version: ClassVar[int] = 5
 
     def __init__(
         self,
@@ -161,6 +172,8 @@ class MultivariateDetector:
         upper_quantile: float = 0.95,
         alarm_quantile: float = 0.99,
         temporal_weight: float = 0.5,
+        level_window: int = 30,
+        level_weight: float = 0.3,
         ridge: float = 1e-3,
         adapt_block: int = 128,
         adapt_blocks: int = 48,
@@ -180,8 +193,10 @@ class MultivariateDetector:
             raise ValueError(f"scale_floor must be > 0, got {scale_floor}")
         if not 0.5 < upper_quantile < 1.0 or not 0.5 < alarm_quantile < 1.0:
             raise ValueError("upper_quantile and alarm_quantile must be in (0.5, 1)")
-        if temporal_weight < 0.0 or ridge < 0.0:
-            raise ValueError("temporal_weight and ridge must be >= 0")
+        if temporal_weight < 0.0 or ridge < 0.0 or level_weight < 0.0:
+            raise ValueError("temporal_weight, level_weight and ridge must be >= 0")
+        if level_window < 1:
+            raise ValueError(f"level_window must be >= 1, got {level_window}")
         if adapt_deadband < 0.0:
             raise ValueError(f"adapt_deadband must be >= 0, got {adapt_deadband}")
         if gate_factor < 0.0:
@@ -198,6 +213,8 @@ class MultivariateDetector:
         self.upper_quantile = upper_quantile
         self.alarm_quantile = alarm_quantile
         self.temporal_weight = temporal_weight
+        self.level_window = level_window
+        self.level_weight = level_weight
         self.ridge = ridge
         self.adapt_block = adapt_block
         self.adapt_blocks = adapt_blocks
@@ -244,6 +261,7 @@ class MultivariateDetector:
             "calibration": np.tile([0.0, 1.0], _N_VIEWS),
             "threshold": np.ones(1),
         }
+        arrays |= self._level_envelope(z)
         self._arrays = arrays
         parts = self._parts(z, np.zeros((0, d)))
         calib: list[float] = []
@@ -253,7 +271,8 @@ class MultivariateDetector:
             top = float(np.quantile(smooth, self.upper_quantile))
             calib += [mid, max(top - mid, 1e-12)]
         arrays["calibration"] = np.asarray(calib)
-        train_scores = self._combine(parts, np.zeros((_N_VIEWS, 0, d)))[0]
+        level = self._level(z, np.zeros((0, d)))
+        train_scores = self._combine(parts, np.zeros((_N_VIEWS, 0, d)), level)[0]
         threshold = float(np.quantile(train_scores, self.alarm_quantile))
         arrays["threshold"] = np.asarray([_positive(threshold)])
         arrays |= self._stream_from_training(x, z, parts)
@@ -305,6 +324,7 @@ class MultivariateDetector:
             "pending": x[whole:].copy(),
             "last_z": z[-1:].copy(),
             "history": np.zeros((_N_VIEWS, 0, d)) if history is None else history,
+            "level_history": z[z.shape[0] - (self.level_window - 1) :].copy(),
         }
 
     # -- scoring ------------------------------------------------------------------------------
@@ -327,10 +347,13 @@ class MultivariateDetector:
             raise ValueError(f"expected {d} KPIs, got {x.shape[1]}")
         z, stream = self._adapt(x)
         parts = self._parts(z, a["last_z"])
-        scores, contrib = self._combine(parts, a["history"])
+        level = self._level(z, a["level_history"])
+        scores, contrib = self._combine(parts, a["history"], level)
         keep = self._keep
         if x.shape[0]:
             stream["last_z"] = z[-1:].copy()
+        lead = np.vstack([a["level_history"], z])
+        stream["level_history"] = lead[lead.shape[0] - min(self.level_window - 1, lead.shape[0]) :]
         if keep:
             both = [np.vstack([h, p]) for h, p in zip(a["history"], parts, strict=True)]
             stream["history"] = np.stack([b[b.shape[0] - min(keep, b.shape[0]) :] for b in both])
@@ -427,7 +450,29 @@ class MultivariateDetector:
         """Rows of per-KPI view parts carried across calls, for the two trailing windows."""
         return max(self.window, self.evidence_window) - 1
 
-    def _combine(self, parts: list[Array], history: Array) -> tuple[Array, Array]:
+    def _level_envelope(self, z: Array) -> dict[str, Array]:
+        """Per KPI, the range of the ``level_window``-row means of the standardised training
+        rows (complete windows only) and their spread, floored like the inputs' scale."""
+        width = min(self.level_window, z.shape[0])
+        means = trailing_mean(z, width)[width - 1 :]
+        return {
+            "level_low": means.min(axis=0),
+            "level_high": means.max(axis=0),
+            "level_scale": np.maximum(means.std(axis=0), self.scale_floor),
+        }
+
+    def _level(self, z: Array, before: Array) -> Array:
+        """Per-KPI level view: how far the ``level_window``-row mean of each standardised KPI
+        lies outside the range such means took in training, in units of their training spread
+        (0 inside it). A KPI that holds a level it never held that long in training shows here
+        even when each row alone still looks plausible."""
+        a = self._fitted()
+        lead = before.shape[0]
+        means = trailing_mean(np.vstack([before, z]), self.level_window)[lead:]
+        excess = np.maximum(means - a["level_high"], a["level_low"] - means)
+        return np.clip(excess, 0.0, None) / a["level_scale"]
+
+    def _combine(self, parts: list[Array], history: Array, level: Array) -> tuple[Array, Array]:
         """Smooth, calibrate and add the views. The contributions are the per-KPI parts on the
         same scale, averaged over ``evidence_window`` rows: the KPIs behind a fault show over
         its course more steadily than in the last few rows, which noisy KPIs also reach."""
@@ -442,6 +487,8 @@ class MultivariateDetector:
             smooth = trailing_mean(both[max(lead - self.window + 1, 0) :], self.window)
             total += w * (smooth[smooth.shape[0] - n :].sum(axis=1) - mid) / spread
             contrib += w * trailing_mean(both, self.evidence_window)[lead:] / spread
+        total += self.level_weight * level.sum(axis=1)
+        contrib += self.level_weight * level
         return total, contrib
 
     def _fitted(self) -> dict[str, Array]:
@@ -470,6 +517,8 @@ class MultivariateDetector:
                 "upper_quantile": self.upper_quantile,
                 "alarm_quantile": self.alarm_quantile,
                 "temporal_weight": self.temporal_weight,
+                "level_window": self.level_window,
+                "level_weight": self.level_weight,
                 "ridge": self.ridge,
                 "adapt_block": self.adapt_block,
                 "adapt_blocks": self.adapt_blocks,
@@ -484,12 +533,14 @@ class MultivariateDetector:
 
     @classmethod
     def from_state(cls, state: ModelState) -> Self:
-        """Rebuild a detector (fitted or not, mid-stream or not) from :meth:`to_state`; a v2
-        snapshot is migrated (with the gate off, so it scores as it did)."""
+        """Rebuild a detector (fitted or not, mid-stream or not) from :meth:`to_state`; older
+        snapshots are migrated with what they lacked turned off, so they score as they did."""
         if state.schema == cls.schema and state.version == 2:
             state = _upgrade_v2(state)
         if state.schema == cls.schema and state.version == 3:
             state = _upgrade_v3(state)
+        if state.schema == cls.schema and state.version == 4:
+            state = _upgrade_v4(state)
         state.expect(cls.schema, cls.version)
         p = state.params
         det = cls(
@@ -501,6 +552,8 @@ class MultivariateDetector:
             upper_quantile=float(p["upper_quantile"]),
             alarm_quantile=float(p["alarm_quantile"]),
             temporal_weight=float(p["temporal_weight"]),
+            level_window=int(p["level_window"]),
+            level_weight=float(p["level_weight"]),
             ridge=float(p["ridge"]),
             adapt_block=int(p["adapt_block"]),
             adapt_blocks=int(p["adapt_blocks"]),
@@ -540,6 +593,25 @@ def _upgrade_v3(state: ModelState) -> ModelState:
     if arrays:
         arrays["gate_pool"] = np.zeros((int(params["adapt_blocks"]), _SKETCH + 1))
     return ModelState(state.schema, 4, params, arrays)
+
+
+def _upgrade_v4(state: ModelState) -> ModelState:
+    """v4 -> v5: the level view is added, off (``level_weight`` 0, a one-row window), with an
+    empty envelope."""
+    params = dict(state.params) | {"level_window": 1, "level_weight": 0.0}
+    arrays = dict(state.arrays)
+    if arrays:
+        try:
+            d = arrays["mean"].shape[0]
+        except KeyError as exc:
+            raise InvalidRecordError(f"multivariate v4 state misses {exc}") from exc
+        arrays |= {
+            "level_low": np.zeros(d),
+            "level_high": np.zeros(d),
+            "level_scale": np.ones(d),
+            "level_history": np.zeros((0, d)),
+        }
+    return ModelState(state.schema, 5, params, arrays)
 
 
 def trailing_mean(x: Array, window: int) -> Array:

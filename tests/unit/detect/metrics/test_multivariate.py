@@ -244,57 +244,90 @@ def test_a_noisier_stream_raises_the_threshold_and_a_fault_still_alarms() -> Non
     assert np.allclose(pools[0], pools[1])
 
 
+#: What a layout-4 snapshot lacks: the level view (off in the detectors it is compared with).
+NO_LEVEL = {"level_window": 1, "level_weight": 0.0}
+LEVEL_KEYS = ("level_window", "level_weight", "level_low", "level_high", "level_scale")
+
+
+def older(state: ModelState, version: int, *dropped: str) -> ModelState:
+    """``state`` as an older layout wrote it: without the level view and the keys named."""
+    gone = {*LEVEL_KEYS, "level_history", *dropped}
+    params = {k: v for k, v in state.params.items() if k not in gone}
+    arrays = {k: v for k, v in state.arrays.items() if k not in gone}
+    return ModelState(state.schema, version, params, arrays)
+
+
+def test_a_v4_state_is_migrated_with_the_level_view_off() -> None:
+    """A snapshot from before the level view keeps scoring as it did, and a KPI held off its
+    level then adds nothing through that view."""
+    train = loosely_coupled(2000, 27)
+    det = MultivariateDetector(adapt_block=64, adapt_blocks=16, **NO_LEVEL).fit(train)
+    det.update(loosely_coupled(100, 28))
+    old = MultivariateDetector.from_state(older(det.to_state(), 4))
+    assert (old.level_window, old.level_weight, old.version) == (1, 0.0, 5)
+    x = loosely_coupled(800, 29)
+    x[300:500, 3] += 1.5 * train[:, 3].std()
+    a, b = old.update(x), det.update(x)
+    assert np.array_equal(a.scores, b.scores)
+    assert np.array_equal(a.contributions, b.contributions)
+    new, same = old.to_state(), det.to_state()
+    assert new.params == same.params
+    stream = [k for k in new.arrays if k not in LEVEL_KEYS]  # the envelope is unused at weight 0
+    assert all(np.array_equal(new.arrays[k], same.arrays[k]) for k in stream)
+    bare = older(MultivariateDetector().to_state(), 4)
+    assert MultivariateDetector.from_state(bare).level_weight == 0.0
+    broken = older(det.to_state(), 4, "mean")
+    with pytest.raises(InvalidRecordError):
+        MultivariateDetector.from_state(broken)
+
+
 def test_a_v3_state_is_migrated_with_the_floor_off() -> None:
     """A snapshot from before the gate's floor keeps scoring as it did."""
     train = loosely_coupled(2000, 23)
-    det = MultivariateDetector(adapt_block=64, adapt_blocks=16, gate_quantile=0.0).fit(train)
+    det = MultivariateDetector(adapt_block=64, adapt_blocks=16, gate_quantile=0.0, **NO_LEVEL)
+    det.fit(train)
     det.update(loosely_coupled(100, 24))
-    v4 = det.to_state()
-    params = {k: v for k, v in v4.params.items() if k != "gate_quantile"}
-    arrays = {k: v for k, v in v4.arrays.items() if k != "gate_pool"}
-    old = MultivariateDetector.from_state(ModelState(v4.schema, 3, params, arrays))
+    old = MultivariateDetector.from_state(older(det.to_state(), 3, "gate_quantile", "gate_pool"))
     assert old.gate_quantile == 0.0
     x = loosely_coupled(1500, 25)
     x += 0.35 * np.random.default_rng(26).normal(size=x.shape)
     a, b = old.update(x), det.update(x)
     assert np.array_equal(a.scores, b.scores)
     assert np.array_equal(a.contributions, b.contributions)
-    unfitted = MultivariateDetector().to_state()
-    bare = {k: v for k, v in unfitted.params.items() if k != "gate_quantile"}
-    assert MultivariateDetector.from_state(ModelState(unfitted.schema, 3, bare, {})).version == 4
+    bare = older(MultivariateDetector().to_state(), 3, "gate_quantile")
+    assert MultivariateDetector.from_state(bare).version == 5
 
 
 def test_a_v2_state_is_migrated_with_the_gate_off() -> None:
     """A snapshot from before the gate keeps scoring as it did."""
     train = loosely_coupled(2000, 8)
-    det = MultivariateDetector(adapt_block=64, adapt_blocks=16, gate_factor=0.0, evidence_window=10)
+    det = MultivariateDetector(
+        adapt_block=64, adapt_blocks=16, gate_factor=0.0, evidence_window=10, **NO_LEVEL
+    )
     det.fit(train)
     det.update(loosely_coupled(100, 9))
-    v3 = det.to_state()
-    new = {"gate_factor", "evidence_window"}
-    params = {k: v for k, v in v3.params.items() if k not in new}
-    arrays = {k: v for k, v in v3.arrays.items() if not k.startswith("gate_")}
-    old = MultivariateDetector.from_state(ModelState(v3.schema, 2, params, arrays))
+    gate = ("gate_factor", "evidence_window", "gate_ring", "gate_pending", "gate_pool")
+    old = MultivariateDetector.from_state(older(det.to_state(), 2, *gate))
     assert (old.gate_factor, old.evidence_window) == (0.0, 10)
     x = loosely_coupled(1500, 10)
     x[:, 1] += 2.0
     a, b = old.update(x), det.update(x)
     assert np.array_equal(a.scores, b.scores)
     assert np.array_equal(a.contributions, b.contributions)
-    unfitted = MultivariateDetector().to_state()
-    bare = {k: v for k, v in unfitted.params.items() if k not in new}
-    assert MultivariateDetector.from_state(ModelState(unfitted.schema, 2, bare, {})).window == 10
+    bare = older(MultivariateDetector(window=10).to_state(), 2, "gate_factor", "evidence_window")
+    assert MultivariateDetector.from_state(bare).window == 10
 
 
 def test_evidence_names_the_fault_over_its_course_not_a_late_spike() -> None:
     """A KPI off its level for 100 rows outranks a coupled KPI's one-row spike a few rows
-    later, as the spike does under the score's own 10-row window."""
+    later, as the spike does under the score's own 10-row window (the level view, which also
+    names the held KPI, is off to isolate the window)."""
     train = loosely_coupled(4000, 11)
     x = loosely_coupled(300, 12)
     x[100:200, 3] += 2.5 * train[:, 3].std()
     x[195, 0] += 3.0 * train[:, 0].std()
-    steady = MultivariateDetector().fit(train).update(x).ranking()
-    short = MultivariateDetector(evidence_window=10).fit(train).update(x).ranking()
+    steady = MultivariateDetector(**NO_LEVEL).fit(train).update(x).ranking()
+    short = MultivariateDetector(evidence_window=10, **NO_LEVEL).fit(train).update(x).ranking()
     assert (steady[130:200, 0] == 3).all()
     assert (short[196:200, 0] == 0).all()
 
@@ -379,3 +412,33 @@ def test_ranking_orders_by_contribution() -> None:
 def test_trailing_mean_matches_the_definition(x: np.ndarray, window: int) -> None:
     expected = [x[max(0, i - window + 1) : i + 1].mean() for i in range(len(x))]
     assert np.allclose(trailing_mean(x, window), expected, rtol=1e-9, atol=1e-6)
+
+
+def test_the_level_view_sees_a_level_held_longer_than_training_ever_held_it() -> None:
+    """A KPI held 1.2 training stds off its level for 300 rows, inside its row-wise range
+    and with its usual noise, scores higher with the level view, is named by the evidence,
+    and the view adds nothing on clean rows (0 inside the training range of 30-row means)."""
+    train = loosely_coupled(6000, 31)
+    x = loosely_coupled(1200, 32)
+    x[600:900, 3] += 1.2 * train[:, 3].std()
+    det = MultivariateDetector(adapt_blocks=0).fit(train)
+    level = det.update(x)
+    plain = MultivariateDetector(adapt_blocks=0, **NO_LEVEL).fit(train).update(x)
+    labels = np.zeros(len(x), dtype=bool)
+    labels[600:900] = True
+    assert roc_auc_score(labels, level.scores) > roc_auc_score(labels, plain.scores) + 0.05
+    assert level.alarms[600:900].mean() > 2.0 * plain.alarms[600:900].mean()
+    assert (level.ranking()[700:900, 0] == 3).mean() > 0.95
+    assert np.median(level.scores[700:900] - plain.scores[700:900]) > 0.0
+    envelope = det.to_state().arrays
+    inside = (envelope["level_low"] < 0.0) & (envelope["level_high"] > 0.0)
+    assert inside.all()
+    assert np.allclose(level.scores[:500], plain.scores[:500], atol=0.05)
+    assert det.to_state().arrays["level_history"].shape == (29, 4)
+
+
+def test_level_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="level_window"):
+        MultivariateDetector(level_window=0)
+    with pytest.raises(ValueError, match="level_weight"):
+        MultivariateDetector(level_weight=-0.1)
