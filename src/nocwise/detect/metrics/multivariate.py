@@ -324,7 +324,7 @@ class MultivariateDetector:
             "pending": x[whole:].copy(),
             "last_z": z[-1:].copy(),
             "history": np.zeros((_N_VIEWS, 0, d)) if history is None else history,
-            "level_history": z[z.shape[0] - (self.level_window - 1) :].copy(),
+            "level_history": z[max(z.shape[0] - (self.level_window - 1), 0) :].copy(),
         }
 
     # -- scoring ------------------------------------------------------------------------------

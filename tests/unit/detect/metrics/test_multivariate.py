@@ -442,3 +442,16 @@ def test_level_settings_are_checked() -> None:
         MultivariateDetector(level_window=0)
     with pytest.raises(ValueError, match="level_weight"):
         MultivariateDetector(level_weight=-0.1)
+
+
+def test_a_training_window_shorter_than_the_level_window_streams_like_one_call() -> None:
+    """With fewer training rows than ``level_window`` the view starts from all of them, and
+    chunked updates still equal one call."""
+    train = loosely_coupled(24, 33)
+    x = loosely_coupled(100, 34)
+    det = MultivariateDetector(level_window=30, adapt_blocks=0).fit(train)
+    assert det.to_state().arrays["level_history"].shape == (24, 4)
+    whole = MultivariateDetector(level_window=30, adapt_blocks=0).fit(train).update(x)
+    parts = [det.update(x[a:b]).scores for a, b in [(0, 3), (3, 40), (40, 100)]]
+    assert np.allclose(np.concatenate(parts), whole.scores)
+    assert det.to_state().arrays["level_history"].shape == (29, 4)
