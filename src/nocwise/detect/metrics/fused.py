@@ -131,15 +131,17 @@ def gather_outputs(
     winner: npt.NDArray[np.int64],
     lower: FloatArray,
     upper: FloatArray,
-) -> tuple[FloatArray, npt.NDArray[np.int64], FloatArray, FloatArray]:
-    """The pass's outputs (in visiting order) back in batch order, read through ``place``:
-    random loads, which the core overlaps, where scattering was random stores."""
-    n = place.shape[0]
-    p, w, lo, hi = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
-    for i in range(n):
+    prob_o: FloatArray,
+    winner_o: npt.NDArray[np.int64],
+    lower_o: FloatArray,
+    upper_o: FloatArray,
+) -> None:
+    """The pass's outputs (in visiting order) back in batch order into the ``_o`` arrays,
+    read through ``place``: random loads, which the core overlaps, where scattering was
+    random stores."""
+    for i in range(place.shape[0]):
         j = place[i]
-        p[i], w[i], lo[i], hi[i] = prob[j], winner[j], lower[j], upper[j]
-    return p, w, lo, hi
+        prob_o[i], winner_o[i], lower_o[i], upper_o[i] = prob[j], winner[j], lower[j], upper[j]
 
 
 #: The leaf helpers again, inlined into numba's IR: LLVM vectorises no loop that calls a
