@@ -279,7 +279,11 @@ class EnsembleDetector:
         )
 
     def detect(self, batch: MetricBatch, *, learn: bool) -> EnsembleOutput:
-        """Probability, winner and band per sample; learns the batch when ``learn``."""
+        """Probability, winner and band per sample; learns the batch when ``learn``.
+
+        The four arrays are rows of one block (the winner's read as int64), which a later
+        batch reuses once none of them is referred to any more (:meth:`_outputs`).
+        """
         if len(batch) and int(batch.series.min()) < 0:
             raise InvalidRecordError("series ids must be non-negative")
         if batch.n_series_hint > self.n_series:
