@@ -131,15 +131,17 @@ def gather_outputs(
     winner: npt.NDArray[np.int64],
     lower: FloatArray,
     upper: FloatArray,
-) -> tuple[FloatArray, npt.NDArray[np.int64], FloatArray, FloatArray]:
-    """The pass's outputs (in visiting order) back in batch order, read through ``place``:
-    random loads, which the core overlaps, where scattering was random stores."""
-    n = place.shape[0]
-    p, w, lo, hi = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
-    for i in range(n):
+    prob_o: FloatArray,
+    winner_o: npt.NDArray[np.int64],
+    lower_o: FloatArray,
+    upper_o: FloatArray,
+) -> None:
+    """The pass's outputs (in visiting order) back in batch order into the ``_o`` arrays,
+    read through ``place``: random loads, which the core overlaps, where scattering was
+    random stores."""
+    for i in range(place.shape[0]):
         j = place[i]
-        p[i], w[i], lo[i], hi[i] = prob[j], winner[j], lower[j], upper[j]
-    return p, w, lo, hi
+        prob_o[i], winner_o[i], lower_o[i], upper_o[i] = prob[j], winner[j], lower[j], upper[j]
 
 
 #: The leaf helpers again, inlined into numba's IR: LLVM vectorises no loop that calls a
@@ -513,19 +515,25 @@ def _calibrate_pick(
     rec_d: float,
     seen_d: int,
     best: tuple[float, float, int],
-    settings: tuple[float, float, float],
+    settings: tuple[float, float, float, float],
 ) -> tuple[float, float, int]:
     """One member's turn in the calibration's choice of the winner, as values (the best
     fraction so far and its member). Written out per member: LLVM vectorises no loop that
-    holds a loop."""
+    holds a loop.
+
+    ``m`` is ``seen - min_seen + 1`` in one subtraction, ``seen - (min_seen - 1)``: the
+    same bits for counts below 2**53 and a whole ``min_seen`` (``EnsembleConfig`` holds
+    an int). With ``self_cal`` a constant True, the record is not loaded at all.
+    """
     best_num, best_den, arg = best
-    r_floor, min_seen, age_half = settings
+    r_floor, min_seen, m_off, age_half = settings
     r = weight * min(zd, 1e12)
     ref = 1.0 if self_cal else max(float(rec_d), r_floor)
-    m = seen_d - min_seen + 1.0
+    cnt = float(seen_d)
+    m = cnt - m_off
     num = r * r * m
     den = ref * ref * (m + age_half)
-    better = (not math.isnan(zd)) & (seen_d >= min_seen) & (num * best_den > best_num * den)
+    better = (not math.isnan(zd)) & (cnt >= min_seen) & (num * best_den > best_num * den)
     return (num if better else best_num), (den if better else best_den), (d if better else arg)
 
 
@@ -551,21 +559,26 @@ def steady_calibrate(
     lower: FloatArray,
     upper: FloatArray,
 ) -> None:
-    """The calibration of a steady run (as in :func:`ensemble_kernel`, sharpness 4), with
-    selects for the winner, and the outputs. Choosing and learning are two loops: in one,
-    LLVM finds too many pairs of arrays that might overlap to check them all at run time."""
-    weights, self_cal, record, seen, r_decay, r_floor, min_seen, _, age_half = calibration
+    """The calibration of a steady run (as in :func:`ensemble_kernel`, sharpness 4, only
+    the novelty self-calibrated), with selects for the winner, and the outputs.
+
+    Choosing and learning are two loops: in one, LLVM finds too many pairs of arrays that
+    might overlap to check them all at run time. Which member is self-calibrated is a
+    constant here: read from an array, each member's choice of reference was a select
+    whose record load became a masked load (``vmaskmovps``), and the novelty's record was
+    loaded for nothing.
+    """
+    weights, _, record, seen, r_decay, r_floor, min_seen, _, age_half = calibration
     w0, w1, w2, w3, w4 = weights[0], weights[1], weights[2], weights[3], weights[4]
-    c0, c1, c2, c3, c4 = self_cal[0], self_cal[1], self_cal[2], self_cal[3], self_cal[4]
-    settings = (r_floor, min_seen, age_half)
+    settings = (r_floor, min_seen, min_seen - 1.0, age_half)
     for j in range(run):
         ju, i, s = np.uint64(j), np.uint64(i0 + j), np.uint64(s0 + j)
         best = (-1.0, 1.0, -1)
-        best = _calibrate_pick(0, zs[0, ju], w0, c0, record[0, s], seen[0, s], best, settings)
-        best = _calibrate_pick(1, zs[1, ju], w1, c1, record[1, s], seen[1, s], best, settings)
-        best = _calibrate_pick(2, zs[2, ju], w2, c2, record[2, s], seen[2, s], best, settings)
-        best = _calibrate_pick(3, zs[3, ju], w3, c3, record[3, s], seen[3, s], best, settings)
-        best = _calibrate_pick(4, zs[4, ju], w4, c4, record[4, s], seen[4, s], best, settings)
+        best = _calibrate_pick(0, zs[0, ju], w0, False, record[0, s], seen[0, s], best, settings)
+        best = _calibrate_pick(1, zs[1, ju], w1, False, record[1, s], seen[1, s], best, settings)
+        best = _calibrate_pick(2, zs[2, ju], w2, False, record[2, s], seen[2, s], best, settings)
+        best = _calibrate_pick(3, zs[3, ju], w3, False, record[3, s], seen[3, s], best, settings)
+        best = _calibrate_pick(4, zs[4, ju], w4, True, record[4, s], seen[4, s], best, settings)
         best_num, best_den, arg = best
         sq_num, sq_den = best_num * best_num, best_den * best_den
         p = 0.0 if best_num <= 0.0 else sq_num / (sq_num + sq_den)
@@ -891,7 +904,12 @@ def ensemble_kernel(
     bins = season_bins(ts[0] if n else 0, bin_ms, n_day, n_week)
     args = (series, ts, values, st, gap_factor, spike, level_shift, seasonal, trend, novelty)
     outs = (calibration, band_z, prob, winner, lower, upper, learn)
-    if not (learn and vectorise and calibration[7] == 4.0):  # the steady path: sharpness 4
+    # the steady path's calibration (steady_calibrate): sharpness 4, a whole min_seen, and
+    # only the novelty self-calibrated, as the ensemble's members are
+    cal_self, min_seen = calibration[1], calibration[6]
+    cal_ok = (calibration[7] == 4.0) & (min_seen == math.floor(min_seen))
+    cal_ok &= not (cal_self[0] | cal_self[1] | cal_self[2] | cal_self[3]) and cal_self[4]
+    if not (learn and vectorise and cal_ok):
         scalar_pass(*args, *outs, 0, n, bins)
         return
     # every member's warm-up: spike, level shift, trend, novelty (its 8th setting)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Literal
 
@@ -11,7 +12,12 @@ import pytest
 from nocwise.detect.metrics import fused
 from nocwise.detect.metrics.anomaly import MetricAnomaly
 from nocwise.detect.metrics.arrays import BOOK_FIELDS
-from nocwise.detect.metrics.ensemble import MEMBERS, EnsembleConfig, EnsembleDetector
+from nocwise.detect.metrics.ensemble import (
+    MEMBERS,
+    EnsembleConfig,
+    EnsembleDetector,
+    EnsembleOutput,
+)
 from nocwise.detect.metrics.episodes import EpisodeTracker
 from nocwise.detect.metrics.novelty import NoveltyConfig
 from nocwise.detect.metrics.spike import SpikeConfig
@@ -329,3 +335,39 @@ def test_the_record_holds_each_fixed_field_at_the_row_the_pass_reads(
     assert np.array_equal(record[:, fused.TR_SLOPE], det._arrays["trend/holt"][1])
     assert np.array_equal(record[:, : len(BOOK_FIELDS)].T, det._arrays["book"])
     assert np.count_nonzero(det._arrays["trend/holt"][1])  # the test reads real values
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_outputs_a_caller_holds_are_never_written_again(shuffled: bool) -> None:
+    """The outputs' memory is reused only once no output of its batch is referred to: held
+    outputs keep their values through later batches, dropped ones give their block back."""
+    n_series, n_steps = 30, 200
+    batch = interleaved(n_series=n_series, n_steps=n_steps)
+    perm = np.random.default_rng(4).permutation(n_series) if shuffled else np.arange(n_series)
+    steps = [
+        batch.select(np.flatnonzero(np.arange(len(batch)) // n_series == k)[perm])
+        for k in range(n_steps)
+    ]
+    det, ref = (EnsembleDetector(EnsembleConfig(min_seen=20)) for _ in range(2))
+    held = []
+    for k, part in enumerate(steps):
+        out = det.detect(part, learn=True)
+        want = ref.detect(part, learn=True)
+        if k % 7 == 0:  # a caller keeps some outputs, one row or all four
+            held.append((out.lower if k % 2 else out, copy_output(want)))
+        del out
+    for got, want in held:
+        if isinstance(got, np.ndarray):
+            assert np.array_equal(got, want.lower, equal_nan=True)
+        else:
+            for name in ("prob", "winner", "lower", "upper"):
+                assert np.array_equal(getattr(got, name), getattr(want, name), equal_nan=True)
+    # a batch whose outputs were dropped lends its memory to the next one of its size
+    block = weakref.ref(det.score_learn(steps[-1]).base)
+    assert det.score_learn(steps[-1]).base is block()
+    kept = det.detect(steps[-1], learn=True)
+    assert not np.shares_memory(det.detect(steps[-1], learn=True).prob, kept.prob)
+
+
+def copy_output(out: EnsembleOutput) -> EnsembleOutput:
+    return EnsembleOutput(out.prob.copy(), out.winner.copy(), out.lower.copy(), out.upper.copy())

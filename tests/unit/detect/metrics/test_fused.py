@@ -252,3 +252,26 @@ def test_a_migrated_snapshot_runs_the_same_bits_on_both_paths() -> None:
     assert sa["novelty/base"][2].min() > NoveltyConfig().warmup  # the clip came into play
     for name in sa:
         assert np.array_equal(sa[name], sb[name], equal_nan=True), name
+
+
+def test_the_steady_path_is_taken_only_for_the_members_it_is_compiled_for() -> None:
+    """``steady_calibrate`` holds the novelty as the only self-calibrated member; with other
+    flags every sample takes the scalar pass, which reads them (same bits as the records
+    layout, which never goes the steady way)."""
+    n_series = 2 * fused.MIN_RUN
+    batch = stream(n_steps=500, n_series=n_series, seed=6)
+    config = EnsembleConfig(min_seen=50)
+    rows = EnsembleDetector(config)
+    records = EnsembleDetector(config.model_copy(update={"layout": "records"}))
+    for det in (rows, records):
+        det._self_calibrated[:] = False  # the novelty's z divided by its record as well
+    default = EnsembleDetector(config)
+    differs = False
+    for step in range(len(batch) // n_series):
+        part = batch.select(np.arange(len(batch)) // n_series == step)
+        a, b = rows.detect(part, learn=True), records.detect(part, learn=True)
+        c = default.detect(part, learn=True)
+        differs |= not np.array_equal(a.prob, c.prob, equal_nan=True)
+        assert np.array_equal(a.winner, b.winner)
+        assert np.array_equal(a.prob, b.prob, equal_nan=True)
+    assert differs  # the flags mattered
