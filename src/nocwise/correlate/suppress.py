@@ -29,7 +29,9 @@ from nocwise.model import Alarm, Evidence, ModelState, Severity
 from nocwise.topology.graph import TopologyGraph
 
 STATE_SCHEMA = "nocwise.correlate.suppress"
-_EVIDENCE_MAX = 4096  # marks whose evidence is kept for reuse; cleared when full
+# marks whose evidence is kept for reuse; an entry goes when its alarm stops suppressing, so
+# this cap is a backstop only (it is cleared when full)
+_EVIDENCE_MAX = 1 << 17
 _Mark = tuple[str, str, int]  # (suppressing alarm, its entity, depth)
 _PATHS_MAX = 1 << 18  # entities whose dependency path is kept here; cleared when full
 
@@ -74,7 +76,10 @@ class SuppressStage:
         self._version = 0
         self._paths: dict[str, tuple[tuple[str, int], ...]] = {}  # entity -> dependency path
         # mark -> (one shared copy of the mark, its evidence): the symptoms of one fault share
-        # one record, and one mark tuple, not one per symptom the collector has to count
+        # one record, and one mark tuple, not one per symptom the collector has to count. Kept
+        # while the marking alarm suppresses (``_step_down`` drops its entries): a fixed-size
+        # cache cleared when full missed ever more often with more faults open (at 10^5 open
+        # alarms the live marks outnumbered 4,096, and every miss built the evidence again)
         self._evidence: dict[_Mark, tuple[_Mark, tuple[Evidence, ...]]] = {}
 
     def suppressed_by(self, alarm_id: str) -> _Mark | None:
@@ -229,6 +234,9 @@ class SuppressStage:
         if sup is None or aid not in sup:
             return
         sup.discard(aid)
+        evidence = self._evidence
+        for depth in range(1, self.config.max_depth + 1):
+            evidence.pop((aid, entity, depth), None)  # no new marks by it from now on
         if sup:
             return
         del self._suppressors[entity]
