@@ -91,6 +91,7 @@ class IncidentDraft:
         default_factory=list, init=False, repr=False, compare=False
     )
     frozen_members: Members | None = field(default=None, init=False, repr=False, compare=False)
+    frozen_count: int = field(default=0, init=False, repr=False, compare=False)  # its length
     frozen_timeline: tuple[TimelineEntry, ...] | None = field(default=None, init=False, repr=False)
     # the ranker's last assessment of this incident: ((customers, services, worst severity,
     # least noise), impact, priority). Kept here, not in a dict by id, so that a snapshot reads
@@ -159,11 +160,12 @@ class IncidentDraft:
     def freeze(self, impact: Impact, priority: int) -> Incident:
         n = len(self.members)
         members = self.frozen_members
-        if members is None or len(members) != n:  # joined (or the list was dropped) since
+        if members is None or self.frozen_count != n:  # joined (or the list was dropped)
             listed = self.member_list
             if listed is None:
                 listed = self.member_list = list(self.members.values())
             members = self.frozen_members = Members.prefix(listed, n)
+            self.frozen_count = n
         timeline = self.frozen_timeline
         if timeline is None:
             timeline = self.frozen_timeline = tuple(self.timeline)
