@@ -185,13 +185,14 @@ class SuppressStage:
         up = rec.up
         if up is None:
             up = self._up(rec)
-        for anc, (entity, depth) in zip(up, rec.up_path, strict=True):
+        for anc in up:  # the depth is looked up only for the one that suppresses
             ids = anc.suppressors
             if ids:
                 if aid not in ids:
-                    return min(ids), entity, depth
+                    return min(ids), anc.id, rec.up_path[up.index(anc)][1]
                 if len(ids) > 1:
-                    return min(i for i in ids if i != aid), entity, depth
+                    by = min(i for i in ids if i != aid)
+                    return by, anc.id, rec.up_path[up.index(anc)][1]
         return None
 
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
