@@ -58,8 +58,8 @@ class SuppressConfig(BaseModel):
 
 
 class _Entity:
-    """Everything the stage keeps about one entity, in one record: its active alarms, those
-    of them that suppress, and what it depends on (``up``) and what depends on it (``down``)
+    """Everything the stage keeps about one entity, in one record: its active alarms (each
+    with its mark, if a symptom), those of them that suppress, and what it depends on (``up``) and what depends on it (``down``)
     within ``max_depth``, as the records of those entities, filled on first use.
 
     A raise reads the suppressors of every entity on its dependency path: through the records
@@ -73,7 +73,7 @@ class _Entity:
     def __init__(self, entity_id: str, known: bool) -> None:
         self.id = entity_id
         self.known = known
-        self.alarms: set[str] | None = None  # active alarm ids
+        self.alarms: dict[str, _Mark | None] | None = None  # active alarm -> its mark
         self.suppressors: set[str] | None = None  # active alarm ids that suppress; never empty
         self.up: tuple[_Entity, ...] | None = None
         self.up_path: _Path = ()
@@ -82,8 +82,8 @@ class _Entity:
 
 
 class SuppressStage:
-    """Per-entity records (active alarms, suppressors, paths); alarm -> its entity; alarm ->
-    its mark."""
+    """Per-entity records (active alarms and their marks, suppressors, paths); alarm -> its
+    entity's record."""
 
     kind: ClassVar[str] = _KIND
 
@@ -94,7 +94,6 @@ class SuppressStage:
         self._topology = topology or TopologyGraph([], [])
         self._entities: dict[str, _Entity] = {}
         self._entity_of: dict[str, _Entity] = {}  # active alarm -> its entity's record
-        self._marks: dict[str, _Mark] = {}  # alarm -> (by alarm, by entity, depth)
         least = self.config.min_severity.rank
         self._high = frozenset(s for s in Severity if s.rank >= least)  # severities that suppress
         self._version = 0
@@ -107,7 +106,8 @@ class SuppressStage:
 
     def suppressed_by(self, alarm_id: str) -> _Mark | None:
         """(suppressing alarm, its entity, depth) for a current symptom."""
-        return self._marks.get(alarm_id)
+        rec = self._entity_of.get(alarm_id)
+        return None if rec is None or rec.alarms is None else rec.alarms.get(alarm_id)
 
     # -- the Muter protocol: topology suppression seen as inhibition -------------------------
 
@@ -124,7 +124,9 @@ class SuppressStage:
         """The upstream fault that would mute this alarm, for a ``MuteStage`` that hard-mutes."""
         if alarm.cleared_time is not None:
             return None
-        mark = self._marks.get(alarm.alarm_id) or self._find(alarm.managed_object, alarm.alarm_id)
+        mark = self.suppressed_by(alarm.alarm_id) or self._find(
+            alarm.managed_object, alarm.alarm_id
+        )
         if mark is None:
             return None
         by, entity, depth = mark
@@ -147,10 +149,10 @@ class SuppressStage:
             hit = self._evidence[mark] = (mark, (ev,))
         return hit
 
-    def _mark(self, aid: str, mark: _Mark) -> Decision:
-        """Mark ``aid`` as a symptom; the decision saying so."""
+    def _mark(self, alarms: dict[str, _Mark | None], aid: str, mark: _Mark) -> Decision:
+        """Mark ``aid`` (one of ``alarms``, its entity's) as a symptom; the decision saying so."""
         shared, ev = self._shared(mark)
-        self._marks[aid] = shared
+        alarms[aid] = shared
         return Decision(_KIND, _UPSTREAM_FAULT, ev, aid)
 
     def _entity(self, entity: str) -> _Entity:
@@ -200,7 +202,7 @@ class SuppressStage:
         clear) are written out here, the rarer ones (a new suppressing entity, a last
         suppressor gone) are methods."""
         decisions: list[Decision] = []
-        entity_of, entities, marks = self._entity_of, self._entities, self._marks
+        entity_of, entities = self._entity_of, self._entities
         evidence, high_enough = self._evidence, self._high
         for a in alarms:
             aid = a.alarm_id
@@ -210,12 +212,11 @@ class SuppressStage:
                     continue
                 ids = rec.alarms
                 if ids is not None:
-                    ids.discard(aid)
+                    ids.pop(aid, None)  # and its mark
                     if not ids:
                         rec.alarms = None
                         if not rec.known and rec.suppressors is None:
                             del entities[rec.id]
-                marks.pop(aid, None)
                 on = a.managed_object  # as before: the entity the clear names
                 owner = rec if on == rec.id else entities.get(on)
                 if owner is not None:
@@ -232,16 +233,16 @@ class SuppressStage:
                 entity_of[aid] = rec
                 here = rec.alarms
                 if here is None:
-                    rec.alarms = {aid}
+                    here = rec.alarms = {aid: None}
                 else:
-                    here.add(aid)
+                    here[aid] = None
                 mark = self._find_on(rec, aid)
                 if mark is not None:
                     hit = evidence.get(mark)
                     if hit is None:
-                        decisions.append(self._mark(aid, mark))
+                        decisions.append(self._mark(here, aid, mark))
                     else:
-                        marks[aid] = hit[0]
+                        here[aid] = hit[0]
                         decisions.append(Decision(_KIND, _UPSTREAM_FAULT, hit[1], aid))
                 if high:
                     self._suppress_below(a, decisions)
@@ -270,7 +271,6 @@ class SuppressStage:
             sup.add(aid)
             return  # already suppressing (by it or another alarm on the entity)
         self._version += 1
-        marks = self._marks
         down = rec.down
         if down is None:
             down = self._down(rec)
@@ -279,8 +279,8 @@ class SuppressStage:
             if not kids:
                 continue
             for child in sorted(kids):
-                if child not in marks:
-                    decisions.append(self._mark(child, (aid, entity, depth)))
+                if kids[child] is None:
+                    decisions.append(self._mark(kids, child, (aid, entity, depth)))
 
     def _step_down(self, a: Alarm, rec: _Entity, decisions: list[Decision]) -> None:
         """The alarm no longer suppresses: re-examine the symptoms it was marking."""
@@ -298,7 +298,6 @@ class SuppressStage:
         if rec.alarms is None and not rec.known:
             del self._entities[entity]
         self._version += 1
-        marks = self._marks
         lifted: tuple[Evidence, ...] | None = None  # one record for every symptom it frees
         down = rec.down
         if down is None:
@@ -308,12 +307,12 @@ class SuppressStage:
             if not kids:
                 continue
             for child in sorted(kids):
-                mark = marks.get(child)
+                mark = kids[child]
                 if mark is None or mark[1] != entity:
                     continue
                 new = self._find_on(dep, child)
                 if new is None:
-                    del marks[child]
+                    kids[child] = None
                     if lifted is None:
                         lifted = (
                             Evidence(
@@ -326,7 +325,7 @@ class SuppressStage:
                         Decision(self.kind, SuppressReason.UPSTREAM_CLEARED, lifted, child)
                     )
                 else:
-                    decisions.append(self._mark(child, new))
+                    decisions.append(self._mark(kids, child, new))
 
     def tick(self, now: datetime) -> StageOutput:
         return EMPTY
@@ -343,7 +342,13 @@ class SuppressStage:
                     for rec in self._entities.values()
                     if rec.suppressors is not None
                 },
-                "marks": {k: list(v) for k, v in self._marks.items()},
+                "marks": {
+                    aid: list(mark)
+                    for rec in self._entities.values()
+                    if rec.alarms is not None
+                    for aid, mark in rec.alarms.items()
+                    if mark is not None
+                },
             },
         )
 
@@ -355,11 +360,14 @@ class SuppressStage:
         for aid, e in p["entity_of"].items():
             rec = stage._entity_of[aid] = stage._entity(e)
             if rec.alarms is None:
-                rec.alarms = {aid}
+                rec.alarms = {aid: None}
             else:
-                rec.alarms.add(aid)
+                rec.alarms[aid] = None
         for e, ids in p["suppressors"].items():
             if ids:
                 stage._entity(e).suppressors = set(ids)
-        stage._marks = {k: (v[0], v[1], int(v[2])) for k, v in p["marks"].items()}
+        for aid, (by, entity, depth) in p["marks"].items():
+            owner = stage._entity_of.get(aid)
+            if owner is not None and owner.alarms is not None:
+                owner.alarms[aid] = (by, entity, int(depth))
         return stage
