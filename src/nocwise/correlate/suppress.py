@@ -59,8 +59,9 @@ class SuppressConfig(BaseModel):
 
 class _Entity:
     """Everything the stage keeps about one entity, in one record: its active alarms (each
-    with its mark, if a symptom), those of them that suppress, and what it depends on (``up``) and what depends on it (``down``)
-    within ``max_depth``, as the records of those entities, filled on first use.
+    with its mark, if a symptom), those of them that suppress, and what it depends on
+    (``up``) and what depends on it (``down``) within ``max_depth``, as the records of those
+    entities, filled on first use.
 
     A raise reads the suppressors of every entity on its dependency path: through the records
     that is one attribute read each, where separate tables keyed by entity id cost a look-up
