@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from nocwise.correlate.codec import must_ts, ts
-from nocwise.model import Impact, Incident, IncidentState, Member, TimelineEntry
+from nocwise.model import Impact, Incident, IncidentState, Member, Members, TimelineEntry
 
 
 def incident_id(first_alarm_id: str, salt: int = 0) -> str:
@@ -81,14 +81,17 @@ class IncidentDraft:
     index_keys: dict[str, int] = field(default_factory=dict)  # anchor entity -> depth
     published: bool = False
     indexed: bool = True
-    # the tuples the last ``freeze`` built, reused until members or timeline change (most
-    # snapshots follow a clear or a severity change, which leaves both as they were). A join
-    # only appends: the next ``freeze`` extends the tuple with ``members_added`` instead of
-    # walking the dict; ``members_dirty`` (a replace or a removal) makes it rebuild. A stale
-    # tuple is kept until the new one is built, so freeing it finds its members in cache.
-    frozen_members: tuple[Member, ...] | None = field(default=None, init=False, repr=False)
-    members_added: list[Member] = field(default_factory=list, init=False, repr=False)
-    members_dirty: bool = field(default=False, init=False, repr=False)
+    # ``member_list`` is the members in the dict's order, appended to on a join and shared with
+    # the snapshots (``Members.prefix``): a snapshot is O(1), not a copy of every member. A
+    # replace or a removal drops it (None), and the next ``freeze`` starts a new one, so an
+    # older snapshot's list is never changed. ``frozen_members`` and ``frozen_timeline`` are
+    # the last snapshot's, reused until members or timeline change (most snapshots follow a
+    # clear or a severity change, which leaves both as they were).
+    member_list: list[Member] | None = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
+    frozen_members: Members | None = field(default=None, init=False, repr=False, compare=False)
+    frozen_count: int = field(default=0, init=False, repr=False, compare=False)  # its length
     frozen_timeline: tuple[TimelineEntry, ...] | None = field(default=None, init=False, repr=False)
     # the ranker's last assessment of this incident: ((customers, services, worst severity,
     # least noise), impact, priority). Kept here, not in a dict by id, so that a snapshot reads
@@ -136,29 +139,33 @@ class IncidentDraft:
         """Add or replace a member (members change only through these three methods)."""
         members = self.members
         if m.alarm_id in members:
-            self.members_dirty = True  # replaced in place: its position in the tuple moves
-        elif self.frozen_members is not None and not self.members_dirty:
-            self.members_added.append(m)
+            self._drop_list()  # replaced in place: snapshots taken hold the old member
+        elif self.member_list is not None:
+            self.member_list.append(m)
         members[m.alarm_id] = m
 
     def pop_member(self, alarm_id: str) -> Member:
-        self.members_dirty = True
+        self._drop_list()
         return self.members.pop(alarm_id)
 
     def clear_members(self) -> None:
         self.members.clear()
-        self.members_dirty = True
+        self._drop_list()
+
+    def _drop_list(self) -> None:
+        """Members changed other than by a join: the next snapshot starts a new list."""
+        self.member_list = None
+        self.frozen_members = None
 
     def freeze(self, impact: Impact, priority: int) -> Incident:
         n = len(self.members)
         members = self.frozen_members
-        if members is None or self.members_dirty:
-            members = tuple(self.members.values())
-        elif self.members_added:
-            members += tuple(self.members_added)
-        self.members_added.clear()
-        self.members_dirty = False
-        self.frozen_members = members  # the stale tuple, if any, is freed here
+        if members is None or self.frozen_count != n:  # joined (or the list was dropped)
+            listed = self.member_list
+            if listed is None:
+                listed = self.member_list = list(self.members.values())
+            members = self.frozen_members = Members.prefix(listed, n)
+            self.frozen_count = n
         timeline = self.frozen_timeline
         if timeline is None:
             timeline = self.frozen_timeline = tuple(self.timeline)
@@ -218,6 +225,7 @@ class IncidentDraft:
         draft.members = {
             m[0]: Member(m[0], m[1], must_ts(m[2]), m[3], float(m[4])) for m in d["members"]
         }
+        draft.member_list = None  # built from the dict on the first snapshot
         draft.entity_of = dict(d["entity_of"])
         draft.member_entities = set(draft.entity_of.values())
         for aid, rank in d["severity_of"].items():

@@ -29,9 +29,11 @@ from nocwise.model import Alarm, Evidence, ModelState, Severity
 from nocwise.topology.graph import TopologyGraph
 
 STATE_SCHEMA = "nocwise.correlate.suppress"
-_EVIDENCE_MAX = 4096  # marks whose evidence is kept for reuse; cleared when full
+# marks whose evidence is kept for reuse; an entry goes when its alarm stops suppressing, so
+# this cap is a backstop only (it is cleared when full)
+_EVIDENCE_MAX = 1 << 17
 _Mark = tuple[str, str, int]  # (suppressing alarm, its entity, depth)
-_PATHS_MAX = 1 << 18  # entities whose dependency path is kept here; cleared when full
+_Path = tuple[tuple[str, int], ...]  # (entity, depth), nearest first
 
 
 class SuppressReason(StrEnum):
@@ -55,8 +57,34 @@ class SuppressConfig(BaseModel):
     suppressor_kinds: frozenset[str] | None = None  # None: any entity kind
 
 
+class _Entity:
+    """Everything the stage keeps about one entity, in one record: its active alarms (each
+    with its mark, if a symptom), those of them that suppress, and what it depends on
+    (``up``) and what depends on it (``down``) within ``max_depth``, as the records of those
+    entities, filled on first use.
+
+    A raise reads the suppressors of every entity on its dependency path: through the records
+    that is one attribute read each, where separate tables keyed by entity id cost a look-up
+    each in tables as large as the network (memory reads that miss the CPU caches at 10^5
+    open alarms). Records of inventory entities are kept (the topology bounds them); a record
+    of an id outside the inventory goes when its last alarm does."""
+
+    __slots__ = ("alarms", "down", "down_path", "id", "known", "suppressors", "up", "up_path")
+
+    def __init__(self, entity_id: str, known: bool) -> None:
+        self.id = entity_id
+        self.known = known
+        self.alarms: dict[str, _Mark | None] | None = None  # active alarm -> its mark
+        self.suppressors: set[str] | None = None  # active alarm ids that suppress; never empty
+        self.up: tuple[_Entity, ...] | None = None
+        self.up_path: _Path = ()
+        self.down: tuple[_Entity, ...] | None = None
+        self.down_path: _Path = ()
+
+
 class SuppressStage:
-    """Indexes: entity -> active alarm ids; entity -> active suppressor ids; alarm -> its mark."""
+    """Per-entity records (active alarms and their marks, suppressors, paths); alarm -> its
+    entity's record."""
 
     kind: ClassVar[str] = _KIND
 
@@ -65,21 +93,22 @@ class SuppressStage:
     ) -> None:
         self.config = config or SuppressConfig()
         self._topology = topology or TopologyGraph([], [])
-        self._entity_of: dict[str, str] = {}  # active alarm -> entity
-        self._by_entity: dict[str, set[str]] = {}  # entity -> active alarm ids
-        self._suppressors: dict[str, set[str]] = {}  # entity -> active suppressor alarm ids
-        self._marks: dict[str, _Mark] = {}  # alarm -> (by alarm, by entity, depth)
+        self._entities: dict[str, _Entity] = {}
+        self._entity_of: dict[str, _Entity] = {}  # active alarm -> its entity's record
         least = self.config.min_severity.rank
         self._high = frozenset(s for s in Severity if s.rank >= least)  # severities that suppress
         self._version = 0
-        self._paths: dict[str, tuple[tuple[str, int], ...]] = {}  # entity -> dependency path
         # mark -> (one shared copy of the mark, its evidence): the symptoms of one fault share
-        # one record, and one mark tuple, not one per symptom the collector has to count
+        # one record, and one mark tuple, not one per symptom the collector has to count. Kept
+        # while the marking alarm suppresses (``_step_down`` drops its entries): a fixed-size
+        # cache cleared when full missed ever more often with more faults open (at 10^5 open
+        # alarms the live marks outnumbered 4,096, and every miss built the evidence again)
         self._evidence: dict[_Mark, tuple[_Mark, tuple[Evidence, ...]]] = {}
 
     def suppressed_by(self, alarm_id: str) -> _Mark | None:
         """(suppressing alarm, its entity, depth) for a current symptom."""
-        return self._marks.get(alarm_id)
+        rec = self._entity_of.get(alarm_id)
+        return None if rec is None or rec.alarms is None else rec.alarms.get(alarm_id)
 
     # -- the Muter protocol: topology suppression seen as inhibition -------------------------
 
@@ -96,7 +125,9 @@ class SuppressStage:
         """The upstream fault that would mute this alarm, for a ``MuteStage`` that hard-mutes."""
         if alarm.cleared_time is not None:
             return None
-        mark = self._marks.get(alarm.alarm_id) or self._find(alarm.managed_object, alarm.alarm_id)
+        mark = self.suppressed_by(alarm.alarm_id) or self._find(
+            alarm.managed_object, alarm.alarm_id
+        )
         if mark is None:
             return None
         by, entity, depth = mark
@@ -119,33 +150,52 @@ class SuppressStage:
             hit = self._evidence[mark] = (mark, (ev,))
         return hit
 
-    def _mark(self, aid: str, mark: _Mark) -> Decision:
-        """Mark ``aid`` as a symptom; the decision saying so."""
+    def _mark(self, alarms: dict[str, _Mark | None], aid: str, mark: _Mark) -> Decision:
+        """Mark ``aid`` (one of ``alarms``, its entity's) as a symptom; the decision saying so."""
         shared, ev = self._shared(mark)
-        self._marks[aid] = shared
+        alarms[aid] = shared
         return Decision(_KIND, _UPSTREAM_FAULT, ev, aid)
 
-    def _path(self, entity: str) -> tuple[tuple[str, int], ...]:
-        """The entity's dependency path to ``max_depth``, kept here: asked on every raise."""
-        path = self._paths.get(entity)
-        if path is None:
-            if len(self._paths) >= _PATHS_MAX:
-                self._paths.clear()
-            path = self._paths[entity] = self._topology.dependency_path(
-                entity, self.config.max_depth
-            )
-        return path
+    def _entity(self, entity: str) -> _Entity:
+        """The entity's record, made on first use."""
+        rec = self._entities.get(entity)
+        if rec is None:
+            rec = self._entities[entity] = _Entity(entity, entity in self._topology)
+        return rec
+
+    def _up(self, rec: _Entity) -> tuple[_Entity, ...]:
+        """The records of what ``rec`` depends on, nearest first (kept on it)."""
+        path = rec.up_path = self._topology.dependency_path(rec.id, self.config.max_depth)
+        up = rec.up = tuple(self._entity(e) for e, _ in path)
+        return up
+
+    def _down(self, rec: _Entity) -> tuple[_Entity, ...]:
+        """The records of what depends on ``rec``, nearest first (kept on it)."""
+        path = rec.down_path = self._topology.dependents(rec.id, self.config.max_depth)
+        down = rec.down = tuple(self._entity(e) for e, _ in path)
+        return down
 
     def _find(self, entity: str, aid: str) -> _Mark | None:
-        suppressors = self._suppressors
-        path = self._paths.get(entity)
-        for anc, depth in self._path(entity) if path is None else path:
-            ids = suppressors.get(anc)
+        rec = self._entities.get(entity)
+        if rec is None:
+            if not self._topology.dependency_path(entity, self.config.max_depth):
+                return None  # nothing upstream: no record needed to say so
+            rec = self._entity(entity)
+        return self._find_on(rec, aid)
+
+    def _find_on(self, rec: _Entity, aid: str) -> _Mark | None:
+        """The suppressor nearest upstream of an alarm ``aid`` on ``rec`` (not itself)."""
+        up = rec.up
+        if up is None:
+            up = self._up(rec)
+        for anc in up:  # the depth is looked up only for the one that suppresses
+            ids = anc.suppressors
             if ids:
                 if aid not in ids:
-                    return min(ids), anc, depth
+                    return min(ids), anc.id, rec.up_path[up.index(anc)][1]
                 if len(ids) > 1:
-                    return min(i for i in ids if i != aid), anc, depth
+                    by = min(i for i in ids if i != aid)
+                    return by, anc.id, rec.up_path[up.index(anc)][1]
         return None
 
     def process(self, alarms: Sequence[Alarm], now: datetime) -> StageOutput:
@@ -153,46 +203,58 @@ class SuppressStage:
         clear) are written out here, the rarer ones (a new suppressing entity, a last
         suppressor gone) are methods."""
         decisions: list[Decision] = []
-        entity_of, by_entity, marks = self._entity_of, self._by_entity, self._marks
-        suppressors, evidence, high_enough = self._suppressors, self._evidence, self._high
+        entity_of, entities = self._entity_of, self._entities
+        evidence, high_enough = self._evidence, self._high
         for a in alarms:
             aid = a.alarm_id
             if a.cleared_time is not None:
-                entity = entity_of.pop(aid, None)
-                if entity is None:
+                rec = entity_of.pop(aid, None)
+                if rec is None:
                     continue
-                ids = by_entity.get(entity)
+                ids = rec.alarms
                 if ids is not None:
-                    ids.discard(aid)
+                    ids.pop(aid, None)  # and its mark
                     if not ids:
-                        del by_entity[entity]
-                marks.pop(aid, None)
-                sup = suppressors.get(a.managed_object)
-                if sup is not None and aid in sup:
-                    self._step_down(a, decisions)
+                        rec.alarms = None
+                        if not rec.known and rec.suppressors is None:
+                            del entities[rec.id]
+                on = a.managed_object  # as before: the entity the clear names
+                owner = rec if on == rec.id else entities.get(on)
+                if owner is not None:
+                    sup = owner.suppressors
+                    if sup is not None and aid in sup:
+                        self._step_down(a, owner, decisions)
                 continue
             high = a.perceived_severity in high_enough
             if aid not in entity_of:
-                entity = entity_of[aid] = a.managed_object
-                here = by_entity.get(entity)
+                entity = a.managed_object
+                rec = entities.get(entity)
+                if rec is None:
+                    rec = self._entity(entity)
+                entity_of[aid] = rec
+                here = rec.alarms
                 if here is None:
-                    by_entity[entity] = {aid}
+                    here = rec.alarms = {aid: None}
                 else:
-                    here.add(aid)
-                mark = self._find(entity, aid)
+                    here[aid] = None
+                mark = self._find_on(rec, aid)
                 if mark is not None:
                     hit = evidence.get(mark)
                     if hit is None:
-                        decisions.append(self._mark(aid, mark))
+                        decisions.append(self._mark(here, aid, mark))
                     else:
-                        marks[aid] = hit[0]
+                        here[aid] = hit[0]
                         decisions.append(Decision(_KIND, _UPSTREAM_FAULT, hit[1], aid))
                 if high:
                     self._suppress_below(a, decisions)
             elif high:
                 self._suppress_below(a, decisions)
-            elif aid in suppressors.get(a.managed_object, ()):
-                self._step_down(a, decisions)  # severity fell below the suppressing level
+            else:
+                owner = entities.get(a.managed_object)  # severity fell below the level?
+                if owner is not None:
+                    sup = owner.suppressors
+                    if sup is not None and aid in sup:
+                        self._step_down(a, owner, decisions)
         return StageOutput(list(alarms), decisions)
 
     def _suppress_below(self, a: Alarm, decisions: list[Decision]) -> None:
@@ -202,50 +264,56 @@ class SuppressStage:
         kinds = self.config.suppressor_kinds
         if kinds is not None and self._topology.kind(entity) not in kinds:
             return
-        sup = self._suppressors.get(entity)
+        rec = self._entity(entity)
+        sup = rec.suppressors
         if sup is None:
-            self._suppressors[entity] = {aid}
-        elif aid in sup:
-            return
+            rec.suppressors = {aid}
         else:
-            first = not sup
             sup.add(aid)
-            if not first:
-                return
+            return  # already suppressing (by it or another alarm on the entity)
         self._version += 1
-        by_entity, marks = self._by_entity, self._marks
-        for dep, depth in self._topology.dependents(entity, self.config.max_depth):
-            kids = by_entity.get(dep)
+        down = rec.down
+        if down is None:
+            down = self._down(rec)
+        for dep, (_, depth) in zip(down, rec.down_path, strict=True):
+            kids = dep.alarms
             if not kids:
                 continue
             for child in sorted(kids):
-                if child not in marks:
-                    decisions.append(self._mark(child, (aid, entity, depth)))
+                if kids[child] is None:
+                    decisions.append(self._mark(kids, child, (aid, entity, depth)))
 
-    def _step_down(self, a: Alarm, decisions: list[Decision]) -> None:
+    def _step_down(self, a: Alarm, rec: _Entity, decisions: list[Decision]) -> None:
         """The alarm no longer suppresses: re-examine the symptoms it was marking."""
-        aid, entity = a.alarm_id, a.managed_object
-        sup = self._suppressors.get(entity)
+        aid, entity = a.alarm_id, rec.id
+        sup = rec.suppressors
         if sup is None or aid not in sup:
             return
         sup.discard(aid)
+        evidence = self._evidence
+        for depth in range(1, self.config.max_depth + 1):
+            evidence.pop((aid, entity, depth), None)  # no new marks by it from now on
         if sup:
             return
-        del self._suppressors[entity]
+        rec.suppressors = None
+        if rec.alarms is None and not rec.known:
+            del self._entities[entity]
         self._version += 1
-        by_entity, marks = self._by_entity, self._marks
         lifted: tuple[Evidence, ...] | None = None  # one record for every symptom it frees
-        for dep, _ in self._topology.dependents(entity, self.config.max_depth):
-            kids = by_entity.get(dep)
+        down = rec.down
+        if down is None:
+            down = self._down(rec)
+        for dep in down:
+            kids = dep.alarms
             if not kids:
                 continue
             for child in sorted(kids):
-                mark = marks.get(child)
+                mark = kids[child]
                 if mark is None or mark[1] != entity:
                     continue
-                new = self._find(dep, child)
+                new = self._find_on(dep, child)
                 if new is None:
-                    del marks[child]
+                    kids[child] = None
                     if lifted is None:
                         lifted = (
                             Evidence(
@@ -258,7 +326,7 @@ class SuppressStage:
                         Decision(self.kind, SuppressReason.UPSTREAM_CLEARED, lifted, child)
                     )
                 else:
-                    decisions.append(self._mark(child, new))
+                    decisions.append(self._mark(kids, child, new))
 
     def tick(self, now: datetime) -> StageOutput:
         return EMPTY
@@ -269,9 +337,19 @@ class SuppressStage:
             1,
             {
                 "config": self.config.model_dump(mode="json"),
-                "entity_of": dict(self._entity_of),
-                "suppressors": {k: sorted(v) for k, v in self._suppressors.items()},
-                "marks": {k: list(v) for k, v in self._marks.items()},
+                "entity_of": {aid: rec.id for aid, rec in self._entity_of.items()},
+                "suppressors": {
+                    rec.id: sorted(rec.suppressors)
+                    for rec in self._entities.values()
+                    if rec.suppressors is not None
+                },
+                "marks": {
+                    aid: list(mark)
+                    for rec in self._entities.values()
+                    if rec.alarms is not None
+                    for aid, mark in rec.alarms.items()
+                    if mark is not None
+                },
             },
         )
 
@@ -280,9 +358,17 @@ class SuppressStage:
         state.expect(STATE_SCHEMA, 1)
         p = state.params
         stage = cls(SuppressConfig.model_validate(p["config"]), topology)
-        stage._entity_of = dict(p["entity_of"])
-        for aid, e in stage._entity_of.items():
-            stage._by_entity.setdefault(e, set()).add(aid)
-        stage._suppressors = {k: set(v) for k, v in p["suppressors"].items()}
-        stage._marks = {k: (v[0], v[1], int(v[2])) for k, v in p["marks"].items()}
+        for aid, e in p["entity_of"].items():
+            rec = stage._entity_of[aid] = stage._entity(e)
+            if rec.alarms is None:
+                rec.alarms = {aid: None}
+            else:
+                rec.alarms[aid] = None
+        for e, ids in p["suppressors"].items():
+            if ids:
+                stage._entity(e).suppressors = set(ids)
+        for aid, (by, entity, depth) in p["marks"].items():
+            owner = stage._entity_of.get(aid)
+            if owner is not None and owner.alarms is not None:
+                owner.alarms[aid] = (by, entity, int(depth))
         return stage

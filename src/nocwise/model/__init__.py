@@ -9,6 +9,7 @@ from nocwise.model.incident import (
     Incident,
     IncidentState,
     Member,
+    Members,
     TimelineEntry,
 )
 from nocwise.model.logs import LogRecord, Span, SpanStatus
@@ -50,6 +51,7 @@ __all__ = [
     "InvalidRecordError",
     "LogRecord",
     "Member",
+    "Members",
     "MetricBatch",
     "ModelState",
     "Recommendation",

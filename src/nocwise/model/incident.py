@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from itertools import islice
+from typing import Any, Self, overload
 
 from nocwise.model.writable import new_object, writable_twin
 
@@ -62,6 +63,75 @@ class Member:
         return (self.alarm_id, self.reason, self.added, self.detail, self.score)
 
 
+class Members(Sequence[Member]):
+    """An incident snapshot's members, read like a tuple (equal to, and hashed as, the tuple
+    of the same members): the first ``n`` entries of a list only ever appended to.
+
+    An incident changes every few notifications and is snapshotted each time; while members
+    only join, consecutive snapshots share one list and each holds its own length, so a
+    snapshot costs O(1) instead of a copy of every member (a removal or a replacement starts
+    a new list: an older snapshot never sees a change)."""
+
+    __slots__ = ("_items", "_n")
+    _items: list[Member]
+    _n: int
+
+    def __init__(self, items: Iterable[Member] = ()) -> None:
+        self._items = list(items)
+        self._n = len(self._items)
+
+    @classmethod
+    def prefix(cls, items: list[Member], n: int) -> Members:
+        """The first ``n`` of ``items``, shared: the caller only appends to ``items``."""
+        new = object.__new__(cls)
+        new._items, new._n = items, n
+        return new
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, index: int) -> Member: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Member, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Member | tuple[Member, ...]:
+        if isinstance(index, slice):
+            return tuple(self._items[: self._n][index])
+        i = index.__index__()
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError("members index out of range")
+        return self._items[i]
+
+    def __iter__(self) -> Iterator[Member]:
+        return islice(self._items, self._n)
+
+    def __reversed__(self) -> Iterator[Member]:
+        return reversed(self._items[: self._n])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Members):
+            if other._items is self._items:
+                return other._n == self._n
+            return other._n == self._n and tuple(self) == tuple(other)
+        if isinstance(other, tuple):
+            return len(other) == self._n and tuple(self) == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+    def __reduce__(self) -> tuple[type[Members], tuple[tuple[Member, ...]]]:
+        """Copies and pickles hold their own list (of the first ``n`` only)."""
+        return (Members, (tuple(self),))
+
+
 @dataclass(frozen=True, slots=True)
 class Hypothesis:
     """A candidate root cause, ranked by probability, with evidence."""
@@ -108,7 +178,7 @@ class Incident:
     opened: datetime
     updated: datetime
     title: str
-    members: tuple[Member, ...] = ()
+    members: Sequence[Member] = ()  # a tuple or ``Members``, equal to each other
     hypotheses: tuple[Hypothesis, ...] = ()
     impact: Impact = _NO_IMPACT
     priority: int = 3
@@ -122,7 +192,7 @@ class Incident:
         opened: datetime,
         updated: datetime,
         title: str,
-        members: tuple[Member, ...] = (),
+        members: Sequence[Member] = (),
         hypotheses: tuple[Hypothesis, ...] = (),
         impact: Impact = _NO_IMPACT,
         priority: int = 3,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from nocwise.correlate.suppress import SuppressConfig, SuppressReason, SuppressStage
-from nocwise.correlate.synthetic import clear_alarm, raise_alarm
+from nocwise.correlate.synthetic import access_network, clear_alarm, raise_alarm
 from nocwise.model import Severity
 from nocwise.topology.graph import TopologyGraph
 
@@ -131,3 +131,49 @@ def test_a_parent_that_calms_down_stops_suppressing(t0: datetime, topo: Topology
     out = stage.process([replace(p, perceived_severity=Severity.WARNING, event_time=t0 + S)], t0)
     assert stage.suppressed_by("c") is None
     assert out.decisions[0].reason is SuppressReason.UPSTREAM_CLEARED
+
+
+def test_evidence_lives_while_its_fault_suppresses(t0: datetime) -> None:
+    """A fault's evidence record is built once and shared by its symptoms however many other
+    faults are open (a fixed-size cache cleared when full rebuilt it once more faults were
+    open than it held), and is let go when the fault stops suppressing."""
+    topo = TopologyGraph(*access_network(2200))
+    stage = SuppressStage(None, topo)
+    first = stage.process(
+        [
+            raise_alarm("p0", "s0/gnb", "gnbDown", t0, Severity.CRITICAL),
+            raise_alarm("c0", "s0/cell0", "cellDown", t0 + S),
+        ],
+        t0,
+    ).decisions
+    others = []
+    for site in range(1, 2200):  # 2,199 more faults, each marking 4 symptoms at 2 depths
+        others.append(raise_alarm(f"p{site}", f"s{site}/csr", "linkDown", t0, Severity.MAJOR))
+        others += [raise_alarm(f"c{site}-{k}", f"s{site}/cell{k}", "x", t0) for k in range(3)]
+        others.append(raise_alarm(f"g{site}", f"s{site}/gnb", "x", t0))
+    stage.process(others, t0 + S)
+    later = stage.process([raise_alarm("c1", "s0/cell1", "cellDown", t0 + 2 * S)], t0).decisions
+    assert later[0].evidence is first[0].evidence
+    held = len(stage._evidence)
+    stage.process([clear_alarm(raise_alarm("p0", "s0/gnb", "gnbDown", t0), t0 + 3 * S)], t0)
+    assert len(stage._evidence) == held - 1
+    assert stage.suppressed_by("c0") is None
+
+
+def test_state_round_trip_keeps_marks_and_suppressors(t0: datetime, topo: TopologyGraph) -> None:
+    """The per-entity records are rebuilt from the state: a restored stage marks, steps down
+    and reports exactly as the one it was saved from."""
+    stage = SuppressStage(None, topo)
+    p = raise_alarm("p", "s1/gnb", "gnbDown", t0, Severity.CRITICAL)
+    kids = [raise_alarm(f"c{i}", f"s1/cell{i}", "cellDown", t0) for i in range(2)]
+    stray = raise_alarm("x", "not-in-inventory", "cellDown", t0)
+    stage.process([p, *kids, stray], t0)
+    back = SuppressStage.from_state(stage.to_state(), topo)
+    assert back.to_state().params == stage.to_state().params
+    late = raise_alarm("c2", "s1/cell2", "cellDown", t0 + S)
+    assert [d.alarm_id for d in back.process([late], t0).decisions] == ["c2"]
+    out = back.process([clear_alarm(p, t0 + 2 * S)], t0)
+    assert sorted(d.alarm_id for d in out.decisions) == ["c0", "c1", "c2"]
+    assert {d.reason for d in out.decisions} == {SuppressReason.UPSTREAM_CLEARED}
+    back.process([clear_alarm(stray, t0 + 3 * S)], t0)
+    assert "not-in-inventory" not in back._entities  # an id outside the inventory is let go
