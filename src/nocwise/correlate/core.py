@@ -1,0 +1,1142 @@
+"""A compiled batch core for grouping's common path (not yet wired into ``GroupStage``).
+
+Grouping in Python pays a few dictionary reads per index level, candidate and term for every
+alarm (about 55 µs a placement at 10^5 open alarms). A compiled search called once per alarm
+does not pay: the call's own cost (arguments, dispatch, turning the answer back into Python
+objects) is as large as the work. This core keeps what grouping's *decisions* depend on as
+arrays and places a whole batch of notifications in one call, in order, so that every
+placement sees the index as the earlier ones left it:
+
+- incidents are int slots: last event and opening time (µs), active member count, indexed
+  flag, the token set of their first alarm, their templates;
+- entities, regions, templates, token sets, sources and alarm ids are interned to ints;
+- every index level (anchor entity, depth) and every region is an insertion-ordered list of
+  slots with tombstones, read newest first and at most ``max_candidates`` live entries deep, as
+  ``CandidateIndex`` reads its dicts; an incident leaving a level is a tombstone, one arriving
+  is appended (so a move to a nearer depth puts it last, as in the dicts);
+- active members per (entity, incident) for the search for an active problem upstream.
+
+One call runs clears (active counts, the "still active" test of the scan) and placements
+(candidate scan, region, explanation, scoring, joining or opening, index updates) and returns
+per placement codes: the incident slot, whether it opened one, the reason and the numbers the
+explanation text is built from. It stops *before* a notification it does not handle and says
+why; the caller lets the Python path place that one and then brings the core back in step
+(``sync`` rebuilds it from the stage). Not handled here: a learned causality model or the
+template index (``use_templates``), demoted and advisory alarms, bridges, and an exact tie of
+two candidates' (score, opening time), which Python breaks by incident id.
+
+``GroupCore`` holds the interning tables and the arrays; ``sync`` copies a ``GroupStage``'s
+state into it (the same bucket order), ``run`` places a batch. ``tests/unit/correlate/
+test_group_core.py`` runs it beside the Python path on seeded workloads and checks every
+decision it makes is the Python path's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numba import njit, types
+from numba.typed import Dict, List
+
+from nocwise.model import Alarm
+
+if TYPE_CHECKING:
+    from nocwise.correlate.group import GroupStage
+
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+_SLOT_BITS = 24  # up to 16.7 M incident slots per key
+_SHIFT = 1 << _SLOT_BITS
+_ROOM = 2000  # candidates, explaining incidents per alarm (more: left to Python)
+_WIDE = 1 << 32
+
+# notification kinds handed to the kernel
+# K_MAYBE: the alarm was placed earlier in the batch; a change if it is in an incident now
+K_PLACE, K_CLEAR, K_OTHER, K_RARE, K_MAYBE = 0, 1, 2, 3, 4
+# what the kernel did with a placement
+OUT_JOIN, OUT_OPEN = 0, 1
+# why the kernel stopped
+STOP_DONE, STOP_RARE, STOP_BRIDGE, STOP_TIE = 0, 1, 2, 3
+
+
+def micros(t: datetime) -> int:
+    """Event time as integer µs (``timedelta.total_seconds`` of a difference is then exactly
+    the kernel's ``us / 1e6``)."""
+    return (t - _EPOCH) // _US
+
+
+# -- vectors: int64 arrays [length, live, item...] in a typed list ---------------------------
+
+
+@njit(cache=True)
+def _get(d: Any, k: int, default: int) -> int:
+    if k in d:
+        return d[k]  # type: ignore[no-any-return]
+    return default
+
+
+@njit(cache=True)
+def _vnew(vecs: Any) -> int:
+    vecs.append(np.zeros(8, np.int64))
+    return len(vecs) - 1
+
+
+@njit(cache=True)
+def _vpush(vecs: Any, v: int, val: int) -> int:
+    a = vecs[v]
+    n = a[0]
+    if n + 2 >= a.size:
+        b = np.zeros(a.size * 2, np.int64)
+        b[: n + 2] = a[: n + 2]
+        vecs[v] = b
+        a = b
+    a[2 + n] = val
+    a[0] = n + 1
+    a[1] += 1
+    return n
+
+
+@njit(cache=True)
+def _insert(vecs: Any, vec_of: Any, pos: Any, key: int, slot: int) -> None:
+    """Append ``slot`` to the bucket ``key`` unless it is there (a dict assignment keeps an
+    existing key's place)."""
+    b = _get(vec_of, key, -1)
+    if b < 0:
+        b = _vnew(vecs)
+        vec_of[key] = b
+    pk = b * _SHIFT + slot
+    if pk in pos:
+        return
+    pos[pk] = _vpush(vecs, b, slot)
+
+
+@njit(cache=True)
+def _leave(vecs: Any, vec_of: Any, pos: Any, key: int, slot: int) -> None:
+    """Take ``slot`` out of the bucket ``key``: a tombstone; an emptied bucket restarts empty
+    (as a dict that became None and is made anew); a bucket mostly of tombstones is compacted
+    (order kept)."""
+    b = _get(vec_of, key, -1)
+    if b < 0:
+        return
+    pk = b * _SHIFT + slot
+    p = _get(pos, pk, -1)
+    if p < 0:
+        return
+    del pos[pk]
+    a = vecs[b]
+    a[2 + p] = -1
+    a[1] -= 1
+    if a[1] == 0:
+        a[0] = 0
+    elif a[0] > 2 * a[1] + 16:
+        n = 0
+        for i in range(a[0]):
+            s = a[2 + i]
+            if s >= 0:
+                a[2 + n] = s
+                pos[b * _SHIFT + s] = n
+                n += 1
+        a[0] = n
+
+
+# -- the kernel ------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _index_entity(
+    slot: int,
+    e: int,
+    whole: bool,
+    pl_beg: IntArray,
+    pl_end: IntArray,
+    pl_x: IntArray,
+    pl_h: IntArray,
+    levels: int,
+    indexed: IntArray,
+    keys: Any,
+    key_vec: IntArray,
+    reg_vec: IntArray,
+    region_of: IntArray,
+    vecs: Any,
+    vec_of: Any,
+    pos: Any,
+) -> None:
+    """``CandidateIndex.index_entity``: the incident on ``e`` and (``whole``) on its path."""
+    end = pl_end[e] if whole else pl_beg[e] + 1
+    ind = indexed[slot] != 0
+    for j in range(pl_beg[e], end):
+        x, depth = pl_x[j], pl_h[j]
+        kk = slot * _WIDE + x
+        old = _get(keys, kk, -1)
+        if old < 0 or depth < old:
+            keys[kk] = depth
+            if old < 0:
+                _vpush(vecs, key_vec[slot], x)
+            if ind:
+                if old >= 0:
+                    _leave(vecs, vec_of, pos, x * levels + old, slot)
+                _insert(vecs, vec_of, pos, x * levels + depth, slot)
+    if ind:
+        r = region_of[e]
+        rk = -(2 * r + 1)
+        b = _get(vec_of, rk, -1)
+        if b < 0 or (b * _SHIFT + slot) not in pos:
+            _insert(vecs, vec_of, pos, rk, slot)
+            _vpush(vecs, reg_vec[slot], r)
+
+
+@njit(cache=True)
+def _deindex(
+    slot: int,
+    levels: int,
+    indexed: IntArray,
+    keys: Any,
+    key_vec: IntArray,
+    reg_vec: IntArray,
+    vecs: Any,
+    vec_of: Any,
+    pos: Any,
+) -> None:
+    """``CandidateIndex.deindex``: out of every bucket; its depths are kept, as the draft's."""
+    indexed[slot] = 0
+    kv = vecs[key_vec[slot]]
+    for i in range(kv[0]):
+        x = kv[2 + i]
+        _leave(vecs, vec_of, pos, x * levels + keys[slot * _WIDE + x], slot)
+    rv = vecs[reg_vec[slot]]
+    for i in range(rv[0]):
+        _leave(vecs, vec_of, pos, -(2 * rv[2 + i] + 1), slot)
+    rv[0] = 0
+    rv[1] = 0
+
+
+@njit(cache=True)
+def _find(cs: IntArray, n: int, s: int) -> int:
+    for j in range(n):
+        if cs[j] == s:
+            return j
+    return -1
+
+
+@njit(cache=True)
+def _count(vecs: Any, vec_of: Any, active: Any, x: int, slot: int) -> None:
+    k = x * _SHIFT + slot
+    c = _get(active, k, 0)
+    active[k] = c + 1
+    if c == 0:
+        vk = -(2 * x + 2)
+        b = _get(vec_of, vk, -1)
+        if b < 0:
+            b = _vnew(vecs)
+            vec_of[vk] = b
+        _vpush(vecs, b, slot)
+
+
+@njit(cache=True)
+def _uncount(vecs: Any, vec_of: Any, active: Any, x: int, slot: int) -> None:
+    k = x * _SHIFT + slot
+    c = _get(active, k, 0) - 1
+    if c > 0:
+        active[k] = c
+        return
+    if k in active:
+        del active[k]
+    a = vecs[vec_of[-(2 * x + 2)]]
+    n = a[0]
+    for i in range(n):
+        if a[2 + i] == slot:
+            a[2 + i] = a[2 + n - 1]
+            a[0] = n - 1
+            a[1] = n - 1
+            break
+
+
+@njit(cache=True)
+def _jaccard(tok_start: IntArray, tok_pool: IntArray, t1: int, t2: int) -> float:
+    a0, a1 = tok_start[t1], tok_start[t1 + 1]
+    b0, b1 = tok_start[t2], tok_start[t2 + 1]
+    na, nb = a1 - a0, b1 - b0
+    if na == 0 or nb == 0:
+        return 0.0
+    i, j, shared = a0, b0, 0
+    while i < a1 and j < b1:
+        u, v = tok_pool[i], tok_pool[j]
+        if u == v:
+            shared += 1
+            i += 1
+            j += 1
+        elif u < v:
+            i += 1
+        else:
+            j += 1
+    return shared / (na + nb - shared)
+
+
+@njit(cache=True)
+def _run(
+    # the batch
+    kind: IntArray,
+    aid: IntArray,
+    at_us: IntArray,
+    src: IntArray,
+    ent: IntArray,
+    about: IntArray,
+    xpath: IntArray,
+    tmpl: IntArray,
+    toks: IntArray,
+    start: int,
+    # static facts: per entity its plan (anchor, hops, hub) and scan reads, region; explain paths
+    pl_beg: IntArray,
+    pl_end: IntArray,
+    pl_x: IntArray,
+    pl_h: IntArray,
+    sc_beg: IntArray,
+    sc_end: IntArray,
+    sc_x: IntArray,
+    sc_level: IntArray,
+    sc_h: IntArray,
+    sc_near: IntArray,
+    region_of: IntArray,
+    xp_start: IntArray,
+    xp_x: IntArray,
+    xp_h: IntArray,
+    xp_hub: IntArray,
+    tok_start: IntArray,
+    tok_pool: IntArray,
+    # incident slots
+    ctr: IntArray,
+    last_event: IntArray,
+    opened: IntArray,
+    sev: IntArray,
+    indexed: IntArray,
+    slot_tok: IntArray,
+    n_tmpl: IntArray,
+    key_vec: IntArray,
+    reg_vec: IntArray,
+    # alarms, sources
+    a_slot: IntArray,
+    a_sev: IntArray,
+    a_counted: IntArray,
+    clearing: IntArray,
+    # maps
+    keys: Any,
+    tmpl_of: Any,
+    active: Any,
+    vecs: Any,
+    vec_of: Any,
+    pos: Any,
+    # config: max_hops, max_candidates, window, follow (µs), prefer, bridge, max templates
+    cfg_i: IntArray,
+    # w_topology, w_causality, w_text, region_score, threshold
+    cfg_f: FloatArray,
+    # outputs
+    out_code: IntArray,
+    out_slot: IntArray,
+    out_reason: IntArray,
+    out_hops: IntArray,
+    out_link: IntArray,
+    out_f: FloatArray,
+) -> tuple[int, int]:
+    max_hops, cap, window, follow = cfg_i[0], cfg_i[1], cfg_i[2], cfg_i[3]
+    prefer, bridge, max_tmpl = cfg_i[4] != 0, cfg_i[5] != 0, cfg_i[6]
+    w_topo, w_causal, w_text, region_score, threshold = (
+        cfg_f[0], cfg_f[1], cfg_f[2], cfg_f[3], cfg_f[4]
+    )  # fmt: skip
+    levels = max_hops + 1
+    window_s = window / 1e6
+    follow_s = follow / 1e6
+    hops_span = 2.0 * (max_hops + 1)
+    cs = np.empty(2 * _ROOM + 8, np.int64)  # candidates: slot
+    ch = np.empty(2 * _ROOM + 8, np.int64)  # their hops (-1: none)
+    near = np.empty(2 * _ROOM + 8, np.int64)
+    ex_s = np.empty(2 * _ROOM + 8, np.int64)  # explained: slot, hops, specific
+    ex_h = np.empty(2 * _ROOM + 8, np.int64)
+    ex_sp = np.empty(2 * _ROOM + 8, np.int64)
+    close = np.empty(2 * _ROOM + 8, np.int64)
+    order = np.empty(2 * _ROOM + 8, np.int64)
+    for i in range(start, kind.size):
+        k = kind[i]
+        if k == K_OTHER:
+            continue
+        a = aid[i]
+        if k == K_MAYBE:
+            if a_slot[a] >= 0:
+                continue
+            return i, STOP_RARE  # held earlier in the batch: placed again, by Python
+        if k == K_CLEAR:
+            clearing[src[i]] = 1
+            slot = a_slot[a] if a >= 0 else -1
+            if slot >= 0:
+                if a_counted[a] >= 0:
+                    _uncount(vecs, vec_of, active, a_counted[a], slot)
+                    a_counted[a] = -1
+                if a_sev[a] != 0:
+                    a_sev[a] = 0
+                    sev[slot] -= 1
+            continue
+        if k == K_RARE:
+            return i, STOP_RARE
+        at = at_us[i]
+        e, ab = ent[i], about[i]
+        horizon = at - window
+        far = at - follow
+        # -- the candidate scan (CandidateIndex._scan_into) --------------------------------
+        nc = 0
+        nn = 0
+        for j in range(sc_beg[e], sc_end[e]):
+            b = _get(vec_of, sc_x[j] * levels + sc_level[j], -1)
+            if b < 0:
+                continue
+            arr = vecs[b]
+            if arr[1] == 0:
+                continue
+            h = sc_h[j]
+            nr = bridge and sc_near[j] != 0
+            n = 0
+            for q in range(arr[0] - 1, -1, -1):
+                s = arr[2 + q]
+                if s < 0:
+                    continue
+                last = last_event[s]
+                if last < horizon and (last < far or sev[s] == 0):
+                    continue
+                c = _find(cs, nc, s)
+                if c < 0:
+                    if nc >= _ROOM:
+                        return i, STOP_RARE
+                    cs[nc] = s
+                    ch[nc] = h
+                    nc += 1
+                elif h < ch[c]:
+                    ch[c] = h
+                if nr and _find(near, nn, s) < 0:
+                    if nn >= _ROOM:
+                        return i, STOP_RARE
+                    near[nn] = s
+                    nn += 1
+                n += 1
+                if n >= cap:
+                    break
+        # -- region --------------------------------------------------------------------------
+        r = region_of[e]
+        rb = _get(vec_of, -(2 * r + 1), -1)
+        if rb >= 0:
+            arr = vecs[rb]
+            n = 0
+            for q in range(arr[0] - 1, -1, -1):
+                s = arr[2 + q]
+                if s < 0 or last_event[s] < horizon:
+                    continue
+                if _find(cs, nc, s) < 0:
+                    if nc >= _ROOM:
+                        return i, STOP_RARE
+                    cs[nc] = s
+                    ch[nc] = -1
+                    nc += 1
+                n += 1
+                if n >= cap:
+                    break
+        if nc > cap:  # the ``cap`` nearest, ties in insertion order (heapq.nsmallest)
+            for c in range(nc):
+                order[c] = (ch[c] if ch[c] >= 0 else max_hops + 1) * 8192 + c
+            srt = np.sort(order[:nc])
+            keep_s = np.empty(cap, np.int64)
+            keep_h = np.empty(cap, np.int64)
+            for c in range(cap):
+                o = srt[c] % 8192
+                keep_s[c] = cs[o]
+                keep_h[c] = ch[o]
+            cs[:cap] = keep_s
+            ch[:cap] = keep_h
+            nc = cap
+        # -- an active problem upstream (GroupStage._explained) -------------------------------
+        ne = 0
+        for j in range(xp_start[xpath[i]], xp_start[xpath[i] + 1]):
+            x = xp_x[j]
+            bv = _get(vec_of, -(2 * x + 2), -1)
+            if bv < 0:
+                continue
+            arr = vecs[bv]
+            h = xp_h[j]
+            for q in range(arr[0]):
+                s = arr[2 + q]
+                if indexed[s] != 0 and last_event[s] >= far:
+                    c = _find(ex_s, ne, s)
+                    if c < 0:
+                        if ne >= _ROOM:
+                            return i, STOP_RARE
+                        ex_s[ne] = s
+                        ex_h[ne] = h
+                        ex_sp[ne] = 0
+                        c = ne
+                        ne += 1
+                    elif h < ex_h[c]:
+                        ex_h[c] = h
+                    if xp_hub[j] == 0:
+                        ex_sp[c] = 1
+        for c in range(ne):
+            s = ex_s[c]
+            j = _find(cs, nc, s)
+            if j < 0:
+                if nc >= 2 * _ROOM:
+                    return i, STOP_RARE
+                cs[nc] = s
+                ch[nc] = ex_h[c]
+                nc += 1
+            elif ch[j] < 0 or ex_h[c] < ch[j]:
+                ch[j] = ex_h[c]
+        # -- scoring (GroupStage._best) ------------------------------------------------------
+        best = -1
+        b_flag, b_score, b_opened = True, 0.0, 0
+        b_reason, b_hops, b_link = 0, -1, -1
+        b_topo, b_text, b_dt, b_ongoing = 0.0, 0.0, 0.0, False
+        tie = False
+        ncl = 0
+        te = tmpl[i]
+        for c in range(nc):
+            s = cs[c]
+            dt = abs(at - last_event[s]) / 1e6
+            ongoing = dt > window_s
+            xc = _find(ex_s, ne, s)
+            if ongoing and (xc < 0 or ex_sp[xc] == 0 or dt > follow_s):
+                continue
+            time_f = 0.5 if ongoing else 1.0 - 0.5 * dt / window_s
+            hops = ch[c]
+            if hops >= 0:
+                topo = 1.0 - hops / hops_span
+            elif rb >= 0 and (rb * _SHIFT + s) in pos:
+                topo = region_score
+            else:
+                topo = 0.0
+            if (s * _WIDE + te) in tmpl_of:
+                text = 1.0
+            else:
+                text = _jaccard(tok_start, tok_pool, toks[i], slot_tok[s])
+            p_topo, p_causal, p_text = w_topo * topo, w_causal * 0.0, w_text * text
+            total = p_topo + p_causal + p_text
+            score = time_f * (1.0 if total > 1.0 else total)
+            if ongoing and threshold > score:
+                score = threshold
+            if score < threshold:
+                continue
+            if bridge and not ongoing and _find(near, nn, s) >= 0:
+                close[ncl] = s
+                ncl += 1
+            link = ex_h[xc] if xc >= 0 else -1
+            flag = prefer and link < 0
+            better = False
+            if best < 0:
+                better = True
+            elif flag != b_flag:
+                better = not flag
+            elif score != b_score:
+                better = score > b_score
+            elif opened[s] != b_opened:
+                better = opened[s] < b_opened
+            else:
+                tie = True  # Python breaks it by incident id
+            if better:
+                best, b_flag, b_score, b_opened = s, flag, score, opened[s]
+                b_hops, b_link, b_topo, b_text, b_dt, b_ongoing = (
+                    hops, link, topo, text, dt, ongoing
+                )  # fmt: skip
+                if ongoing:
+                    b_reason = 4
+                elif p_topo >= p_causal and p_topo >= p_text:
+                    b_reason = 1
+                elif p_causal >= p_text:
+                    b_reason = 2
+                else:
+                    b_reason = 3
+        if tie:
+            return i, STOP_TIE
+        if best >= 0 and bridge:
+            if prefer and not b_flag and ab != e:
+                m = 0
+                for c in range(ncl):
+                    if _find(ex_s, ne, close[c]) >= 0:
+                        close[m] = close[c]
+                        m += 1
+                ncl = m
+            if ncl > 1 and _find(close, ncl, best) >= 0:
+                return i, STOP_BRIDGE
+        # -- join or open (GroupStage._join: what later decisions read) ----------------------
+        if best < 0:
+            slot = ctr[0]
+            ctr[0] = slot + 1
+            last_event[slot] = at
+            opened[slot] = at
+            sev[slot] = 0
+            indexed[slot] = 1
+            slot_tok[slot] = toks[i]
+            n_tmpl[slot] = 0
+            key_vec[slot] = _vnew(vecs)
+            reg_vec[slot] = _vnew(vecs)
+            out_code[i] = OUT_OPEN
+            out_reason[i] = 0
+            b_score = 1.0
+        else:
+            slot = best
+            out_code[i] = OUT_JOIN
+            out_reason[i] = b_reason
+        out_slot[i] = slot
+        out_hops[i] = b_hops
+        out_link[i] = b_link
+        out_f[i, 0] = b_score
+        out_f[i, 1] = b_topo
+        out_f[i, 2] = b_text
+        out_f[i, 3] = b_dt
+        out_f[i, 4] = 1.0 if b_ongoing else 0.0
+        a_slot[a] = slot
+        a_sev[a] = 1
+        sev[slot] += 1
+        cl = clearing[src[i]] != 0
+        if cl:
+            _count(vecs, vec_of, active, ab, slot)
+            a_counted[a] = ab
+        if ab != e:
+            _index_entity(slot, e, False, pl_beg, pl_end, pl_x, pl_h, levels, indexed, keys,
+                          key_vec, reg_vec, region_of, vecs, vec_of, pos)  # fmt: skip
+            _index_entity(slot, ab, True, pl_beg, pl_end, pl_x, pl_h, levels, indexed, keys,
+                          key_vec, reg_vec, region_of, vecs, vec_of, pos)  # fmt: skip
+        else:
+            _index_entity(slot, e, True, pl_beg, pl_end, pl_x, pl_h, levels, indexed, keys,
+                          key_vec, reg_vec, region_of, vecs, vec_of, pos)  # fmt: skip
+        tk = slot * _WIDE + te
+        if n_tmpl[slot] < max_tmpl and tk not in tmpl_of:
+            tmpl_of[tk] = 1
+            n_tmpl[slot] += 1
+        if at > last_event[slot] and cl and out_reason[i] != 4:
+            last_event[slot] = at
+    return kind.size, STOP_DONE
+
+
+@njit(cache=True)
+def _deindex_slot(
+    slot: int,
+    levels: int,
+    indexed: IntArray,
+    keys: Any,
+    key_vec: IntArray,
+    reg_vec: IntArray,
+    vecs: Any,
+    vec_of: Any,
+    pos: Any,
+) -> None:
+    _deindex(slot, levels, indexed, keys, key_vec, reg_vec, vecs, vec_of, pos)
+
+
+@njit(cache=True)
+def _load_bucket(vecs: Any, vec_of: Any, pos: Any, key: int, slots: IntArray) -> None:
+    for s in slots:
+        _insert(vecs, vec_of, pos, key, s)
+
+
+@njit(cache=True)
+def _load_slot(
+    slot: int, xs: IntArray, depths: IntArray, tmpls: IntArray, regions: IntArray,
+    keys: Any, tmpl_of: Any, key_vec: IntArray, reg_vec: IntArray, vecs: Any,
+) -> None:  # fmt: skip
+    key_vec[slot] = _vnew(vecs)
+    reg_vec[slot] = _vnew(vecs)
+    for j in range(xs.size):
+        keys[slot * _WIDE + xs[j]] = depths[j]
+        _vpush(vecs, key_vec[slot], xs[j])
+    for t in tmpls:
+        tmpl_of[slot * _WIDE + t] = 1
+    for r in regions:
+        _vpush(vecs, reg_vec[slot], r)
+
+
+@njit(cache=True)
+def _load_active(vecs: Any, vec_of: Any, active: Any, x: int, slots: IntArray, counts: IntArray) -> None:
+    for j in range(slots.size):
+        for _ in range(counts[j]):
+            _count(vecs, vec_of, active, x, slots[j])
+
+
+@njit(cache=True)
+def _refresh_slot(
+    s: int, xs: IntArray, depths: IntArray, tmpls: IntArray, regions: IntArray,
+    aids: IntArray, sevs: IntArray, counted: IntArray, levels: int,
+    indexed: IntArray, keys: Any, tmpl_of: Any, key_vec: IntArray, reg_vec: IntArray,
+    a_slot: IntArray, a_sev: IntArray, a_counted: IntArray,
+    active: Any, vecs: Any, vec_of: Any, pos: Any,
+) -> None:  # fmt: skip
+    """``GroupCore.refresh`` for one slot: depths, buckets, regions, templates, members."""
+    ind = indexed[s] != 0
+    for j in range(xs.size):
+        x, depth = xs[j], depths[j]
+        kk = s * _WIDE + x
+        old = _get(keys, kk, -1)
+        if old == depth:
+            continue
+        keys[kk] = depth
+        if old < 0:
+            _vpush(vecs, key_vec[s], x)
+        if ind:
+            if old >= 0:
+                _leave(vecs, vec_of, pos, x * levels + old, s)
+            _insert(vecs, vec_of, pos, x * levels + depth, s)
+    if ind:
+        for r in regions:
+            rk = -(2 * r + 1)
+            b = _get(vec_of, rk, -1)
+            if b < 0 or (b * _SHIFT + s) not in pos:
+                _insert(vecs, vec_of, pos, rk, s)
+                _vpush(vecs, reg_vec[s], r)
+    for t in tmpls:
+        tmpl_of[s * _WIDE + t] = 1
+    for j in range(aids.size):
+        a = aids[j]
+        if a_slot[a] != s or a_counted[a] != counted[j]:
+            if a_counted[a] >= 0 and a_slot[a] >= 0:
+                _uncount(vecs, vec_of, active, a_counted[a], a_slot[a])
+            if counted[j] >= 0:
+                _count(vecs, vec_of, active, counted[j], s)
+            a_counted[a] = counted[j]
+            a_slot[a] = s
+        a_sev[a] = sevs[j]
+
+
+class _Ints:
+    """A growable int64 array (the kernel reads ``a``; ``fill`` for new room)."""
+
+    def __init__(self, fill: int = 0, size: int = 1024) -> None:
+        self.fill = fill
+        self.a: IntArray = np.full(size, fill, np.int64)
+        self.n = 0
+
+    def ensure(self, n: int) -> None:
+        if n > self.a.size:
+            b = np.full(max(n, 2 * self.a.size), self.fill, np.int64)
+            b[: self.a.size] = self.a
+            self.a = b
+
+    def extend(self, values: Sequence[int]) -> int:
+        """Append ``values``; returns where they start."""
+        at = self.n
+        self.ensure(at + len(values))
+        self.a[at : at + len(values)] = values
+        self.n = at + len(values)
+        return at
+
+
+@dataclass
+class CoreBatch:
+    """A batch as the kernel reads it (``GroupCore.encode``) and what it did with it.
+
+    Per notification: ``kind`` (``K_*``), and for placements the interned facts and the
+    strings the stage's join needs (template, tokens, what it is about, type). The kernel
+    fills, per placement it makes, ``code`` (``OUT_JOIN`` / ``OUT_OPEN``; -1 otherwise),
+    ``slot``, ``reason`` (index into the stage's reasons), ``hops`` and ``link`` (-1: none)
+    and ``f`` (score, topology, text, seconds since the incident's last event, past the
+    window)."""
+
+    kind: IntArray
+    aid: IntArray
+    at: IntArray
+    src: IntArray
+    ent: IntArray
+    about_id: IntArray
+    xpath: IntArray
+    tmpl: IntArray
+    toks: IntArray
+    template: list[str]
+    tokens: list[frozenset[str]]
+    about: list[str]
+    typ: list[str]
+    code: IntArray
+    slot: IntArray
+    reason: IntArray
+    hops: IntArray
+    link: IntArray
+    f: FloatArray
+
+
+class GroupCore:
+    """The arrays and interning tables of the batch core for one ``GroupStage``.
+
+    Supported: the stage's configuration without a causality model and without the template
+    index (``CandidateIndex`` reads templates only when text alone can reach the threshold);
+    ``supported`` says so. Everything else about a notification is decided per notification
+    (``K_RARE`` stops the kernel before it).
+    """
+
+    def __init__(self, stage: GroupStage) -> None:
+        self._stage = stage
+        c = stage.config
+        self.supported = stage._causal is None and not stage._index._use_templates
+        self._cfg_i = np.array(
+            [
+                c.max_hops,
+                c.max_candidates,
+                c.window // _US,
+                max(c.window, c.follow_active) // _US,
+                int(c.prefer_explained),
+                int(c.bridge),
+                64,
+            ],
+            np.int64,
+        )
+        self._cfg_f = np.array(
+            [c.w_topology, c.w_causality, c.w_text, c.region_score, c.threshold], np.float64
+        )
+        self._levels = c.max_hops + 1
+        self._reset()
+
+    def _reset(self) -> None:
+        self._ent: dict[str, int] = {}
+        self._facts: set[int] = set()
+        self._region: dict[str, int] = {}
+        self._tmpl: dict[str, int] = {}
+        self._token: dict[str, int] = {}
+        self._tokset: dict[frozenset[str], int] = {}
+        self._source: dict[str, int] = {}
+        self._alarm: dict[str, int] = {}
+        self._xpath: dict[tuple[str, str], int] = {}
+        self.slot_of: dict[str, int] = {}
+        self.incident_of: list[str | None] = []
+        self._pl_beg, self._pl_end = _Ints(), _Ints()
+        self._pl_x, self._pl_h = _Ints(), _Ints()
+        self._sc_beg, self._sc_end = _Ints(), _Ints()
+        self._sc_x, self._sc_level, self._sc_h, self._sc_near = _Ints(), _Ints(), _Ints(), _Ints()
+        self._region_of = _Ints(-1)
+        self._xp_start, self._xp_x, self._xp_h, self._xp_hub = _Ints(), _Ints(), _Ints(), _Ints()
+        self._xp_start.extend([0])
+        self._tok_start, self._tok_pool = _Ints(), _Ints()
+        self._tok_start.extend([0])
+        self._ctr = np.zeros(1, np.int64)
+        self._last, self._opened, self._sev = _Ints(), _Ints(), _Ints()
+        self._indexed, self._slot_tok, self._n_tmpl = _Ints(), _Ints(), _Ints()
+        self._key_vec, self._reg_vec = _Ints(-1), _Ints(-1)
+        self._a_slot, self._a_sev, self._a_counted = _Ints(-1), _Ints(), _Ints(-1)
+        self._clearing = _Ints()
+        self._keys = Dict.empty(key_type=types.int64, value_type=types.int64)
+        self._tmpl_of = Dict.empty(key_type=types.int64, value_type=types.int64)
+        self._active = Dict.empty(key_type=types.int64, value_type=types.int64)
+        self._vec_of = Dict.empty(key_type=types.int64, value_type=types.int64)
+        self._pos = Dict.empty(key_type=types.int64, value_type=types.int64)
+        self._vecs = List.empty_list(types.int64[::1])
+
+    # -- interning ------------------------------------------------------------------------
+
+    def _entity(self, e: str) -> int:
+        i = self._ent.get(e)
+        if i is None:
+            i = self._ent[e] = len(self._ent)
+        return i
+
+    def _facts_of(self, e: str) -> int:
+        """The entity's id with its plan, scan and region registered."""
+        i = self._entity(e)
+        if i in self._facts:
+            return i
+        self._facts.add(i)
+        index = self._stage._index
+        plan, scan, region = index._entity(e)
+        for arr in (self._pl_beg, self._pl_end, self._sc_beg, self._sc_end, self._region_of):
+            arr.ensure(i + 1)
+        xs = [self._entity(x) for x, *_ in plan]
+        self._pl_beg.a[i] = self._pl_x.extend(xs)
+        self._pl_h.extend([d for _, d, *_ in plan])
+        self._pl_end.a[i] = self._pl_x.n
+        sx, sl, sh, sn = [], [], [], []
+        for x, reads in scan:
+            xi = self._entity(x)
+            for level, h, near in reads:
+                sx.append(xi)
+                sl.append(level)
+                sh.append(h)
+                sn.append(int(near))
+        self._sc_beg.a[i] = self._sc_x.extend(sx)
+        self._sc_level.extend(sl)
+        self._sc_h.extend(sh)
+        self._sc_near.extend(sn)
+        self._sc_end.a[i] = self._sc_x.n
+        self._region_of.a[i] = self._region_id(region)
+        return i
+
+    def _region_id(self, r: str) -> int:
+        i = self._region.get(r)
+        if i is None:
+            i = self._region[r] = len(self._region)
+        return i
+
+    def _explain(self, about: str, reporter: str) -> int:
+        key = (about, reporter)
+        i = self._xpath.get(key)
+        if i is None:
+            path = self._stage._explain_path(about, reporter)
+            self._xp_x.extend([self._entity(x) for x, *_ in path])
+            self._xp_h.extend([h for _, h, *_ in path])
+            self._xp_hub.extend([int(step[4]) for step in path])
+            self._xp_start.extend([self._xp_x.n])
+            i = self._xpath[key] = len(self._xpath)
+        return i
+
+    def _tokens(self, t: frozenset[str]) -> int:
+        i = self._tokset.get(t)
+        if i is None:
+            ids = sorted(self._token.setdefault(w, len(self._token)) for w in t)
+            self._tok_pool.extend(ids)
+            self._tok_start.extend([self._tok_pool.n])
+            i = self._tokset[t] = len(self._tokset)
+        return i
+
+    def _template(self, t: str) -> int:
+        i = self._tmpl.get(t)
+        if i is None:
+            i = self._tmpl[t] = len(self._tmpl)
+        return i
+
+    def _src(self, s: str) -> int:
+        i = self._source.get(s)
+        if i is None:
+            i = self._source[s] = len(self._source)
+            self._clearing.ensure(i + 1)
+        return i
+
+    def _aid(self, a: str) -> int:
+        i = self._alarm.get(a)
+        if i is None:
+            i = self._alarm[a] = len(self._alarm)
+        return i
+
+    def _slot(self, incident: str) -> int:
+        """A slot for an incident the stage holds (``sync``)."""
+        i = self.slot_of.get(incident)
+        if i is None:
+            i = self.slot_of[incident] = int(self._ctr[0])
+            self._ctr[0] += 1
+            self.incident_of.append(incident)
+        return i
+
+    def bind(self, slot: int, incident: str) -> None:
+        """Name the incident the kernel opened in ``slot`` (the stage's id for it)."""
+        while len(self.incident_of) <= slot:
+            self.incident_of.append(None)
+        self.incident_of[slot] = incident
+        self.slot_of[incident] = slot
+
+    # -- state ----------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        """Rebuild the arrays from the stage: every draft a slot, every bucket in its order."""
+        self._reset()
+        st = self._stage
+        index = st._index
+        n = len(st._drafts)
+        for arr in (self._last, self._opened, self._sev, self._indexed, self._slot_tok,
+                    self._n_tmpl, self._key_vec, self._reg_vec):  # fmt: skip
+            arr.ensure(n + 1)
+        regions_of: dict[str, list[int]] = {}
+        for r, bucket in index._by_region.items():
+            rid = self._region_id(r)
+            for inc in bucket:
+                regions_of.setdefault(inc, []).append(rid)
+        for d in st._drafts.values():
+            s = self._slot(d.id)
+            self._last.a[s] = micros(d.last_event)
+            self._opened.a[s] = micros(d.opened)
+            self._sev.a[s] = len(d.severity_of)
+            self._indexed.a[s] = int(d.indexed)
+            self._slot_tok.a[s] = self._tokens(d.tokens)
+            self._n_tmpl.a[s] = len(d.templates)
+            xs = np.array([self._entity(x) for x in d.index_keys], np.int64)
+            depths = np.array(list(d.index_keys.values()), np.int64)
+            tm = np.array([self._template(t) for t in d.templates], np.int64)
+            rs = np.array(regions_of.get(d.id, []), np.int64)
+            _load_slot(s, xs, depths, tm, rs, self._keys, self._tmpl_of, self._key_vec.a,
+                       self._reg_vec.a, self._vecs)  # fmt: skip
+        levels = self._levels
+        for x, lv in index._anchor.items():
+            xi = self._entity(x)
+            for depth, bucket in enumerate(lv):
+                if bucket:
+                    slots = np.array([self.slot_of[i] for i in bucket], np.int64)
+                    _load_bucket(self._vecs, self._vec_of, self._pos, xi * levels + depth, slots)
+        for r, bucket in index._by_region.items():
+            slots = np.array([self.slot_of[i] for i in bucket], np.int64)
+            _load_bucket(self._vecs, self._vec_of, self._pos, -(2 * self._region[r] + 1), slots)
+        for e, incs in st._active_at.items():
+            slots = np.array([self.slot_of[i] for i in incs], np.int64)
+            counts = np.array(list(incs.values()), np.int64)
+            _load_active(self._vecs, self._vec_of, self._active, self._entity(e), slots, counts)
+        self._a_slot.ensure(len(st._alarm_inc) + 1)
+        for aid, inc in st._alarm_inc.items():
+            a = self._aid(aid)
+            for arr in (self._a_slot, self._a_sev, self._a_counted):
+                arr.ensure(a + 1)
+            self._a_slot.a[a] = self.slot_of[inc]
+            self._a_sev.a[a] = int(aid in st._drafts[inc].severity_of)
+            counted = st._counted.get(aid)
+            self._a_counted.a[a] = -1 if counted is None else self._entity(counted)
+        for src in st._clearing:
+            self._clearing.a[self._src(src)] = 1
+
+    def deindex(self, incident: str) -> None:
+        """The stage took the incident out of its indexes (``tick``): so does the core."""
+        s = self.slot_of.get(incident)
+        if s is not None:
+            _deindex_slot(s, self._levels, self._indexed.a, self._keys, self._key_vec.a,
+                          self._reg_vec.a, self._vecs, self._vec_of, self._pos)  # fmt: skip
+
+    def refresh(self, incidents: Iterable[str]) -> None:
+        """Bring these incidents' slots in step with the stage's drafts after the stage placed
+        a notification itself (a bridge, a demoted or advisory alarm, a tie). Only the one
+        incident that takes the alarm gains index entries then, each appended to its bucket,
+        which is where the stage's dicts put it; the others (bridged ones) only leave."""
+        st = self._stage
+        for iid in incidents:
+            d = st._drafts.get(iid)
+            s = self.slot_of.get(iid)
+            if d is None:
+                if s is not None and self._indexed.a[s]:
+                    self.deindex(iid)
+                continue
+            if s is None:
+                s = self._slot(iid)
+                for arr in (self._last, self._opened, self._sev, self._indexed,
+                            self._slot_tok, self._n_tmpl, self._key_vec, self._reg_vec):  # fmt: skip
+                    arr.ensure(s + 1)
+                none = np.zeros(0, np.int64)
+                _load_slot(s, none, none, none, none, self._keys, self._tmpl_of,
+                           self._key_vec.a, self._reg_vec.a, self._vecs)  # fmt: skip
+                self._indexed.a[s] = 1
+            self._last.a[s] = micros(d.last_event)
+            self._opened.a[s] = micros(d.opened)
+            self._sev.a[s] = len(d.severity_of)
+            self._slot_tok.a[s] = self._tokens(d.tokens)
+            self._n_tmpl.a[s] = len(d.templates)
+            if self._indexed.a[s] and not d.indexed:
+                self.deindex(iid)
+            xs = np.array([self._entity(x) for x in d.index_keys], np.int64)
+            depths = np.array(list(d.index_keys.values()), np.int64)
+            tm = np.array([self._template(t) for t in d.templates], np.int64)
+            rs = np.array(
+                [self._region_of.a[self._facts_of(x)] for x, h in d.index_keys.items() if not h],
+                np.int64,
+            )
+            members = list(d.members)
+            aids = np.array([self._aid(a) for a in members], np.int64)
+            for arr in (self._a_slot, self._a_sev, self._a_counted):
+                arr.ensure(len(self._alarm) + 1)
+            sevs = np.array([a in d.severity_of for a in members], np.int64)
+            counted = np.array(
+                [self._entity(st._counted[a]) if a in st._counted else -1 for a in members],
+                np.int64,
+            )
+            _refresh_slot(s, xs, depths, tm, rs, aids, sevs, counted, self._levels,
+                          self._indexed.a, self._keys, self._tmpl_of, self._key_vec.a,
+                          self._reg_vec.a, self._a_slot.a, self._a_sev.a, self._a_counted.a,
+                          self._active, self._vecs, self._vec_of, self._pos)  # fmt: skip
+
+    # -- a batch --------------------------------------------------------------------------
+
+    def encode(self, alarms: Sequence[Alarm]) -> CoreBatch:
+        """Intern the batch for the kernel (the stage's template cache, what each alarm is
+        about, its type), before anything of it is placed."""
+        st = self._stage
+        n = len(alarms)
+        kind = np.full(n, K_OTHER, np.int64)
+        aid, at, src = np.full(n, -1, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+        ent, about, xpath = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+        tmpl, toks = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        templates: list[str] = [""] * n
+        tokens: list[frozenset[str]] = [frozenset()] * n
+        abouts: list[str] = [""] * n
+        typs: list[str] = [""] * n
+        inc_of, placed = st._alarm_inc, set()
+        rare_all = not self.supported or bool(st._advisory)
+        may_open, type_of = st.may_open, st._type_of
+        for i, a in enumerate(alarms):
+            name = a.alarm_id
+            src[i] = self._src(a.source)
+            if name in inc_of:
+                if a.cleared_time is not None:
+                    kind[i] = K_CLEAR
+                    aid[i] = self._aid(name)
+                continue
+            if name in placed:
+                kind[i] = K_CLEAR if a.cleared_time is not None else K_MAYBE
+                aid[i] = self._alarm[name]
+                continue
+            if a.cleared_time is not None:
+                kind[i] = K_CLEAR
+                continue
+            placed.add(name)
+            aid[i] = self._aid(name)
+            if rare_all or (may_open is not None and may_open(a) is not None):
+                kind[i] = K_RARE
+                continue
+            kind[i] = K_PLACE
+            at[i] = micros(a.event_time)
+            e = a.managed_object
+            ab = st._about(a) if a.additional_info else e
+            ent[i] = self._facts_of(e)
+            about[i] = self._facts_of(ab)
+            xpath[i] = self._explain(ab, e)
+            template, tok = st._tmpl(a)
+            tmpl[i] = self._template(template)
+            toks[i] = self._tokens(tok)
+            templates[i], tokens[i], abouts[i], typs[i] = template, tok, ab, str(type_of(a))
+        m = len(self._alarm) + 1
+        for arr in (self._a_slot, self._a_sev, self._a_counted):
+            arr.ensure(m)
+        self._a_slot.a[aid[kind == K_PLACE]] = -1
+        self._a_slot.a[aid[kind == K_RARE]] = -1
+        for arr in (self._pl_beg, self._pl_end, self._sc_beg, self._sc_end, self._region_of):
+            arr.ensure(len(self._ent) + 1)
+        return CoreBatch(
+            kind, aid, at, src, ent, about, xpath, tmpl, toks, templates, tokens, abouts, typs,
+            np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.zeros(n, np.int64),
+            np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.zeros((n, 5), np.float64),
+        )  # fmt: skip
+
+    def place(self, b: CoreBatch, start: int) -> tuple[int, int]:
+        """Run the kernel over ``b`` from ``start``: (where it stopped, why)."""
+        room = int(self._ctr[0]) + b.kind.size + 1
+        for arr in (self._last, self._opened, self._sev, self._indexed, self._slot_tok,
+                    self._n_tmpl, self._key_vec, self._reg_vec):  # fmt: skip
+            arr.ensure(room)
+        done, stop = _run(
+            b.kind, b.aid, b.at, b.src, b.ent, b.about_id, b.xpath, b.tmpl, b.toks, start,
+            self._pl_beg.a, self._pl_end.a, self._pl_x.a, self._pl_h.a,
+            self._sc_beg.a, self._sc_end.a, self._sc_x.a, self._sc_level.a, self._sc_h.a,
+            self._sc_near.a, self._region_of.a,
+            self._xp_start.a, self._xp_x.a, self._xp_h.a, self._xp_hub.a,
+            self._tok_start.a, self._tok_pool.a,
+            self._ctr, self._last.a, self._opened.a, self._sev.a, self._indexed.a,
+            self._slot_tok.a, self._n_tmpl.a, self._key_vec.a, self._reg_vec.a,
+            self._a_slot.a, self._a_sev.a, self._a_counted.a, self._clearing.a,
+            self._keys, self._tmpl_of, self._active, self._vecs, self._vec_of, self._pos,
+            self._cfg_i, self._cfg_f,
+            b.code, b.slot, b.reason, b.hops, b.link, b.f,
+        )  # fmt: skip
+        return int(done), int(stop)
+
+    def run(self, alarms: Sequence[Alarm]) -> tuple[CoreBatch, int, int]:
+        """``encode`` and ``place`` from the start (the stage must then process the batch)."""
+        b = self.encode(alarms)
+        return (b, *self.place(b, 0))
+
+
+def core_detail(b: CoreBatch, i: int) -> str:
+    """The explanation text of joining placement ``i`` as ``GroupStage._best`` words it, up
+    to the active-alarm count an incident past the window adds (read from the draft)."""
+    _, topo, text, dt, ongoing = b.f[i]
+    if ongoing:
+        hop_txt = f"{b.link[i]} hop(s) below an active member"
+    elif b.hops[i] >= 0:
+        hop_txt = f"{b.hops[i]} hop(s) in topology"
+    else:
+        hop_txt = "same region" if topo else "no topology path"
+    return f"{hop_txt}; causality {0.0:.2f}; text {text:.2f}; {dt:.0f}s from last alarm"

@@ -1,0 +1,149 @@
+"""The batch core (``correlate/core.py``) decides as the Python path does.
+
+The core runs beside ``GroupStage`` (``Shadow``): before the stage processes a batch, the core
+places it from its own arrays; every placement it makes must be the stage's, to the incident,
+reason, rounded score and explanation text. Where it stops (a notification it leaves to Python:
+demoted or advisory alarms, a bridge, an exact tie), the stage handles the batch and the core is
+rebuilt from the stage (``sync``), which also checks that rebuilding reproduces the order of
+every index bucket. The workloads are the chain-equivalence stream (every kind of
+notification, uneven batches, bridges, demoted and flapping alarms) and the throughput stream.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from nocwise.correlate.base import StageOutput
+from nocwise.correlate.config import CorrelateConfig
+from nocwise.correlate.core import OUT_OPEN, STOP_DONE, GroupCore, core_detail
+from nocwise.correlate.group import CORE_REASONS, GroupConfig, GroupStage
+from nocwise.correlate.pipeline import build_correlator
+from nocwise.correlate.throughput import SETTLE
+from nocwise.correlate.throughput import _workload as throughput_workload
+from nocwise.model import Alarm
+from tests.unit.correlate.test_chain_equivalence import _workload as chain_workload
+from tests.unit.correlate.test_chain_equivalence import run_chain
+
+
+class Shadow:
+    """Runs the core before the stage on every batch and checks each decision it made."""
+
+    def __init__(self, stage: GroupStage) -> None:
+        self.stage = stage
+        self.core = GroupCore(stage)
+        self.core.sync()
+        self.counts: Counter[str] = Counter()
+        self._process: Callable[[Any, datetime], StageOutput] = stage.process
+        deindex = stage._index.deindex
+
+        def deindex_both(d: Any) -> None:
+            deindex(d)
+            self.core.deindex(d.id)
+
+        stage._index.deindex = deindex_both  # type: ignore[method-assign]
+        stage.process = self.process  # type: ignore[method-assign]
+
+    def process(self, alarms: list[Alarm], now: datetime) -> StageOutput:
+        b, done, stop = self.core.run(alarms)
+        out = self._process(alarms, now)
+        by_id = {d.alarm_id: d for d in out.decisions}
+        for i in range(done):
+            if b.code[i] < 0:
+                continue
+            self.counts["core"] += 1
+            dec = by_id[alarms[i].alarm_id]
+            reason = CORE_REASONS[b.reason[i]]
+            assert dec.reason == reason, (i, dec)
+            ev = dec.evidence[0]
+            iid = ev.data["incident_id"]
+            if b.code[i] == OUT_OPEN:
+                self.core.bind(int(b.slot[i]), iid)
+            else:
+                assert self.core.incident_of[b.slot[i]] == iid, (i, dec)
+            assert ev.data["score"] == round(float(b.f[i, 0]), 4), (i, dec)
+            text = "first alarm of the incident" if b.code[i] == OUT_OPEN else core_detail(b, i)
+            assert ev.summary.startswith(f"{reason} -> {iid}: {text}"), (i, ev.summary)
+        if stop != STOP_DONE:
+            self.counts[f"stop{stop}"] += 1
+            self.counts["python"] += sum(1 for d in out.decisions) - sum(
+                1 for i in range(done) if b.code[i] >= 0
+            )
+            self.core.sync()
+        return out
+
+
+def _chain(cfg: CorrelateConfig, seed: int, n: int) -> Counter[str]:
+    topo, batches = chain_workload(seed, n)
+    corr = build_correlator(cfg, topo)
+    shadow = Shadow(corr._group)
+    assert shadow.core.supported
+    for batch in batches:
+        now = batch[-1].event_time
+        corr.process(batch, now)
+        corr.tick(now)
+    return shadow.counts
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_core_decides_as_python_on_the_chain_stream(seed: int) -> None:
+    counts = _chain(CorrelateConfig(), seed, 4000)
+    assert counts["core"] > 500
+    assert counts["stop2"] + counts["stop1"] > 0  # bridges and demoted alarms went to Python
+
+
+def test_core_decides_as_python_without_bridges_or_preference() -> None:
+    cfg = CorrelateConfig(group=GroupConfig(bridge=False, prefer_explained=False, max_hops=2))
+    counts = _chain(cfg, 5, 3000)
+    assert counts["core"] > 500
+    assert counts["stop2"] == 0
+
+
+def test_core_decides_as_python_on_the_throughput_stream() -> None:
+    topo, warm, stream = throughput_workload(4000, 6000, 0)
+    corr = build_correlator(CorrelateConfig(), topo)
+    shadow = Shadow(corr._group)
+    for feed in (warm, stream):
+        for i in range(0, len(feed), 500):
+            chunk = feed[i : i + 500]
+            corr.feed(chunk, chunk[-1].event_time)
+            corr.tick(chunk[-1].event_time)
+        corr.tick(feed[-1].event_time + SETTLE)
+    assert shadow.counts["core"] > 2500
+
+
+def test_a_rebuilt_core_keeps_the_bucket_order() -> None:
+    """After ``sync`` at any point, the core goes on deciding as the stage: the rebuilt
+    buckets hold their incidents in the stage's order (newest last)."""
+    topo, batches = chain_workload(7, 2500)
+    corr = build_correlator(CorrelateConfig(), topo)
+    shadow = Shadow(corr._group)
+    for k, batch in enumerate(batches):
+        now = batch[-1].event_time
+        corr.process(batch, now)
+        corr.tick(now + timedelta(seconds=k % 3))
+        if k % 5 == 0:
+            shadow.core.sync()
+    assert shadow.counts["core"] > 300
+
+
+@pytest.mark.parametrize(
+    ("seed", "group"),
+    [
+        (3, GroupConfig(batch_core=True)),
+        (11, GroupConfig(batch_core=True)),
+        (5, GroupConfig(batch_core=True, bridge=False, prefer_explained=False, max_hops=2)),
+        (7, GroupConfig(batch_core=True, demoted_reach=2, hub_fanout=None)),
+    ],
+)
+def test_the_chain_answers_the_same_with_the_batch_core(seed: int, group: GroupConfig) -> None:
+    """Everything the chain answers (alarm views with every decision, incidents, final state,
+    funnel) is the same with grouping placed by the core and by Python."""
+    python = group.model_copy(update={"batch_core": False})
+    want = run_chain(seed, 3000, CorrelateConfig(group=python))
+    got = run_chain(seed, 3000, CorrelateConfig(group=group))
+    assert got == want
