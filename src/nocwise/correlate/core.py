@@ -39,8 +39,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numba import njit, types
-from numba.typed import Dict, List
+from numba import njit
 
 from nocwise.model import Alarm
 
@@ -63,7 +62,7 @@ K_PLACE, K_CLEAR, K_OTHER, K_RARE, K_MAYBE = 0, 1, 2, 3, 4
 # what the kernel did with a placement
 OUT_JOIN, OUT_OPEN = 0, 1
 # why the kernel stopped
-STOP_DONE, STOP_RARE, STOP_BRIDGE, STOP_TIE = 0, 1, 2, 3
+STOP_DONE, STOP_RARE, STOP_BRIDGE, STOP_TIE, STOP_SPACE = 0, 1, 2, 3, 4
 
 
 def micros(t: datetime) -> int:
@@ -72,149 +71,237 @@ def micros(t: datetime) -> int:
     return (t - _EPOCH) // _US
 
 
-# -- vectors: int64 arrays [length, live, item...] in a typed list ---------------------------
+# -- storage: vectors in one pool, two hash tables ------------------------------------------
+#
+# A vector (an index bucket, an incident's anchors, regions and templates, an entity's active
+# incidents) is a segment of ``pool``: start, length, live entries and capacity per vector id
+# (``vs``, ``vn``, ``vl``, ``vc``); a full one moves to the pool's end at twice the size. The
+# caller keeps room in the pool (``STOP_SPACE`` asks for more) and in the tables.
+# ``ctr``: slots, vectors, pool top, pool garbage, keys used, positions used, largest capacity.
+
+_EMPTY, _TOMB = -1, -2
+_MIX = 0x9E3779B97F4A7C15 - (1 << 64)  # Fibonacci hashing, as a signed int64
+
+
+@njit(cache=True, inline="always")
+def _h(k: int, mask: int) -> int:
+    return ((k * _MIX) >> 17) & mask  # type: ignore[no-any-return]
 
 
 @njit(cache=True)
-def _get(d: Any, k: int, default: int) -> int:
-    if k in d:
-        return d[k]  # type: ignore[no-any-return]
-    return default
+def _hget(hk: IntArray, hv: IntArray, k: int, default: int) -> int:
+    m = hk.size - 1
+    i = _h(k, m)
+    while True:
+        x = hk[i]
+        if x == k:
+            return hv[i]  # type: ignore[no-any-return]
+        if x == _EMPTY:
+            return default
+        i = (i + 1) & m
 
 
 @njit(cache=True)
-def _vnew(vecs: Any) -> int:
-    vecs.append(np.zeros(8, np.int64))
-    return len(vecs) - 1
+def _hset(hk: IntArray, hv: IntArray, ctr: IntArray, used: int, k: int, v: int) -> None:
+    m = hk.size - 1
+    i = _h(k, m)
+    tomb = -1
+    while True:
+        x = hk[i]
+        if x == k:
+            hv[i] = v
+            return
+        if x == _EMPTY:
+            break
+        if x == _TOMB and tomb < 0:
+            tomb = i
+        i = (i + 1) & m
+    if tomb >= 0:
+        i = tomb
+    else:
+        ctr[used] += 1
+    hk[i] = k
+    hv[i] = v
 
 
 @njit(cache=True)
-def _vpush(vecs: Any, v: int, val: int) -> int:
-    a = vecs[v]
-    n = a[0]
-    if n + 2 >= a.size:
-        b = np.zeros(a.size * 2, np.int64)
-        b[: n + 2] = a[: n + 2]
-        vecs[v] = b
-        a = b
-    a[2 + n] = val
-    a[0] = n + 1
-    a[1] += 1
-    return n
+def _hdel(hk: IntArray, hv: IntArray, k: int) -> int:
+    """Remove ``k``; its value, or -1 if it was not there."""
+    m = hk.size - 1
+    i = _h(k, m)
+    while True:
+        x = hk[i]
+        if x == k:
+            hk[i] = _TOMB
+            return hv[i]  # type: ignore[no-any-return]
+        if x == _EMPTY:
+            return -1
+        i = (i + 1) & m
 
 
 @njit(cache=True)
-def _insert(vecs: Any, vec_of: Any, pos: Any, key: int, slot: int) -> None:
-    """Append ``slot`` to the bucket ``key`` unless it is there (a dict assignment keeps an
-    existing key's place)."""
-    b = _get(vec_of, key, -1)
-    if b < 0:
-        b = _vnew(vecs)
-        vec_of[key] = b
-    pk = b * _SHIFT + slot
-    if pk in pos:
+def _rehash(hk: IntArray, hv: IntArray, size: int) -> tuple[IntArray, IntArray, int]:
+    nk = np.full(size, _EMPTY, np.int64)
+    nv = np.zeros(size, np.int64)
+    m = size - 1
+    n = 0
+    for j in range(hk.size):
+        k = hk[j]
+        if k >= 0:
+            i = _h(k, m)
+            while nk[i] != _EMPTY:
+                i = (i + 1) & m
+            nk[i] = k
+            nv[i] = hv[j]
+            n += 1
+    return nk, nv, n
+
+
+@njit(cache=True)
+def _vnew(V: Any, cap: int) -> int:
+    pool, vs, vn, vl, vc, ctr = V
+    v = ctr[1]
+    ctr[1] = v + 1
+    vs[v] = ctr[2]
+    ctr[2] += cap
+    vn[v] = 0
+    vl[v] = 0
+    vc[v] = cap
+    return v  # type: ignore[no-any-return]
+
+
+@njit(cache=True)
+def _vpush(V: Any, v: int, val: int) -> int:
+    pool, vs, vn, vl, vc, ctr = V
+    n = vn[v]
+    if n == vc[v]:
+        top, cap = ctr[2], 2 * vc[v]
+        pool[top : top + n] = pool[vs[v] : vs[v] + n]
+        ctr[3] += vc[v]
+        vs[v] = top
+        vc[v] = cap
+        ctr[2] = top + cap
+        if cap > ctr[6]:
+            ctr[6] = cap
+    pool[vs[v] + n] = val
+    vn[v] = n + 1
+    vl[v] += 1
+    return n  # type: ignore[no-any-return]
+
+
+@njit(cache=True)
+def _compact(V: Any, size: int) -> IntArray:
+    """A new pool with the vectors' live segments only (bucket positions move with them)."""
+    pool, vs, vn, vl, vc, ctr = V
+    out = np.zeros(size, np.int64)
+    top = 0
+    for v in range(ctr[1]):
+        n = vn[v]
+        out[top : top + n] = pool[vs[v] : vs[v] + n]
+        vs[v] = top
+        top += vc[v]
+    ctr[2] = top
+    ctr[3] = 0
+    return out
+
+
+@njit(cache=True)
+def _insert(V: Any, P: Any, v: int, slot: int) -> None:
+    """Append ``slot`` to bucket ``v`` unless it is there (a dict assignment keeps an existing
+    key's place)."""
+    pk, pv = P
+    k = v * _SHIFT + slot
+    if _hget(pk, pv, k, -1) >= 0:
         return
-    pos[pk] = _vpush(vecs, b, slot)
+    _hset(pk, pv, V[5], 5, k, _vpush(V, v, slot))
 
 
 @njit(cache=True)
-def _leave(vecs: Any, vec_of: Any, pos: Any, key: int, slot: int) -> None:
-    """Take ``slot`` out of the bucket ``key``: a tombstone; an emptied bucket restarts empty
-    (as a dict that became None and is made anew); a bucket mostly of tombstones is compacted
-    (order kept)."""
-    b = _get(vec_of, key, -1)
-    if b < 0:
+def _leave(V: Any, P: Any, v: int, slot: int) -> None:
+    """Take ``slot`` out of bucket ``v``: a tombstone; an emptied bucket restarts empty (as a
+    dict that became None and is made anew); one mostly of tombstones is compacted in order."""
+    if v < 0:
         return
-    pk = b * _SHIFT + slot
-    p = _get(pos, pk, -1)
+    pk, pv = P
+    p = _hdel(pk, pv, v * _SHIFT + slot)
     if p < 0:
         return
-    del pos[pk]
-    a = vecs[b]
-    a[2 + p] = -1
-    a[1] -= 1
-    if a[1] == 0:
-        a[0] = 0
-    elif a[0] > 2 * a[1] + 16:
+    pool, vs, vn, vl, vc, ctr = V
+    base = vs[v]
+    pool[base + p] = -1
+    vl[v] -= 1
+    if vl[v] == 0:
+        vn[v] = 0
+    elif vn[v] > 2 * vl[v] + 16:
         n = 0
-        for i in range(a[0]):
-            s = a[2 + i]
+        for i in range(vn[v]):
+            s = pool[base + i]
             if s >= 0:
-                a[2 + n] = s
-                pos[b * _SHIFT + s] = n
+                pool[base + n] = s
+                _hset(pk, pv, ctr, 5, v * _SHIFT + s, n)
                 n += 1
-        a[0] = n
+        vn[v] = n
 
 
-# -- the kernel ------------------------------------------------------------------------------
+@njit(cache=True)
+def _bucket(V: Any, table: IntArray, i: int) -> int:
+    """The vector of bucket ``i`` of ``table`` (made on first use)."""
+    v = table[i]
+    if v < 0:
+        v = _vnew(V, 4)
+        table[i] = v
+    return v  # type: ignore[no-any-return]
 
 
 @njit(cache=True)
 def _index_entity(
-    slot: int,
-    e: int,
-    whole: bool,
-    pl_beg: IntArray,
-    pl_end: IntArray,
-    pl_x: IntArray,
-    pl_h: IntArray,
-    levels: int,
-    indexed: IntArray,
-    keys: Any,
-    key_vec: IntArray,
-    reg_vec: IntArray,
-    region_of: IntArray,
-    vecs: Any,
-    vec_of: Any,
-    pos: Any,
-) -> None:
+    slot: int, e: int, whole: bool, pl_beg: IntArray, pl_end: IntArray, pl_x: IntArray,
+    pl_h: IntArray, levels: int, indexed: IntArray, key_vec: IntArray, reg_vec: IntArray,
+    region_of: IntArray, lvl_vec: IntArray, rgn_vec: IntArray, V: Any, K: Any, P: Any,
+) -> None:  # fmt: skip
     """``CandidateIndex.index_entity``: the incident on ``e`` and (``whole``) on its path."""
+    kk, kv = K
     end = pl_end[e] if whole else pl_beg[e] + 1
     ind = indexed[slot] != 0
     for j in range(pl_beg[e], end):
         x, depth = pl_x[j], pl_h[j]
-        kk = slot * _WIDE + x
-        old = _get(keys, kk, -1)
+        k = slot * _WIDE + x
+        old = _hget(kk, kv, k, -1)
         if old < 0 or depth < old:
-            keys[kk] = depth
+            _hset(kk, kv, V[5], 4, k, depth)
             if old < 0:
-                _vpush(vecs, key_vec[slot], x)
+                _vpush(V, key_vec[slot], x)
             if ind:
                 if old >= 0:
-                    _leave(vecs, vec_of, pos, x * levels + old, slot)
-                _insert(vecs, vec_of, pos, x * levels + depth, slot)
+                    _leave(V, P, lvl_vec[x * levels + old], slot)
+                _insert(V, P, _bucket(V, lvl_vec, x * levels + depth), slot)
     if ind:
         r = region_of[e]
-        rk = -(2 * r + 1)
-        b = _get(vec_of, rk, -1)
-        if b < 0 or (b * _SHIFT + slot) not in pos:
-            _insert(vecs, vec_of, pos, rk, slot)
-            _vpush(vecs, reg_vec[slot], r)
+        v = _bucket(V, rgn_vec, r)
+        pk, pv = P
+        if _hget(pk, pv, v * _SHIFT + slot, -1) < 0:
+            _insert(V, P, v, slot)
+            _vpush(V, reg_vec[slot], r)
 
 
 @njit(cache=True)
 def _deindex(
-    slot: int,
-    levels: int,
-    indexed: IntArray,
-    keys: Any,
-    key_vec: IntArray,
-    reg_vec: IntArray,
-    vecs: Any,
-    vec_of: Any,
-    pos: Any,
-) -> None:
+    slot: int, levels: int, indexed: IntArray, key_vec: IntArray, reg_vec: IntArray,
+    lvl_vec: IntArray, rgn_vec: IntArray, V: Any, K: Any, P: Any,
+) -> None:  # fmt: skip
     """``CandidateIndex.deindex``: out of every bucket; its depths are kept, as the draft's."""
+    pool, vs, vn, vl, vc, ctr = V
+    kk, kv = K
     indexed[slot] = 0
-    kv = vecs[key_vec[slot]]
-    for i in range(kv[0]):
-        x = kv[2 + i]
-        _leave(vecs, vec_of, pos, x * levels + keys[slot * _WIDE + x], slot)
-    rv = vecs[reg_vec[slot]]
-    for i in range(rv[0]):
-        _leave(vecs, vec_of, pos, -(2 * rv[2 + i] + 1), slot)
-    rv[0] = 0
-    rv[1] = 0
+    kvec = key_vec[slot]
+    for i in range(vn[kvec]):
+        x = pool[vs[kvec] + i]
+        _leave(V, P, lvl_vec[x * levels + _hget(kk, kv, slot * _WIDE + x, 0)], slot)
+    rvec = reg_vec[slot]
+    for i in range(vn[rvec]):
+        _leave(V, P, rgn_vec[pool[vs[rvec] + i]], slot)
+    vn[rvec] = 0
+    vl[rvec] = 0
 
 
 @njit(cache=True)
@@ -226,36 +313,46 @@ def _find(cs: IntArray, n: int, s: int) -> int:
 
 
 @njit(cache=True)
-def _count(vecs: Any, vec_of: Any, active: Any, x: int, slot: int) -> None:
-    k = x * _SHIFT + slot
-    c = _get(active, k, 0)
-    active[k] = c + 1
-    if c == 0:
-        vk = -(2 * x + 2)
-        b = _get(vec_of, vk, -1)
-        if b < 0:
-            b = _vnew(vecs)
-            vec_of[vk] = b
-        _vpush(vecs, b, slot)
+def _vfind(V: Any, v: int, val: int) -> int:
+    pool, vs, vn, vl, vc, ctr = V
+    base = vs[v]
+    for j in range(vn[v]):
+        if pool[base + j] == val:
+            return j
+    return -1
+
+
+# active members per (entity, incident): an entity's vector holds slot << 20 | count
+_CNT = 1 << 20
 
 
 @njit(cache=True)
-def _uncount(vecs: Any, vec_of: Any, active: Any, x: int, slot: int) -> None:
-    k = x * _SHIFT + slot
-    c = _get(active, k, 0) - 1
-    if c > 0:
-        active[k] = c
+def _count(V: Any, act_vec: IntArray, x: int, slot: int) -> None:
+    pool, vs, vn, vl, vc, ctr = V
+    v = _bucket(V, act_vec, x)
+    base = vs[v]
+    for j in range(vn[v]):
+        if pool[base + j] // _CNT == slot:
+            pool[base + j] += 1
+            return
+    _vpush(V, v, slot * _CNT + 1)
+
+
+@njit(cache=True)
+def _uncount(V: Any, act_vec: IntArray, x: int, slot: int) -> None:
+    pool, vs, vn, vl, vc, ctr = V
+    v = act_vec[x]
+    if v < 0:
         return
-    if k in active:
-        del active[k]
-    a = vecs[vec_of[-(2 * x + 2)]]
-    n = a[0]
-    for i in range(n):
-        if a[2 + i] == slot:
-            a[2 + i] = a[2 + n - 1]
-            a[0] = n - 1
-            a[1] = n - 1
-            break
+    base, n = vs[v], vn[v]
+    for j in range(n):
+        if pool[base + j] // _CNT == slot:
+            pool[base + j] -= 1
+            if pool[base + j] % _CNT == 0:
+                pool[base + j] = pool[base + n - 1]
+                vn[v] = n - 1
+                vl[v] = n - 1
+            return
 
 
 @njit(cache=True)
@@ -267,16 +364,16 @@ def _jaccard(tok_start: IntArray, tok_pool: IntArray, t1: int, t2: int) -> float
         return 0.0
     i, j, shared = a0, b0, 0
     while i < a1 and j < b1:
-        u, v = tok_pool[i], tok_pool[j]
-        if u == v:
+        u, w = tok_pool[i], tok_pool[j]
+        if u == w:
             shared += 1
             i += 1
             j += 1
-        elif u < v:
+        elif u < w:
             i += 1
         else:
             j += 1
-    return shared / (na + nb - shared)
+    return shared / (na + nb - shared)  # type: ignore[no-any-return]
 
 
 @njit(cache=True)
@@ -311,13 +408,12 @@ def _run(
     tok_start: IntArray,
     tok_pool: IntArray,
     # incident slots
-    ctr: IntArray,
     last_event: IntArray,
     opened: IntArray,
     sev: IntArray,
     indexed: IntArray,
     slot_tok: IntArray,
-    n_tmpl: IntArray,
+    tmpl_vec: IntArray,
     key_vec: IntArray,
     reg_vec: IntArray,
     # alarms, sources
@@ -325,13 +421,13 @@ def _run(
     a_sev: IntArray,
     a_counted: IntArray,
     clearing: IntArray,
-    # maps
-    keys: Any,
-    tmpl_of: Any,
-    active: Any,
-    vecs: Any,
-    vec_of: Any,
-    pos: Any,
+    # buckets by (entity, depth), region; active incidents by entity; storage
+    lvl_vec: IntArray,
+    rgn_vec: IntArray,
+    act_vec: IntArray,
+    V: Any,
+    K: Any,
+    P: Any,
     # config: max_hops, max_candidates, window, follow (µs), prefer, bridge, max templates
     cfg_i: IntArray,
     # w_topology, w_causality, w_text, region_score, threshold
@@ -350,6 +446,8 @@ def _run(
         cfg_f[0], cfg_f[1], cfg_f[2], cfg_f[3], cfg_f[4]
     )  # fmt: skip
     levels = max_hops + 1
+    pool, vs, vn, vl, vc, ctr = V
+    pk, pv = P
     window_s = window / 1e6
     follow_s = follow / 1e6
     hops_span = 2.0 * (max_hops + 1)
@@ -365,6 +463,8 @@ def _run(
         k = kind[i]
         if k == K_OTHER:
             continue
+        if pool.size - ctr[2] < 64 * ctr[6] + 65536:
+            return i, STOP_SPACE
         a = aid[i]
         if k == K_MAYBE:
             if a_slot[a] >= 0:
@@ -375,7 +475,7 @@ def _run(
             slot = a_slot[a] if a >= 0 else -1
             if slot >= 0:
                 if a_counted[a] >= 0:
-                    _uncount(vecs, vec_of, active, a_counted[a], slot)
+                    _uncount(V, act_vec, a_counted[a], slot)
                     a_counted[a] = -1
                 if a_sev[a] != 0:
                     a_sev[a] = 0
@@ -391,17 +491,15 @@ def _run(
         nc = 0
         nn = 0
         for j in range(sc_beg[e], sc_end[e]):
-            b = _get(vec_of, sc_x[j] * levels + sc_level[j], -1)
-            if b < 0:
+            v = lvl_vec[sc_x[j] * levels + sc_level[j]]
+            if v < 0 or vl[v] == 0:
                 continue
-            arr = vecs[b]
-            if arr[1] == 0:
-                continue
+            base = vs[v]
             h = sc_h[j]
             nr = bridge and sc_near[j] != 0
             n = 0
-            for q in range(arr[0] - 1, -1, -1):
-                s = arr[2 + q]
+            for q in range(vn[v] - 1, -1, -1):
+                s = pool[base + q]
                 if s < 0:
                     continue
                 last = last_event[s]
@@ -426,12 +524,12 @@ def _run(
                     break
         # -- region --------------------------------------------------------------------------
         r = region_of[e]
-        rb = _get(vec_of, -(2 * r + 1), -1)
+        rb = rgn_vec[r]
         if rb >= 0:
-            arr = vecs[rb]
+            base = vs[rb]
             n = 0
-            for q in range(arr[0] - 1, -1, -1):
-                s = arr[2 + q]
+            for q in range(vn[rb] - 1, -1, -1):
+                s = pool[base + q]
                 if s < 0 or last_event[s] < horizon:
                     continue
                 if _find(cs, nc, s) < 0:
@@ -460,13 +558,13 @@ def _run(
         ne = 0
         for j in range(xp_start[xpath[i]], xp_start[xpath[i] + 1]):
             x = xp_x[j]
-            bv = _get(vec_of, -(2 * x + 2), -1)
-            if bv < 0:
+            v = act_vec[x]
+            if v < 0:
                 continue
-            arr = vecs[bv]
+            base = vs[v]
             h = xp_h[j]
-            for q in range(arr[0]):
-                s = arr[2 + q]
+            for q in range(vn[v]):
+                s = pool[base + q] // _CNT
                 if indexed[s] != 0 and last_event[s] >= far:
                     c = _find(ex_s, ne, s)
                     if c < 0:
@@ -511,11 +609,11 @@ def _run(
             hops = ch[c]
             if hops >= 0:
                 topo = 1.0 - hops / hops_span
-            elif rb >= 0 and (rb * _SHIFT + s) in pos:
+            elif rb >= 0 and _hget(pk, pv, rb * _SHIFT + s, -1) >= 0:
                 topo = region_score
             else:
                 topo = 0.0
-            if (s * _WIDE + te) in tmpl_of:
+            if _vfind(V, tmpl_vec[s], te) >= 0:
                 text = 1.0
             else:
                 text = _jaccard(tok_start, tok_pool, toks[i], slot_tok[s])
@@ -576,9 +674,9 @@ def _run(
             sev[slot] = 0
             indexed[slot] = 1
             slot_tok[slot] = toks[i]
-            n_tmpl[slot] = 0
-            key_vec[slot] = _vnew(vecs)
-            reg_vec[slot] = _vnew(vecs)
+            tmpl_vec[slot] = _vnew(V, 4)
+            key_vec[slot] = _vnew(V, 8)
+            reg_vec[slot] = _vnew(V, 4)
             out_code[i] = OUT_OPEN
             out_reason[i] = 0
             b_score = 1.0
@@ -599,111 +697,92 @@ def _run(
         sev[slot] += 1
         cl = clearing[src[i]] != 0
         if cl:
-            _count(vecs, vec_of, active, ab, slot)
+            _count(V, act_vec, ab, slot)
             a_counted[a] = ab
         if ab != e:
-            _index_entity(slot, e, False, pl_beg, pl_end, pl_x, pl_h, levels, indexed, keys,
-                          key_vec, reg_vec, region_of, vecs, vec_of, pos)  # fmt: skip
-            _index_entity(slot, ab, True, pl_beg, pl_end, pl_x, pl_h, levels, indexed, keys,
-                          key_vec, reg_vec, region_of, vecs, vec_of, pos)  # fmt: skip
+            _index_entity(slot, e, False, pl_beg, pl_end, pl_x, pl_h, levels, indexed, key_vec,
+                          reg_vec, region_of, lvl_vec, rgn_vec, V, K, P)  # fmt: skip
+            _index_entity(slot, ab, True, pl_beg, pl_end, pl_x, pl_h, levels, indexed, key_vec,
+                          reg_vec, region_of, lvl_vec, rgn_vec, V, K, P)  # fmt: skip
         else:
-            _index_entity(slot, e, True, pl_beg, pl_end, pl_x, pl_h, levels, indexed, keys,
-                          key_vec, reg_vec, region_of, vecs, vec_of, pos)  # fmt: skip
-        tk = slot * _WIDE + te
-        if n_tmpl[slot] < max_tmpl and tk not in tmpl_of:
-            tmpl_of[tk] = 1
-            n_tmpl[slot] += 1
+            _index_entity(slot, e, True, pl_beg, pl_end, pl_x, pl_h, levels, indexed, key_vec,
+                          reg_vec, region_of, lvl_vec, rgn_vec, V, K, P)  # fmt: skip
+        tv = tmpl_vec[slot]
+        if vn[tv] < max_tmpl and _vfind(V, tv, te) < 0:
+            _vpush(V, tv, te)
         if at > last_event[slot] and cl and out_reason[i] != 4:
             last_event[slot] = at
     return kind.size, STOP_DONE
 
 
-@njit(cache=True)
-def _deindex_slot(
-    slot: int,
-    levels: int,
-    indexed: IntArray,
-    keys: Any,
-    key_vec: IntArray,
-    reg_vec: IntArray,
-    vecs: Any,
-    vec_of: Any,
-    pos: Any,
-) -> None:
-    _deindex(slot, levels, indexed, keys, key_vec, reg_vec, vecs, vec_of, pos)
-
-
-@njit(cache=True)
-def _load_bucket(vecs: Any, vec_of: Any, pos: Any, key: int, slots: IntArray) -> None:
-    for s in slots:
-        _insert(vecs, vec_of, pos, key, s)
-
-
-@njit(cache=True)
-def _load_slot(
-    slot: int, xs: IntArray, depths: IntArray, tmpls: IntArray, regions: IntArray,
-    keys: Any, tmpl_of: Any, key_vec: IntArray, reg_vec: IntArray, vecs: Any,
-) -> None:  # fmt: skip
-    key_vec[slot] = _vnew(vecs)
-    reg_vec[slot] = _vnew(vecs)
-    for j in range(xs.size):
-        keys[slot * _WIDE + xs[j]] = depths[j]
-        _vpush(vecs, key_vec[slot], xs[j])
-    for t in tmpls:
-        tmpl_of[slot * _WIDE + t] = 1
-    for r in regions:
-        _vpush(vecs, reg_vec[slot], r)
-
-
-@njit(cache=True)
-def _load_active(vecs: Any, vec_of: Any, active: Any, x: int, slots: IntArray, counts: IntArray) -> None:
-    for j in range(slots.size):
-        for _ in range(counts[j]):
-            _count(vecs, vec_of, active, x, slots[j])
 
 
 @njit(cache=True)
 def _refresh_slot(
     s: int, xs: IntArray, depths: IntArray, tmpls: IntArray, regions: IntArray,
     aids: IntArray, sevs: IntArray, counted: IntArray, levels: int,
-    indexed: IntArray, keys: Any, tmpl_of: Any, key_vec: IntArray, reg_vec: IntArray,
+    indexed: IntArray, tmpl_vec: IntArray, key_vec: IntArray, reg_vec: IntArray,
     a_slot: IntArray, a_sev: IntArray, a_counted: IntArray,
-    active: Any, vecs: Any, vec_of: Any, pos: Any,
+    lvl_vec: IntArray, rgn_vec: IntArray, act_vec: IntArray, V: Any, K: Any, P: Any,
 ) -> None:  # fmt: skip
     """``GroupCore.refresh`` for one slot: depths, buckets, regions, templates, members."""
+    kk, kv = K
+    pk, pv = P
     ind = indexed[s] != 0
     for j in range(xs.size):
         x, depth = xs[j], depths[j]
-        kk = s * _WIDE + x
-        old = _get(keys, kk, -1)
+        k = s * _WIDE + x
+        old = _hget(kk, kv, k, -1)
         if old == depth:
             continue
-        keys[kk] = depth
+        _hset(kk, kv, V[5], 4, k, depth)
         if old < 0:
-            _vpush(vecs, key_vec[s], x)
+            _vpush(V, key_vec[s], x)
         if ind:
             if old >= 0:
-                _leave(vecs, vec_of, pos, x * levels + old, s)
-            _insert(vecs, vec_of, pos, x * levels + depth, s)
+                _leave(V, P, lvl_vec[x * levels + old], s)
+            _insert(V, P, _bucket(V, lvl_vec, x * levels + depth), s)
     if ind:
         for r in regions:
-            rk = -(2 * r + 1)
-            b = _get(vec_of, rk, -1)
-            if b < 0 or (b * _SHIFT + s) not in pos:
-                _insert(vecs, vec_of, pos, rk, s)
-                _vpush(vecs, reg_vec[s], r)
+            v = _bucket(V, rgn_vec, r)
+            if _hget(pk, pv, v * _SHIFT + s, -1) < 0:
+                _insert(V, P, v, s)
+                _vpush(V, reg_vec[s], r)
     for t in tmpls:
-        tmpl_of[s * _WIDE + t] = 1
+        if _vfind(V, tmpl_vec[s], t) < 0:
+            _vpush(V, tmpl_vec[s], t)
     for j in range(aids.size):
         a = aids[j]
         if a_slot[a] != s or a_counted[a] != counted[j]:
             if a_counted[a] >= 0 and a_slot[a] >= 0:
-                _uncount(vecs, vec_of, active, a_counted[a], a_slot[a])
+                _uncount(V, act_vec, a_counted[a], a_slot[a])
             if counted[j] >= 0:
-                _count(vecs, vec_of, active, counted[j], s)
+                _count(V, act_vec, counted[j], s)
             a_counted[a] = counted[j]
             a_slot[a] = s
         a_sev[a] = sevs[j]
+
+
+@njit(cache=True)
+def _new_slot(s: int, tmpl_vec: IntArray, key_vec: IntArray, reg_vec: IntArray, V: Any) -> None:
+    tmpl_vec[s] = _vnew(V, 4)
+    key_vec[s] = _vnew(V, 8)
+    reg_vec[s] = _vnew(V, 4)
+
+
+@njit(cache=True)
+def _deindex_slot(
+    slot: int, levels: int, indexed: IntArray, key_vec: IntArray, reg_vec: IntArray,
+    lvl_vec: IntArray, rgn_vec: IntArray, V: Any, K: Any, P: Any,
+) -> None:  # fmt: skip
+    _deindex(slot, levels, indexed, key_vec, reg_vec, lvl_vec, rgn_vec, V, K, P)
+
+
+@njit(cache=True)
+def _load_bucket(V: Any, P: Any, table: IntArray, i: int, slots: IntArray) -> None:
+    v = _bucket(V, table, i)
+    for s in slots:
+        _insert(V, P, v, s)
 
 
 class _Ints:
@@ -813,18 +892,51 @@ class GroupCore:
         self._xp_start.extend([0])
         self._tok_start, self._tok_pool = _Ints(), _Ints()
         self._tok_start.extend([0])
-        self._ctr = np.zeros(1, np.int64)
         self._last, self._opened, self._sev = _Ints(), _Ints(), _Ints()
-        self._indexed, self._slot_tok, self._n_tmpl = _Ints(), _Ints(), _Ints()
+        self._indexed, self._slot_tok, self._tmpl_vec = _Ints(), _Ints(), _Ints(-1)
         self._key_vec, self._reg_vec = _Ints(-1), _Ints(-1)
         self._a_slot, self._a_sev, self._a_counted = _Ints(-1), _Ints(), _Ints(-1)
         self._clearing = _Ints()
-        self._keys = Dict.empty(key_type=types.int64, value_type=types.int64)
-        self._tmpl_of = Dict.empty(key_type=types.int64, value_type=types.int64)
-        self._active = Dict.empty(key_type=types.int64, value_type=types.int64)
-        self._vec_of = Dict.empty(key_type=types.int64, value_type=types.int64)
-        self._pos = Dict.empty(key_type=types.int64, value_type=types.int64)
-        self._vecs = List.empty_list(types.int64[::1])
+        self._lvl_vec, self._rgn_vec, self._act_vec = _Ints(-1), _Ints(-1), _Ints(-1)
+        self._pool: IntArray = np.zeros(1 << 16, np.int64)
+        self._vs, self._vn, self._vl, self._vc = _Ints(), _Ints(), _Ints(), _Ints()
+        self._hk: IntArray = np.full(1 << 12, _EMPTY, np.int64)  # (slot, anchor) -> depth
+        self._hv: IntArray = np.zeros(1 << 12, np.int64)
+        self._pk: IntArray = np.full(1 << 12, _EMPTY, np.int64)  # (bucket, slot) -> position
+        self._pv: IntArray = np.zeros(1 << 12, np.int64)
+        self._ctr = np.zeros(8, np.int64)
+
+    def _v(self) -> tuple[IntArray, ...]:
+        return (self._pool, self._vs.a, self._vn.a, self._vl.a, self._vc.a, self._ctr)
+
+    def _room(self, n: int) -> None:
+        """Room for ``n`` more notifications (or one refresh of that many entries) in every
+        array, table and the pool."""
+        ctr = self._ctr
+        for arr in (self._vs, self._vn, self._vl, self._vc):
+            arr.ensure(int(ctr[1]) + 64 * n + 1024)
+        margin = 2 * (64 * int(ctr[6]) + 65536)
+        if ctr[3] > ctr[2] // 2 or ctr[2] + margin > self._pool.size:
+            size = 1 << int(2 * (int(ctr[2] - ctr[3]) + margin)).bit_length()
+            self._pool = _compact(self._v(), size)
+        for used, hk, hv, name in ((4, self._hk, self._hv, "_h"), (5, self._pk, self._pv, "_p")):
+            if int(ctr[used]) + 64 * n > hk.size // 2:
+                size = 1 << int(4 * (int(ctr[used]) + 64 * n)).bit_length()
+                nk, nv, live = _rehash(hk, hv, size)
+                setattr(self, name + "k", nk)
+                setattr(self, name + "v", nv)
+                ctr[used] = live
+        slots = int(ctr[0]) + n + 1
+        for arr in (self._last, self._opened, self._sev, self._indexed, self._slot_tok,
+                    self._tmpl_vec, self._key_vec, self._reg_vec):  # fmt: skip
+            arr.ensure(slots)
+        for arr in (self._a_slot, self._a_sev, self._a_counted):
+            arr.ensure(len(self._alarm) + 1)
+        self._lvl_vec.ensure((len(self._ent) + 1) * self._levels)
+        self._act_vec.ensure(len(self._ent) + 1)
+        self._rgn_vec.ensure(len(self._region) + 1)
+        for arr in (self._pl_beg, self._pl_end, self._sc_beg, self._sc_end, self._region_of):
+            arr.ensure(len(self._ent) + 1)
 
     # -- interning ------------------------------------------------------------------------
 
@@ -933,61 +1045,49 @@ class GroupCore:
         self._reset()
         st = self._stage
         index = st._index
-        n = len(st._drafts)
-        for arr in (self._last, self._opened, self._sev, self._indexed, self._slot_tok,
-                    self._n_tmpl, self._key_vec, self._reg_vec):  # fmt: skip
-            arr.ensure(n + 1)
-        regions_of: dict[str, list[int]] = {}
-        for r, bucket in index._by_region.items():
-            rid = self._region_id(r)
-            for inc in bucket:
-                regions_of.setdefault(inc, []).append(rid)
         for d in st._drafts.values():
-            s = self._slot(d.id)
-            self._last.a[s] = micros(d.last_event)
-            self._opened.a[s] = micros(d.opened)
-            self._sev.a[s] = len(d.severity_of)
-            self._indexed.a[s] = int(d.indexed)
-            self._slot_tok.a[s] = self._tokens(d.tokens)
-            self._n_tmpl.a[s] = len(d.templates)
-            xs = np.array([self._entity(x) for x in d.index_keys], np.int64)
-            depths = np.array(list(d.index_keys.values()), np.int64)
-            tm = np.array([self._template(t) for t in d.templates], np.int64)
-            rs = np.array(regions_of.get(d.id, []), np.int64)
-            _load_slot(s, xs, depths, tm, rs, self._keys, self._tmpl_of, self._key_vec.a,
-                       self._reg_vec.a, self._vecs)  # fmt: skip
+            self._slot(d.id)
+        for x in index._anchor:
+            self._entity(x)
+        for r in index._by_region:
+            self._region_id(r)
+        for e in st._active_at:
+            self._entity(e)
+        for aid in st._alarm_inc:
+            self._aid(aid)
+        self._room(len(st._drafts) + 1)
+        V, P = self._v(), (self._pk, self._pv)
+        for s in range(int(self._ctr[0])):
+            _new_slot(s, self._tmpl_vec.a, self._key_vec.a, self._reg_vec.a, V)
         levels = self._levels
         for x, lv in index._anchor.items():
-            xi = self._entity(x)
+            xi = self._ent[x]
             for depth, bucket in enumerate(lv):
                 if bucket:
                     slots = np.array([self.slot_of[i] for i in bucket], np.int64)
-                    _load_bucket(self._vecs, self._vec_of, self._pos, xi * levels + depth, slots)
+                    self._room(len(slots))
+                    V, P = self._v(), (self._pk, self._pv)
+                    _load_bucket(V, P, self._lvl_vec.a, xi * levels + depth, slots)
         for r, bucket in index._by_region.items():
             slots = np.array([self.slot_of[i] for i in bucket], np.int64)
-            _load_bucket(self._vecs, self._vec_of, self._pos, -(2 * self._region[r] + 1), slots)
-        for e, incs in st._active_at.items():
-            slots = np.array([self.slot_of[i] for i in incs], np.int64)
-            counts = np.array(list(incs.values()), np.int64)
-            _load_active(self._vecs, self._vec_of, self._active, self._entity(e), slots, counts)
-        self._a_slot.ensure(len(st._alarm_inc) + 1)
-        for aid, inc in st._alarm_inc.items():
-            a = self._aid(aid)
-            for arr in (self._a_slot, self._a_sev, self._a_counted):
-                arr.ensure(a + 1)
-            self._a_slot.a[a] = self.slot_of[inc]
-            self._a_sev.a[a] = int(aid in st._drafts[inc].severity_of)
-            counted = st._counted.get(aid)
-            self._a_counted.a[a] = -1 if counted is None else self._entity(counted)
+            self._room(2 * len(slots))
+            V, P = self._v(), (self._pk, self._pv)
+            ri = self._region[r]
+            _load_bucket(V, P, self._rgn_vec.a, ri, slots)
+            for s in slots:
+                _vpush(V, int(self._reg_vec.a[s]), ri)
         for src in st._clearing:
             self._clearing.a[self._src(src)] = 1
+        self.refresh(st._drafts)  # scalars, depths, templates, members and active counts
 
     def deindex(self, incident: str) -> None:
         """The stage took the incident out of its indexes (``tick``): so does the core."""
         s = self.slot_of.get(incident)
         if s is not None:
-            _deindex_slot(s, self._levels, self._indexed.a, self._keys, self._key_vec.a,
-                          self._reg_vec.a, self._vecs, self._vec_of, self._pos)  # fmt: skip
+            self._room(1)
+            _deindex_slot(s, self._levels, self._indexed.a, self._key_vec.a, self._reg_vec.a,
+                          self._lvl_vec.a, self._rgn_vec.a, self._v(), (self._hk, self._hv),
+                          (self._pk, self._pv))  # fmt: skip
 
     def refresh(self, incidents: Iterable[str]) -> None:
         """Bring these incidents' slots in step with the stage's drafts after the stage placed
@@ -1004,20 +1104,16 @@ class GroupCore:
                 continue
             if s is None:
                 s = self._slot(iid)
-                for arr in (self._last, self._opened, self._sev, self._indexed,
-                            self._slot_tok, self._n_tmpl, self._key_vec, self._reg_vec):  # fmt: skip
-                    arr.ensure(s + 1)
-                none = np.zeros(0, np.int64)
-                _load_slot(s, none, none, none, none, self._keys, self._tmpl_of,
-                           self._key_vec.a, self._reg_vec.a, self._vecs)  # fmt: skip
+                self._room(1)
+                _new_slot(s, self._tmpl_vec.a, self._key_vec.a, self._reg_vec.a, self._v())
                 self._indexed.a[s] = 1
             self._last.a[s] = micros(d.last_event)
             self._opened.a[s] = micros(d.opened)
             self._sev.a[s] = len(d.severity_of)
             self._slot_tok.a[s] = self._tokens(d.tokens)
-            self._n_tmpl.a[s] = len(d.templates)
             if self._indexed.a[s] and not d.indexed:
                 self.deindex(iid)
+            self._indexed.a[s] = int(d.indexed)
             xs = np.array([self._entity(x) for x in d.index_keys], np.int64)
             depths = np.array(list(d.index_keys.values()), np.int64)
             tm = np.array([self._template(t) for t in d.templates], np.int64)
@@ -1027,17 +1123,17 @@ class GroupCore:
             )
             members = list(d.members)
             aids = np.array([self._aid(a) for a in members], np.int64)
-            for arr in (self._a_slot, self._a_sev, self._a_counted):
-                arr.ensure(len(self._alarm) + 1)
+            self._room(len(xs) + len(members) + len(tm) + 1)
             sevs = np.array([a in d.severity_of for a in members], np.int64)
             counted = np.array(
                 [self._entity(st._counted[a]) if a in st._counted else -1 for a in members],
                 np.int64,
             )
             _refresh_slot(s, xs, depths, tm, rs, aids, sevs, counted, self._levels,
-                          self._indexed.a, self._keys, self._tmpl_of, self._key_vec.a,
-                          self._reg_vec.a, self._a_slot.a, self._a_sev.a, self._a_counted.a,
-                          self._active, self._vecs, self._vec_of, self._pos)  # fmt: skip
+                          self._indexed.a, self._tmpl_vec.a, self._key_vec.a, self._reg_vec.a,
+                          self._a_slot.a, self._a_sev.a, self._a_counted.a, self._lvl_vec.a,
+                          self._rgn_vec.a, self._act_vec.a, self._v(), (self._hk, self._hv),
+                          (self._pk, self._pv))  # fmt: skip
 
     # -- a batch --------------------------------------------------------------------------
 
@@ -1088,13 +1184,9 @@ class GroupCore:
             tmpl[i] = self._template(template)
             toks[i] = self._tokens(tok)
             templates[i], tokens[i], abouts[i], typs[i] = template, tok, ab, str(type_of(a))
-        m = len(self._alarm) + 1
-        for arr in (self._a_slot, self._a_sev, self._a_counted):
-            arr.ensure(m)
+        self._room(n)
         self._a_slot.a[aid[kind == K_PLACE]] = -1
         self._a_slot.a[aid[kind == K_RARE]] = -1
-        for arr in (self._pl_beg, self._pl_end, self._sc_beg, self._sc_end, self._region_of):
-            arr.ensure(len(self._ent) + 1)
         return CoreBatch(
             kind, aid, at, src, ent, about, xpath, tmpl, toks, templates, tokens, abouts, typs,
             np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.zeros(n, np.int64),
@@ -1103,25 +1195,26 @@ class GroupCore:
 
     def place(self, b: CoreBatch, start: int) -> tuple[int, int]:
         """Run the kernel over ``b`` from ``start``: (where it stopped, why)."""
-        room = int(self._ctr[0]) + b.kind.size + 1
-        for arr in (self._last, self._opened, self._sev, self._indexed, self._slot_tok,
-                    self._n_tmpl, self._key_vec, self._reg_vec):  # fmt: skip
-            arr.ensure(room)
-        done, stop = _run(
-            b.kind, b.aid, b.at, b.src, b.ent, b.about_id, b.xpath, b.tmpl, b.toks, start,
-            self._pl_beg.a, self._pl_end.a, self._pl_x.a, self._pl_h.a,
-            self._sc_beg.a, self._sc_end.a, self._sc_x.a, self._sc_level.a, self._sc_h.a,
-            self._sc_near.a, self._region_of.a,
-            self._xp_start.a, self._xp_x.a, self._xp_h.a, self._xp_hub.a,
-            self._tok_start.a, self._tok_pool.a,
-            self._ctr, self._last.a, self._opened.a, self._sev.a, self._indexed.a,
-            self._slot_tok.a, self._n_tmpl.a, self._key_vec.a, self._reg_vec.a,
-            self._a_slot.a, self._a_sev.a, self._a_counted.a, self._clearing.a,
-            self._keys, self._tmpl_of, self._active, self._vecs, self._vec_of, self._pos,
-            self._cfg_i, self._cfg_f,
-            b.code, b.slot, b.reason, b.hops, b.link, b.f,
-        )  # fmt: skip
-        return int(done), int(stop)
+        while True:
+            self._room(b.kind.size - start)
+            done, stop = _run(
+                b.kind, b.aid, b.at, b.src, b.ent, b.about_id, b.xpath, b.tmpl, b.toks, start,
+                self._pl_beg.a, self._pl_end.a, self._pl_x.a, self._pl_h.a,
+                self._sc_beg.a, self._sc_end.a, self._sc_x.a, self._sc_level.a, self._sc_h.a,
+                self._sc_near.a, self._region_of.a,
+                self._xp_start.a, self._xp_x.a, self._xp_h.a, self._xp_hub.a,
+                self._tok_start.a, self._tok_pool.a,
+                self._last.a, self._opened.a, self._sev.a, self._indexed.a,
+                self._slot_tok.a, self._tmpl_vec.a, self._key_vec.a, self._reg_vec.a,
+                self._a_slot.a, self._a_sev.a, self._a_counted.a, self._clearing.a,
+                self._lvl_vec.a, self._rgn_vec.a, self._act_vec.a,
+                self._v(), (self._hk, self._hv), (self._pk, self._pv),
+                self._cfg_i, self._cfg_f,
+                b.code, b.slot, b.reason, b.hops, b.link, b.f,
+            )  # fmt: skip
+            if stop != STOP_SPACE:
+                return int(done), int(stop)
+            start = int(done)
 
     def run(self, alarms: Sequence[Alarm]) -> tuple[CoreBatch, int, int]:
         """``encode`` and ``place`` from the start (the stage must then process the batch)."""
