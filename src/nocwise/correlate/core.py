@@ -85,7 +85,8 @@ _MIX = 0x9E3779B97F4A7C15 - (1 << 64)  # Fibonacci hashing, as a signed int64
 
 @njit(cache=True, inline="always")
 def _h(k: int, mask: int) -> int:
-    return ((k * _MIX) >> 17) & mask  # type: ignore[no-any-return]
+    x = k * _MIX  # wraps: the high half mixes every bit of the key into the low one
+    return (x ^ (x >> 32)) & mask  # type: ignore[no-any-return]
 
 
 @njit(cache=True)
@@ -764,6 +765,54 @@ def _refresh_slot(
 
 
 @njit(cache=True)
+def _add_templates(s: int, tmpls: IntArray, tmpl_vec: IntArray, V: Any) -> None:
+    for t in tmpls:
+        if _vfind(V, tmpl_vec[s], t) < 0:
+            _vpush(V, tmpl_vec[s], t)
+
+
+@njit(cache=True)
+def _replay(
+    slots: IntArray, xs: IntArray, depths: IntArray, aids: IntArray, a_slots: IntArray,
+    sevs: IntArray, counted: IntArray, levels: int, indexed: IntArray, key_vec: IntArray,
+    reg_vec: IntArray, a_slot: IntArray, a_sev: IntArray, a_counted: IntArray,
+    lvl_vec: IntArray, rgn_vec: IntArray, act_vec: IntArray, V: Any, K: Any, P: Any,
+) -> None:  # fmt: skip
+    """``GroupCore.replay``: index entries in order (depth -1: a region), then alarms."""
+    kk, kv = K
+    pk, pv = P
+    for j in range(slots.size):
+        s, x, depth = slots[j], xs[j], depths[j]
+        ind = indexed[s] != 0
+        if depth < 0:
+            if ind:
+                v = _bucket(V, rgn_vec, x)
+                if _hget(pk, pv, v * _SHIFT + s, -1) < 0:
+                    _insert(V, P, v, s)
+                    _vpush(V, reg_vec[s], x)
+            continue
+        k = s * _WIDE + x
+        old = _hget(kk, kv, k, -1)
+        _hset(kk, kv, V[5], 4, k, depth)
+        if old < 0:
+            _vpush(V, key_vec[s], x)
+        if ind:
+            if old >= 0:
+                _leave(V, P, lvl_vec[x * levels + old], s)
+            _insert(V, P, _bucket(V, lvl_vec, x * levels + depth), s)
+    for j in range(aids.size):
+        a, s = aids[j], a_slots[j]
+        if a_slot[a] != s or a_counted[a] != counted[j]:
+            if a_counted[a] >= 0 and a_slot[a] >= 0:
+                _uncount(V, act_vec, a_counted[a], a_slot[a])
+            if counted[j] >= 0 and s >= 0:
+                _count(V, act_vec, counted[j], s)
+            a_counted[a] = counted[j]
+            a_slot[a] = s
+        a_sev[a] = sevs[j]
+
+
+@njit(cache=True)
 def _new_slot(s: int, tmpl_vec: IntArray, key_vec: IntArray, reg_vec: IntArray, V: Any) -> None:
     tmpl_vec[s] = _vnew(V, 4)
     key_vec[s] = _vnew(V, 8)
@@ -786,12 +835,15 @@ def _load_bucket(V: Any, P: Any, table: IntArray, i: int, slots: IntArray) -> No
 
 
 class _Ints:
-    """A growable int64 array (the kernel reads ``a``; ``fill`` for new room)."""
+    """A growable int64 array (the kernel reads ``a``; ``fill`` for new room). Appends wait
+    in a list until ``flush`` (one copy per batch, not one per entity registered)."""
 
     def __init__(self, fill: int = 0, size: int = 1024) -> None:
         self.fill = fill
         self.a: IntArray = np.full(size, fill, np.int64)
         self.n = 0
+        self._pending: list[int] = []
+        self._flushed = 0
 
     def ensure(self, n: int) -> None:
         if n > self.a.size:
@@ -800,12 +852,18 @@ class _Ints:
             self.a = b
 
     def extend(self, values: Sequence[int]) -> int:
-        """Append ``values``; returns where they start."""
+        """Append ``values`` (visible in ``a`` after ``flush``); returns where they start."""
         at = self.n
-        self.ensure(at + len(values))
-        self.a[at : at + len(values)] = values
+        self._pending.extend(values)
         self.n = at + len(values)
         return at
+
+    def flush(self) -> None:
+        if self._pending:
+            self.ensure(self.n)
+            self.a[self._flushed : self.n] = self._pending
+            self._pending.clear()
+            self._flushed = self.n
 
 
 @dataclass
@@ -937,6 +995,10 @@ class GroupCore:
         self._rgn_vec.ensure(len(self._region) + 1)
         for arr in (self._pl_beg, self._pl_end, self._sc_beg, self._sc_end, self._region_of):
             arr.ensure(len(self._ent) + 1)
+        for arr in (self._pl_x, self._pl_h, self._sc_x, self._sc_level, self._sc_h,
+                    self._sc_near, self._xp_start, self._xp_x, self._xp_h, self._xp_hub,
+                    self._tok_start, self._tok_pool):  # fmt: skip
+            arr.flush()
 
     # -- interning ------------------------------------------------------------------------
 
@@ -1088,6 +1150,67 @@ class GroupCore:
             _deindex_slot(s, self._levels, self._indexed.a, self._key_vec.a, self._reg_vec.a,
                           self._lvl_vec.a, self._rgn_vec.a, self._v(), (self._hk, self._hv),
                           (self._pk, self._pv))  # fmt: skip
+
+    def replay(
+        self, incidents: Iterable[str], log: Sequence[tuple[str, str, int]], alarms: Sequence[str]
+    ) -> None:
+        """After the stage placed a notification itself (a bridge, a demoted or advisory
+        alarm, a tie): copy the touched incidents' scalars and templates, replay the index
+        entries it made in the order it made them (``CandidateIndex.log``: a new depth leaves
+        the old bucket and is appended to the new one, as in the dicts), and the alarms it
+        joined or moved."""
+        st = self._stage
+        for iid in incidents:
+            self._scalars(iid)
+        self._room(len(log) + len(alarms) + 1)
+        slots = np.array([self.slot_of[i] for i, _, _ in log], np.int64)
+        xs = np.array(
+            [self._region_id(x) if h < 0 else self._entity(x) for _, x, h in log], np.int64
+        )
+        depths = np.array([h for _, _, h in log], np.int64)
+        self._room(len(log) + len(alarms) + 1)
+        aids = np.array([self._aid(a) for a in alarms], np.int64)
+        inc_of = [st._alarm_inc.get(a) for a in alarms]
+        self._room(len(log) + len(alarms) + 1)
+        a_slots = np.array([-1 if i is None else self.slot_of[i] for i in inc_of], np.int64)
+        sevs = np.array(
+            [i is not None and a in st._drafts[i].severity_of for a, i in zip(alarms, inc_of)],
+            np.int64,
+        )
+        counted = np.array(
+            [self._entity(st._counted[a]) if a in st._counted else -1 for a in alarms], np.int64
+        )
+        self._room(len(log) + len(alarms) + 1)
+        _replay(slots, xs, depths, aids, a_slots, sevs, counted, self._levels, self._indexed.a,
+                self._key_vec.a, self._reg_vec.a, self._a_slot.a, self._a_sev.a,
+                self._a_counted.a, self._lvl_vec.a, self._rgn_vec.a, self._act_vec.a,
+                self._v(), (self._hk, self._hv), (self._pk, self._pv))  # fmt: skip
+
+    def _scalars(self, iid: str) -> int:
+        """Copy an incident's last event, opening, active count, tokens, templates and
+        indexed flag into its slot (made if new); -1 if the stage forgot it."""
+        d = self._stage._drafts.get(iid)
+        s = self.slot_of.get(iid)
+        if d is None:
+            if s is not None and self._indexed.a[s]:
+                self.deindex(iid)
+            return -1
+        if s is None:
+            s = self._slot(iid)
+            self._room(1)
+            _new_slot(s, self._tmpl_vec.a, self._key_vec.a, self._reg_vec.a, self._v())
+            self._indexed.a[s] = 1
+        self._last.a[s] = micros(d.last_event)
+        self._opened.a[s] = micros(d.opened)
+        self._sev.a[s] = len(d.severity_of)
+        self._slot_tok.a[s] = self._tokens(d.tokens)
+        if self._indexed.a[s] and not d.indexed:
+            self.deindex(iid)
+        self._indexed.a[s] = int(d.indexed)
+        tm = np.array([self._template(t) for t in d.templates], np.int64)
+        self._room(len(tm) + 1)
+        _add_templates(s, tm, self._tmpl_vec.a, self._v())
+        return s
 
     def refresh(self, incidents: Iterable[str]) -> None:
         """Bring these incidents' slots in step with the stage's drafts after the stage placed

@@ -250,6 +250,7 @@ class GroupStage:
         self._core = core if core is not None and core.supported else None
         self._core_synced = False  # rebuilt from the drafts before its next batch
         self._absorbed: list[str] = []  # incidents a bridge emptied (the core refreshes them)
+        self._alarm_log: list[str] | None = None  # alarms joined or moved, for the core
 
     # -- queries --------------------------------------------------------------------------
 
@@ -348,12 +349,16 @@ class GroupStage:
                 return
             a = alarms[done]
             self._absorbed.clear()
+            log = self._index.log = []
+            moved = self._alarm_log = []
             self._notify(a, decisions)
-            touched = [*self._absorbed]
+            self._index.log = self._alarm_log = None
+            touched = dict.fromkeys(self._absorbed)
+            touched.update(dict.fromkeys(i for i, _, _ in log))
             inc = self._alarm_inc.get(a.alarm_id)
             if inc is not None:
-                touched.append(inc)
-            core.refresh(touched)
+                touched[inc] = None
+            core.replay(touched, log, moved)
             if self._advisory:  # a held prediction: placements may adopt it from now on
                 b.kind[done + 1 :][b.kind[done + 1 :] == 0] = 3
             i = done + 1
@@ -592,6 +597,8 @@ class GroupStage:
 
     def _absorb(self, src: IncidentDraft, into: IncidentDraft, a: Alarm) -> None:
         at, why = a.event_time, f"alarm {a.alarm_id} on {a.managed_object} links both"
+        if self._alarm_log is not None:
+            self._alarm_log.extend(src.members)
         for aid, m in src.members.items():
             entity = src.entity_of[aid]
             riding = m.reason in RIDING
@@ -778,6 +785,8 @@ class GroupStage:
         """Add ``a`` to ``d`` (``score`` already rounded; ``typ`` is the alarm's type)."""
         aid, entity, at = a.alarm_id, a.managed_object, a.event_time
         d.set_member(Member(aid, str(reason), at, detail, score))
+        if self._alarm_log is not None:
+            self._alarm_log.append(aid)
         self._alarm_inc[aid] = d.id
         self._source[aid] = a.source
         d.entity_of[aid] = entity
