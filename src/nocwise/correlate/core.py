@@ -866,6 +866,10 @@ class _Ints:
             self._flushed = self.n
 
 
+# a placement: code, slot, reason, hops, link, score, topology, text, dt, past the window
+CoreRow = tuple[int, int, int, int, int, float, float, float, float, float]
+
+
 @dataclass
 class CoreBatch:
     """A batch as the kernel reads it (``GroupCore.encode``) and what it did with it.
@@ -896,6 +900,16 @@ class CoreBatch:
     hops: IntArray
     link: IntArray
     f: FloatArray
+
+    def rows(self, start: int, stop: int) -> list[CoreRow | None]:
+        """Placements ``[start, stop)`` as Python values (None: not a placement)."""
+        cols = [c[start:stop].tolist() for c in (self.code, self.slot, self.reason, self.hops,
+                                                 self.link)]  # fmt: skip
+        f = self.f[start:stop].tolist()
+        return [
+            None if code < 0 else (code, slot, reason, hops, link, *fs)
+            for code, slot, reason, hops, link, fs in zip(*cols, f, strict=True)
+        ]
 
 
 class GroupCore:
@@ -1345,14 +1359,14 @@ class GroupCore:
         return (b, *self.place(b, 0))
 
 
-def core_detail(b: CoreBatch, i: int) -> str:
-    """The explanation text of joining placement ``i`` as ``GroupStage._best`` words it, up
-    to the active-alarm count an incident past the window adds (read from the draft)."""
-    _, topo, text, dt, ongoing = b.f[i]
+def core_detail(row: CoreRow) -> str:
+    """The explanation text of a joining placement as ``GroupStage._best`` words it, up to the
+    active-alarm count an incident past the window adds (read from the draft)."""
+    _, _, _, hops, link, _, topo, text, dt, ongoing = row
     if ongoing:
-        hop_txt = f"{b.link[i]} hop(s) below an active member"
-    elif b.hops[i] >= 0:
-        hop_txt = f"{b.hops[i]} hop(s) in topology"
+        hop_txt = f"{link} hop(s) below an active member"
+    elif hops >= 0:
+        hop_txt = f"{hops} hop(s) in topology"
     else:
         hop_txt = "same region" if topo else "no topology path"
     return f"{hop_txt}; causality {0.0:.2f}; text {text:.2f}; {dt:.0f}s from last alarm"

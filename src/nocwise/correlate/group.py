@@ -89,7 +89,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from nocwise.correlate.base import Decision, StageOutput
 from nocwise.correlate.candidates import CandidateIndex, Plan
 from nocwise.correlate.causal import CachedCausality, CausalStrength
-from nocwise.correlate.core import OUT_OPEN, STOP_DONE, CoreBatch, GroupCore, core_detail
+from nocwise.correlate.core import OUT_OPEN, STOP_DONE, CoreBatch, CoreRow, GroupCore, core_detail
 from nocwise.correlate.incidents import Feedback, IncidentDraft, incident_id
 from nocwise.correlate.text import TemplateCache, jaccard
 from nocwise.model import AckState, Alarm, Evidence, IncidentState, Member, ModelState
@@ -340,9 +340,9 @@ class GroupStage:
         i, n = 0, len(alarms)
         while i < n:
             done, stop = core.place(b, i)
-            for j in range(i, done):
-                if b.code[j] >= 0:
-                    decisions.append(self._place_coded(core, alarms[j], b, j))
+            for j, row in enumerate(b.rows(i, done), i):
+                if row is not None:
+                    decisions.append(self._place_coded(core, alarms[j], b, j, row))
                 else:
                     self._notify(alarms[j], decisions)
             if stop == STOP_DONE:
@@ -363,22 +363,22 @@ class GroupStage:
                 b.kind[done + 1 :][b.kind[done + 1 :] == 0] = 3
             i = done + 1
 
-    def _place_coded(self, core: GroupCore, a: Alarm, b: CoreBatch, j: int) -> Decision:
+    def _place_coded(
+        self, core: GroupCore, a: Alarm, b: CoreBatch, j: int, row: CoreRow
+    ) -> Decision:
         """``_place`` for an alarm the core placed: join (or open) as it decided."""
         self.placed += 1
-        entity = a.managed_object
-        slot = int(b.slot[j])
-        if b.code[j] == OUT_OPEN:
-            d = self._open(a, entity, b.tokens[j], b.typ[j])
-            core.bind(slot, d.id)
+        if row[0] == OUT_OPEN:
+            d = self._open(a, a.managed_object, b.tokens[j], b.typ[j])
+            core.bind(row[1], d.id)
             reason, score, detail = GroupReason.NEW_INCIDENT, 1.0, "first alarm of the incident"
         else:
-            iid = core.incident_of[slot]
+            iid = core.incident_of[row[1]]
             assert iid is not None
             d = self._drafts[iid]
-            reason, score = CORE_REASONS[b.reason[j]], float(b.f[j, 0])
-            detail = core_detail(b, j)
-            if b.f[j, 4]:
+            reason, score = CORE_REASONS[row[2]], row[5]
+            detail = core_detail(row)
+            if row[9]:
                 detail += f", incident still has {d.active} active alarm(s)"
         rounded = round(score, 4)
         self._join(d, a, b.about[j], reason, rounded, detail, b.template[j], b.typ[j])

@@ -52,8 +52,8 @@ class Shadow:
         b, done, stop = self.core.run(alarms)
         out = self._process(alarms, now)
         by_id = {d.alarm_id: d for d in out.decisions}
-        for i in range(done):
-            if b.code[i] < 0:
+        for i, row in enumerate(b.rows(0, done)):
+            if row is None:
                 continue
             self.counts["core"] += 1
             dec = by_id[alarms[i].alarm_id]
@@ -66,7 +66,7 @@ class Shadow:
             else:
                 assert self.core.incident_of[b.slot[i]] == iid, (i, dec)
             assert ev.data["score"] == round(float(b.f[i, 0]), 4), (i, dec)
-            text = "first alarm of the incident" if b.code[i] == OUT_OPEN else core_detail(b, i)
+            text = "first alarm of the incident" if b.code[i] == OUT_OPEN else core_detail(row)
             assert ev.summary.startswith(f"{reason} -> {iid}: {text}"), (i, ev.summary)
         if stop != STOP_DONE:
             self.counts[f"stop{stop}"] += 1
