@@ -86,7 +86,7 @@ _MIX = 0x9E3779B97F4A7C15 - (1 << 64)  # Fibonacci hashing, as a signed int64
 @njit(cache=True, inline="always")
 def _h(k: int, mask: int) -> int:
     x = k * _MIX  # wraps: the high half mixes every bit of the key into the low one
-    return (x ^ (x >> 32)) & mask  # type: ignore[no-any-return]
+    return (x ^ (x >> 32)) & mask
 
 
 @njit(cache=True)
@@ -160,7 +160,7 @@ def _rehash(hk: IntArray, hv: IntArray, size: int) -> tuple[IntArray, IntArray, 
 
 @njit(cache=True)
 def _vnew(V: Any, cap: int) -> int:
-    pool, vs, vn, vl, vc, ctr = V
+    _pool, vs, vn, vl, vc, ctr = V
     v = ctr[1]
     ctr[1] = v + 1
     vs[v] = ctr[2]
@@ -193,7 +193,7 @@ def _vpush(V: Any, v: int, val: int) -> int:
 @njit(cache=True)
 def _compact(V: Any, size: int) -> IntArray:
     """A new pool with the vectors' live segments only (bucket positions move with them)."""
-    pool, vs, vn, vl, vc, ctr = V
+    pool, vs, vn, _vl, vc, ctr = V
     out = np.zeros(size, np.int64)
     top = 0
     for v in range(ctr[1]):
@@ -227,7 +227,7 @@ def _leave(V: Any, P: Any, v: int, slot: int) -> None:
     p = _hdel(pk, pv, v * _SHIFT + slot)
     if p < 0:
         return
-    pool, vs, vn, vl, vc, ctr = V
+    pool, vs, vn, vl, _vc, ctr = V
     base = vs[v]
     pool[base + p] = -1
     vl[v] -= 1
@@ -291,7 +291,7 @@ def _deindex(
     lvl_vec: IntArray, rgn_vec: IntArray, V: Any, K: Any, P: Any,
 ) -> None:  # fmt: skip
     """``CandidateIndex.deindex``: out of every bucket; its depths are kept, as the draft's."""
-    pool, vs, vn, vl, vc, ctr = V
+    pool, vs, vn, vl, _vc, _ctr = V
     kk, kv = K
     indexed[slot] = 0
     kvec = key_vec[slot]
@@ -315,7 +315,7 @@ def _find(cs: IntArray, n: int, s: int) -> int:
 
 @njit(cache=True)
 def _vfind(V: Any, v: int, val: int) -> int:
-    pool, vs, vn, vl, vc, ctr = V
+    pool, vs, vn, _vl, _vc, _ctr = V
     base = vs[v]
     for j in range(vn[v]):
         if pool[base + j] == val:
@@ -329,7 +329,7 @@ _CNT = 1 << 20
 
 @njit(cache=True)
 def _count(V: Any, act_vec: IntArray, x: int, slot: int) -> None:
-    pool, vs, vn, vl, vc, ctr = V
+    pool, vs, vn, _vl, _vc, _ctr = V
     v = _bucket(V, act_vec, x)
     base = vs[v]
     for j in range(vn[v]):
@@ -341,7 +341,7 @@ def _count(V: Any, act_vec: IntArray, x: int, slot: int) -> None:
 
 @njit(cache=True)
 def _uncount(V: Any, act_vec: IntArray, x: int, slot: int) -> None:
-    pool, vs, vn, vl, vc, ctr = V
+    pool, vs, vn, vl, _vc, _ctr = V
     v = act_vec[x]
     if v < 0:
         return
@@ -447,7 +447,7 @@ def _run(
         cfg_f[0], cfg_f[1], cfg_f[2], cfg_f[3], cfg_f[4]
     )  # fmt: skip
     levels = max_hops + 1
-    pool, vs, vn, vl, vc, ctr = V
+    pool, vs, vn, vl, _vc, ctr = V
     pk, pv = P
     window_s = window / 1e6
     follow_s = follow / 1e6
@@ -716,8 +716,6 @@ def _run(
     return kind.size, STOP_DONE
 
 
-
-
 @njit(cache=True)
 def _refresh_slot(
     s: int, xs: IntArray, depths: IntArray, tmpls: IntArray, regions: IntArray,
@@ -953,6 +951,7 @@ class GroupCore:
         self._source: dict[str, int] = {}
         self._alarm: dict[str, int] = {}
         self._xpath: dict[tuple[str, str], int] = {}
+        self._known: dict[str, tuple[int, int]] = {}  # entity -> (id, its own explain path)
         self.slot_of: dict[str, int] = {}
         self.incident_of: list[str | None] = []
         self._pl_beg, self._pl_end = _Ints(), _Ints()
@@ -1188,7 +1187,10 @@ class GroupCore:
         self._room(len(log) + len(alarms) + 1)
         a_slots = np.array([-1 if i is None else self.slot_of[i] for i in inc_of], np.int64)
         sevs = np.array(
-            [i is not None and a in st._drafts[i].severity_of for a, i in zip(alarms, inc_of)],
+            [
+                i is not None and a in st._drafts[i].severity_of
+                for a, i in zip(alarms, inc_of, strict=True)
+            ],
             np.int64,
         )
         counted = np.array(
@@ -1276,23 +1278,24 @@ class GroupCore:
 
     def encode(self, alarms: Sequence[Alarm]) -> CoreBatch:
         """Intern the batch for the kernel (the stage's template cache, what each alarm is
-        about, its type), before anything of it is placed."""
+        about, its type), before anything of it is placed. Columns are built as lists and
+        converted once (a numpy element write costs as much as a dict look-up)."""
         st = self._stage
         n = len(alarms)
-        kind = np.full(n, K_OTHER, np.int64)
-        aid, at, src = np.full(n, -1, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
-        ent, about, xpath = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
-        tmpl, toks = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        kind, aid, src = [K_OTHER] * n, [-1] * n, [0] * n
+        at, ent, about, xpath, tmpl, toks = [0] * n, [0] * n, [0] * n, [0] * n, [0] * n, [0] * n
         templates: list[str] = [""] * n
         tokens: list[frozenset[str]] = [frozenset()] * n
         abouts: list[str] = [""] * n
         typs: list[str] = [""] * n
         inc_of, placed = st._alarm_inc, set()
         rare_all = not self.supported or bool(st._advisory)
-        may_open, type_of = st.may_open, st._type_of
+        may_open, type_of, tmpl_of = st.may_open, st._type_of, st._tmpl
+        sources, alarm_ids, known = self._source, self._alarm, self._known
         for i, a in enumerate(alarms):
             name = a.alarm_id
-            src[i] = self._src(a.source)
+            sid = sources.get(a.source)
+            src[i] = self._src(a.source) if sid is None else sid
             if name in inc_of:
                 if a.cleared_time is not None:
                     kind[i] = K_CLEAR
@@ -1300,7 +1303,7 @@ class GroupCore:
                 continue
             if name in placed:
                 kind[i] = K_CLEAR if a.cleared_time is not None else K_MAYBE
-                aid[i] = self._alarm[name]
+                aid[i] = alarm_ids[name]
                 continue
             if a.cleared_time is not None:
                 kind[i] = K_CLEAR
@@ -1311,21 +1314,32 @@ class GroupCore:
                 kind[i] = K_RARE
                 continue
             kind[i] = K_PLACE
-            at[i] = micros(a.event_time)
+            at[i] = (a.event_time - _EPOCH) // _US
             e = a.managed_object
             ab = st._about(a) if a.additional_info else e
-            ent[i] = self._facts_of(e)
-            about[i] = self._facts_of(ab)
-            xpath[i] = self._explain(ab, e)
-            template, tok = st._tmpl(a)
-            tmpl[i] = self._template(template)
-            toks[i] = self._tokens(tok)
+            hit = known.get(e)
+            if hit is None:
+                hit = known[e] = (self._facts_of(e), self._explain(e, e))
+            ent[i] = hit[0]
+            if ab == e:
+                about[i], xpath[i] = hit
+            else:
+                about[i] = self._facts_of(ab)
+                xpath[i] = self._explain(ab, e)
+            template, tok = tmpl_of(a)
+            t = self._tmpl.get(template)
+            tmpl[i] = self._template(template) if t is None else t
+            t = self._tokset.get(tok)
+            toks[i] = self._tokens(tok) if t is None else t
             templates[i], tokens[i], abouts[i], typs[i] = template, tok, ab, str(type_of(a))
         self._room(n)
-        self._a_slot.a[aid[kind == K_PLACE]] = -1
-        self._a_slot.a[aid[kind == K_RARE]] = -1
+        kinds, aids = np.array(kind, np.int64), np.array(aid, np.int64)
+        self._a_slot.a[aids[kinds == K_PLACE]] = -1
+        self._a_slot.a[aids[kinds == K_RARE]] = -1
+        cols = [np.array(c, np.int64) for c in (at, src, ent, about, xpath, tmpl, toks)]
         return CoreBatch(
-            kind, aid, at, src, ent, about, xpath, tmpl, toks, templates, tokens, abouts, typs,
+            kinds, aids, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6],
+            templates, tokens, abouts, typs,
             np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.zeros(n, np.int64),
             np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.zeros((n, 5), np.float64),
         )  # fmt: skip

@@ -16,18 +16,31 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
+from tests.unit.correlate.test_chain_equivalence import _workload as chain_workload
+from tests.unit.correlate.test_chain_equivalence import run_chain
 
 from nocwise.correlate.base import StageOutput
 from nocwise.correlate.config import CorrelateConfig
-from nocwise.correlate.core import OUT_OPEN, STOP_DONE, GroupCore, core_detail
+from nocwise.correlate.core import (
+    OUT_OPEN,
+    STOP_DONE,
+    GroupCore,
+    _bucket,
+    _hdel,
+    _hget,
+    _hset,
+    _insert,
+    _leave,
+    _rehash,
+    core_detail,
+)
 from nocwise.correlate.group import CORE_REASONS, GroupConfig, GroupStage
 from nocwise.correlate.pipeline import build_correlator
 from nocwise.correlate.throughput import SETTLE
 from nocwise.correlate.throughput import _workload as throughput_workload
 from nocwise.model import Alarm
-from tests.unit.correlate.test_chain_equivalence import _workload as chain_workload
-from tests.unit.correlate.test_chain_equivalence import run_chain
 
 
 class Shadow:
@@ -147,3 +160,47 @@ def test_the_chain_answers_the_same_with_the_batch_core(seed: int, group: GroupC
     want = run_chain(seed, 3000, CorrelateConfig(group=python))
     got = run_chain(seed, 3000, CorrelateConfig(group=group))
     assert got == want
+
+
+def test_the_core_tables_act_as_dicts() -> None:
+    """The open-addressing table (set, get, delete, rehash) against a dict, seeded."""
+    rng = np.random.default_rng(0)
+    hk, hv = np.full(1 << 12, -1, np.int64), np.zeros(1 << 12, np.int64)
+    ctr = np.zeros(8, np.int64)
+    want: dict[int, int] = {}
+    for step in range(20_000):
+        k = int(rng.integers(0, 3_000)) * (1 << 32) + int(rng.integers(0, 3))
+        if rng.random() < 0.3:
+            assert _hdel(hk, hv, k) == want.pop(k, -1)
+        else:
+            _hset(hk, hv, ctr, 4, k, step)
+            want[k] = step
+        if ctr[4] > hk.size // 2:
+            hk, hv, ctr[4] = _rehash(hk, hv, hk.size * 2)
+    assert all(_hget(hk, hv, k, -1) == v for k, v in want.items())
+    assert _hget(hk, hv, 5 * (1 << 32) + 7, -1) == -1
+
+
+def test_a_bucket_keeps_its_order_through_tombstones_and_compaction() -> None:
+    """Slots leave (tombstones, then a compaction) and arrive (appended, a full vector moves
+    in the pool): the live ones read in arrival order, as a dict's keys."""
+    pool = np.zeros(1 << 12, np.int64)
+    meta = [np.zeros(64, np.int64) for _ in range(4)]
+    ctr = np.zeros(8, np.int64)
+    V = (pool, *meta, ctr)
+    P = (np.full(1 << 12, -1, np.int64), np.zeros(1 << 12, np.int64))
+    table = np.full(4, -1, np.int64)
+    want: dict[int, None] = {}
+    rng = np.random.default_rng(1)
+    for _ in range(600):
+        s = int(rng.integers(0, 60))
+        if s in want and rng.random() < 0.6:
+            _leave(V, P, int(table[0]), s)
+            del want[s]
+        else:
+            _insert(V, P, _bucket(V, table, 0), s)
+            want.setdefault(s)
+        v = int(table[0])
+        pool, vs, vn = V[0], V[1], V[2]
+        live = [int(x) for x in pool[vs[v] : vs[v] + vn[v]] if x >= 0]
+        assert live == list(want)
