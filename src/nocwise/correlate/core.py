@@ -919,6 +919,11 @@ class GroupCore:
     (``K_RARE`` stops the kernel before it).
     """
 
+    # rebuilt from the drafts (``sync``) once what it interned (alarm ids, slots, templates,
+    # token sets: never forgotten in between) passes GROWTH times the live state plus FLOOR
+    GROWTH = 4
+    FLOOR = 1 << 20
+
     def __init__(self, stage: GroupStage) -> None:
         self._stage = stage
         c = stage.config
@@ -1105,6 +1110,13 @@ class GroupCore:
             self._ctr[0] += 1
             self.incident_of.append(incident)
         return i
+
+    def oversized(self) -> bool:
+        """Whether the interning tables have grown past the bound (time for ``sync``)."""
+        st = self._stage
+        live = len(st._alarm_inc) + len(st._drafts)
+        grown = len(self._alarm) + int(self._ctr[0]) + len(self._tmpl) + len(self._tokset)
+        return grown > self.GROWTH * live + self.FLOOR
 
     def bind(self, slot: int, incident: str) -> None:
         """Name the incident the kernel opened in ``slot`` (the stage's id for it)."""

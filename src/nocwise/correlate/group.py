@@ -333,7 +333,7 @@ class GroupStage:
         order, and stops before one it does not (a bridge, a demoted or advisory alarm, an
         exact tie); that one is placed here and the incidents it touched are copied back into
         the core, which goes on from the next notification."""
-        if not self._core_synced:
+        if not self._core_synced or core.oversized():
             core.sync()
             self._core_synced = True
         b = core.encode(alarms)

@@ -204,3 +204,26 @@ def test_a_bucket_keeps_its_order_through_tombstones_and_compaction() -> None:
         pool, vs, vn = V[0], V[1], V[2]
         live = [int(x) for x in pool[vs[v] : vs[v] + vn[v]] if x >= 0]
         assert live == list(want)
+
+
+def test_the_chain_answers_the_same_when_the_core_is_rebuilt_as_it_grows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The core forgets what it interned by rebuilding from the drafts when its tables outgrow
+    the live state; with the bound at its tightest it rebuilds on most batches, and the chain
+    still answers as the Python path does."""
+    monkeypatch.setattr(GroupCore, "GROWTH", 1)
+    monkeypatch.setattr(GroupCore, "FLOOR", 0)
+    syncs = 0
+    sync = GroupCore.sync
+
+    def counted(self: GroupCore) -> None:
+        nonlocal syncs
+        syncs += 1
+        sync(self)
+
+    monkeypatch.setattr(GroupCore, "sync", counted)
+    want = run_chain(13, 2000, CorrelateConfig(group=GroupConfig()))
+    got = run_chain(13, 2000, CorrelateConfig(group=GroupConfig(batch_core=True)))
+    assert got == want
+    assert syncs > 20
