@@ -89,7 +89,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from nocwise.correlate.base import Decision, StageOutput
 from nocwise.correlate.candidates import CandidateIndex, Plan
 from nocwise.correlate.causal import CachedCausality, CausalStrength
-from nocwise.correlate.core import OUT_OPEN, STOP_DONE, CoreBatch, CoreRow, GroupCore, core_detail
+from nocwise.correlate.core import (
+    K_PLACE,
+    K_RARE,
+    OUT_OPEN,
+    STOP_DONE,
+    CoreBatch,
+    CoreRow,
+    GroupCore,
+    core_detail,
+)
 from nocwise.correlate.incidents import Feedback, IncidentDraft, incident_id
 from nocwise.correlate.text import TemplateCache, jaccard
 from nocwise.model import AckState, Alarm, Evidence, IncidentState, Member, ModelState
@@ -360,7 +369,8 @@ class GroupStage:
                 touched[inc] = None
             core.replay(touched, log, moved)
             if self._advisory:  # a held prediction: placements may adopt it from now on
-                b.kind[done + 1 :][b.kind[done + 1 :] == 0] = 3
+                rest = b.kind[done + 1 :]
+                rest[rest == K_PLACE] = K_RARE
             i = done + 1
 
     def _place_coded(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -227,3 +228,41 @@ def test_the_chain_answers_the_same_when_the_core_is_rebuilt_as_it_grows(
     got = run_chain(13, 2000, CorrelateConfig(group=GroupConfig(batch_core=True)))
     assert got == want
     assert syncs > 20
+
+
+def test_the_chain_answers_the_same_with_predictions_held_and_adopted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Predictions (``advisory_sources``) are held by the stage; while any is held the core
+    leaves every placement to it (one may adopt them), and the answers stay the Python path's."""
+    import tests.unit.correlate.test_chain_equivalence as chain
+
+    workload = chain._workload
+
+    def with_predictions(seed: int, n: int) -> tuple[Any, list[list[Alarm]]]:
+        topo, batches = workload(seed, n)
+        forecast = [
+            [
+                replace(a, source="nocwise-forecast") if int(a.alarm_id[1:]) % 9 == 0 else a
+                for a in batch
+            ]
+            for batch in batches
+        ]
+        return topo, forecast
+
+    monkeypatch.setattr(chain, "_workload", with_predictions)
+    seen: Counter[str] = Counter()
+    for name in ("_held", "_adopt"):
+        method = getattr(GroupStage, name)
+
+        def count(self: GroupStage, *args: Any, _m: Any = method, _n: str = name) -> Any:
+            seen[_n] += 1
+            return _m(self, *args)
+
+        monkeypatch.setattr(GroupStage, name, count)
+    want = run_chain(17, 2500, CorrelateConfig(group=GroupConfig()))
+    python = dict(seen)
+    got = run_chain(17, 2500, CorrelateConfig(group=GroupConfig(batch_core=True)))
+    assert got == want
+    assert python["_held"] > 10
+    assert python["_adopt"] > 0
