@@ -1,4 +1,4 @@
-"""A compiled batch core for grouping's common path (not yet wired into ``GroupStage``).
+"""A compiled batch core for grouping's common path (``GroupConfig.batch_core``, off by default).
 
 Grouping in Python pays a few dictionary reads per index level, candidate and term for every
 alarm (about 55 µs a placement at 10^5 open alarms). A compiled search called once per alarm
@@ -10,25 +10,29 @@ placement sees the index as the earlier ones left it:
 - incidents are int slots: last event and opening time (µs), active member count, indexed
   flag, the token set of their first alarm, their templates;
 - entities, regions, templates, token sets, sources and alarm ids are interned to ints;
-- every index level (anchor entity, depth) and every region is an insertion-ordered list of
+- every index level (anchor entity, depth) and every region is an insertion-ordered vector of
   slots with tombstones, read newest first and at most ``max_candidates`` live entries deep, as
   ``CandidateIndex`` reads its dicts; an incident leaving a level is a tombstone, one arriving
-  is appended (so a move to a nearer depth puts it last, as in the dicts);
+  is appended (so a move to a nearer depth puts it last, as in the dicts); the vectors share
+  one pool, and (incident, anchor) -> depth and (bucket, incident) -> position are
+  open-addressing tables (numba's typed containers cost 2x more a placement);
 - active members per (entity, incident) for the search for an active problem upstream.
 
 One call runs clears (active counts, the "still active" test of the scan) and placements
 (candidate scan, region, explanation, scoring, joining or opening, index updates) and returns
 per placement codes: the incident slot, whether it opened one, the reason and the numbers the
 explanation text is built from. It stops *before* a notification it does not handle and says
-why; the caller lets the Python path place that one and then brings the core back in step
-(``sync`` rebuilds it from the stage). Not handled here: a learned causality model or the
-template index (``use_templates``), demoted and advisory alarms, bridges, and an exact tie of
-two candidates' (score, opening time), which Python breaks by incident id.
+why: a demoted or advisory alarm, a bridge, an exact tie of two candidates' (score, opening
+time), which Python breaks by incident id. ``GroupStage`` places that one itself, and
+``replay`` copies what it did into the core (the index entries in the order the stage made
+them, the alarms it joined or moved); the kernel goes on from the next notification. Not
+handled at all: a learned causality model or the template index (``use_templates``):
+``supported`` is then false and the stage stays on the Python path.
 
-``GroupCore`` holds the interning tables and the arrays; ``sync`` copies a ``GroupStage``'s
-state into it (the same bucket order), ``run`` places a batch. ``tests/unit/correlate/
-test_group_core.py`` runs it beside the Python path on seeded workloads and checks every
-decision it makes is the Python path's.
+``sync`` rebuilds the core from the stage (the same bucket order): at the first batch, after an
+operator merge or split, and when what the core interned outgrows the live state.
+``tests/unit/correlate/test_group_core.py`` checks the chain answers the same with and without
+it, and every decision the core makes against the stage's.
 """
 
 from __future__ import annotations
