@@ -194,7 +194,7 @@ class GroupConfig(BaseModel):
     # additional_info keys that name the object an alarm is about (a link a router reports on)
     entity_keys: tuple[str, ...] = ("link",)
     prefer_explained: bool = True  # a candidate with an active member upstream wins
-    # place batches in the compiled core (``core.py``; same decisions, fewer µs an alarm)
+    # place batches in the compiled core (``correlate/core``; same decisions, fewer µs an alarm)
     batch_core: bool = False
 
 

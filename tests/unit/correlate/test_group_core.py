@@ -1,4 +1,4 @@
-"""The batch core (``correlate/core.py``) decides as the Python path does.
+"""The batch core (``correlate/core``) decides as the Python path does.
 
 The core runs beside ``GroupStage`` (``Shadow``): before the stage processes a batch, the core
 places it from its own arrays; every placement it makes must be the stage's, to the incident,
