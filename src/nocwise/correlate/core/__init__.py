@@ -1251,27 +1251,13 @@ class GroupCore:
         which is where the stage's dicts put it; the others (bridged ones) only leave."""
         st = self._stage
         for iid in incidents:
-            d = st._drafts.get(iid)
-            s = self.slot_of.get(iid)
-            if d is None:
-                if s is not None and self._indexed.a[s]:
-                    self.deindex(iid)
+            s = self._scalars(iid)
+            if s < 0:
                 continue
-            if s is None:
-                s = self._slot(iid)
-                self._room(1)
-                _new_slot(s, self._tmpl_vec.a, self._key_vec.a, self._reg_vec.a, self._v())
-                self._indexed.a[s] = 1
-            self._last.a[s] = micros(d.last_event)
-            self._opened.a[s] = micros(d.opened)
-            self._sev.a[s] = len(d.severity_of)
-            self._slot_tok.a[s] = self._tokens(d.tokens)
-            if self._indexed.a[s] and not d.indexed:
-                self.deindex(iid)
-            self._indexed.a[s] = int(d.indexed)
+            d = st._drafts[iid]
             xs = np.array([self._entity(x) for x in d.index_keys], np.int64)
             depths = np.array(list(d.index_keys.values()), np.int64)
-            tm = np.array([self._template(t) for t in d.templates], np.int64)
+            tm = np.zeros(0, np.int64)  # copied by ``_scalars``
             rs = np.array(
                 [self._region_of.a[self._facts_of(x)] for x, h in d.index_keys.items() if not h],
                 np.int64,
