@@ -18,7 +18,7 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 # Folders whose modules define or inline numba kernels (checked by a unit test).
-KERNEL_DIRS = ("bench", "correlate/causality", "detect/metrics", "ingest")
+KERNEL_DIRS = ("bench", "correlate/causality", "correlate/core", "detect/metrics", "ingest")
 
 
 def kernel_sources_key(package_dir: Path = PACKAGE_DIR) -> str:

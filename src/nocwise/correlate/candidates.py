@@ -83,6 +83,9 @@ class CandidateIndex:
         # incident -> entities indexed on their whole path while it was indexed (nothing to do
         # when another member arrives there)
         self._done: dict[str, set[str]] = {}
+        # when a list: every new depth (incident, anchor, depth) and region entry (incident,
+        # region, -1) in the order made, for the batch core to replay
+        self.log: list[tuple[str, str, int]] | None = None
 
     def _entity(self, entity: str) -> tuple[Plan, Scan, str]:
         """The entity's plan, scan and region, computed on first use."""
@@ -307,12 +310,14 @@ class CandidateIndex:
             elif entity in done:
                 return  # already on its whole path: depths only shrink until ``deindex``
             done.add(entity)
-        keys = d.index_keys
+        keys, log = d.index_keys, self.log
         for step in self._path(entity, self._max_hops if max_hops is None else max_hops):
             x, depth = step[0], step[1]
             old = keys.get(x)
             if old is None or depth < old:
                 keys[x] = depth
+                if log is not None:
+                    log.append((d.id, x, depth))
                 if indexed:
                     levels = self._anchor.get(x)
                     if levels is None:
@@ -329,6 +334,8 @@ class CandidateIndex:
             bucket = self._by_region.get(region)
             if bucket is None:
                 bucket = self._by_region[region] = {}
+            if log is not None and d.id not in bucket:
+                log.append((d.id, region, -1))
             bucket[d.id] = d
 
     def deindex(self, d: IncidentDraft) -> None:

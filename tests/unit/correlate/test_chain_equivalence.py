@@ -125,10 +125,12 @@ def _digest(rows: list[Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def run_chain(seed: int = 3, n: int = 6000) -> dict[str, Any]:
+def run_chain(
+    seed: int = 3, n: int = 6000, config: CorrelateConfig | None = None
+) -> dict[str, Any]:
     """Digests of everything the chain answered on the seeded workload."""
     topo, batches = _workload(seed, n)
-    corr = build_correlator(CorrelateConfig(), topo)
+    corr = build_correlator(config or CorrelateConfig(), topo)
     views: list[Any] = []
     incidents: list[Any] = []
     memberships: list[Any] = []
