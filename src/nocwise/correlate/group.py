@@ -82,27 +82,20 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from operator import attrgetter
-from typing import Annotated, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from nocwise.correlate.base import Decision, StageOutput
 from nocwise.correlate.candidates import CandidateIndex, Plan
 from nocwise.correlate.causal import CachedCausality, CausalStrength
-from nocwise.correlate.core import (
-    K_PLACE,
-    K_RARE,
-    OUT_OPEN,
-    STOP_DONE,
-    CoreBatch,
-    CoreRow,
-    GroupCore,
-    core_detail,
-)
 from nocwise.correlate.incidents import Feedback, IncidentDraft, incident_id
 from nocwise.correlate.text import TemplateCache, jaccard
 from nocwise.model import AckState, Alarm, Evidence, IncidentState, Member, ModelState
 from nocwise.model.codec import alarm_from_dict, alarm_to_dict
+
+if TYPE_CHECKING:  # the core (numba, LLVM: ~60 MB) is imported only when batch_core is on
+    from nocwise.correlate.core import CoreBatch, CoreRow, GroupCore
 from nocwise.topology.graph import TopologyGraph
 
 STATE_SCHEMA = "nocwise.correlate.group"
@@ -255,7 +248,7 @@ class GroupStage:
         )
         self.opened = 0  # incidents opened (the funnel's "incidents")
         self.placed = 0  # alarms that reached grouping (the funnel's "grouped")
-        core = GroupCore(self) if c.batch_core else None
+        core = _new_core(self) if c.batch_core else None
         self._core = core if core is not None and core.supported else None
         self._core_synced = False  # rebuilt from the drafts before its next batch
         self._absorbed: list[str] = []  # incidents a bridge emptied (the core refreshes them)
@@ -342,6 +335,8 @@ class GroupStage:
         order, and stops before one it does not (a bridge, a demoted or advisory alarm, an
         exact tie); that one is placed here and the incidents it touched are copied back into
         the core, which goes on from the next notification."""
+        from nocwise.correlate.core import K_PLACE, K_RARE, STOP_DONE
+
         if not self._core_synced or core.oversized():
             core.sync()
             self._core_synced = True
@@ -377,6 +372,8 @@ class GroupStage:
         self, core: GroupCore, a: Alarm, b: CoreBatch, j: int, row: CoreRow
     ) -> Decision:
         """``_place`` for an alarm the core placed: join (or open) as it decided."""
+        from nocwise.correlate.core import OUT_OPEN, core_detail
+
         self.placed += 1
         if row[0] == OUT_OPEN:
             d = self._open(a, a.managed_object, b.tokens[j], b.typ[j])
@@ -1131,3 +1128,10 @@ class GroupStage:
             if inc is not None:
                 stage._count(inc, aid, about)
         return stage
+
+
+def _new_core(stage: GroupStage) -> GroupCore:
+    """The compiled batch core, imported here so a chain without it never loads numba."""
+    from nocwise.correlate.core import GroupCore
+
+    return GroupCore(stage)

@@ -11,6 +11,8 @@ notification, uneven batches, bridges, demoted and flapping alarms) and the thro
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -266,3 +268,19 @@ def test_the_chain_answers_the_same_with_predictions_held_and_adopted(
     assert got == want
     assert python["_held"] > 10
     assert python["_adopt"] > 0
+
+
+def test_a_chain_without_the_core_does_not_load_it() -> None:
+    """The core brings numba and LLVM (~60 MB resident): the default chain must not import it."""
+    code = (
+        "import sys\n"
+        "from nocwise.correlate.config import CorrelateConfig\n"
+        "from nocwise.correlate.pipeline import build_correlator\n"
+        "from nocwise.correlate.synthetic import access_network\n"
+        "from nocwise.topology.graph import TopologyGraph\n"
+        "build_correlator(CorrelateConfig(), TopologyGraph(*access_network(6)))\n"
+        "assert 'nocwise.correlate.core' not in sys.modules, 'core imported'\n"
+        "assert 'numba' not in sys.modules, 'numba imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
