@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import Engine, Insert, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
@@ -59,23 +60,31 @@ def upsert(
     keys: Sequence[str],
     update: bool = True,
 ) -> None:
-    """Insert rows, or on key conflict update them (or leave them, with ``update=False``)."""
+    """Insert rows, or on key conflict update them (or leave them, with ``update=False``).
+
+    One statement per table and column set, executed for all rows at once: a statement built
+    with the rows as ``VALUES`` made a bind parameter per value and left thousands of objects
+    in reference cycles per batch (the ``excluded`` alias, parameters, column collections),
+    which the cyclic collector then had to walk."""
     if not rows:
         return
     dialect = session.get_bind().dialect.name
+    stmt = _upsert_statement(dialect, table, tuple(rows[0]), tuple(keys), update)
+    session.execute(stmt, list(rows))
+
+
+@lru_cache(maxsize=256)
+def _upsert_statement(
+    dialect: str, table: Table, columns: tuple[str, ...], keys: tuple[str, ...], update: bool
+) -> Insert:
+    """The upsert of ``columns`` into ``table`` for ``dialect``, built once."""
     if dialect == "sqlite":
-        stmt_s = sqlite.insert(table).values(list(rows))
-        cols = {c: stmt_s.excluded[c] for c in rows[0] if c not in keys}
-        if update and cols:
-            session.execute(stmt_s.on_conflict_do_update(index_elements=list(keys), set_=cols))
-        else:
-            session.execute(stmt_s.on_conflict_do_nothing(index_elements=list(keys)))
+        stmt: sqlite.Insert | postgresql.Insert = sqlite.insert(table)
     elif dialect == "postgresql":
-        stmt_p = postgresql.insert(table).values(list(rows))
-        cols = {c: stmt_p.excluded[c] for c in rows[0] if c not in keys}
-        if update and cols:
-            session.execute(stmt_p.on_conflict_do_update(index_elements=list(keys), set_=cols))
-        else:
-            session.execute(stmt_p.on_conflict_do_nothing(index_elements=list(keys)))
+        stmt = postgresql.insert(table)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(f"upsert on {dialect}")
+    cols = {c: stmt.excluded[c] for c in columns if c not in keys}
+    if update and cols:
+        return stmt.on_conflict_do_update(index_elements=list(keys), set_=cols)
+    return stmt.on_conflict_do_nothing(index_elements=list(keys))
