@@ -120,17 +120,21 @@ def test_a_checkpoint_costs_the_service_only_the_fork(tmp_path: Path, probe: lis
     works is a small part of the child's, and another thread never waits long."""
     corr, _, _ = _fed(10_000)
     ckpt = CorrelatorCheckpoints(tmp_path)
-    time.sleep(0.05)
-    probe.clear()
-    cpu = time.process_time()
-    result = ckpt.save_in_child(corr, None).wait()
-    service_cpu = time.process_time() - cpu
-    assert result.error is None
-    assert result.cpu_s > 0.3, "the save should be large enough to show a stall"
-    assert service_cpu < 0.25 * result.cpu_s
+    longest_waits: list[float] = []
+    for _ in range(3):  # a wait is wall time: on a loaded host the scheduler alone can stretch
+        # one, while a save holding the interpreter stretches every attempt's
+        time.sleep(0.05)
+        probe.clear()
+        cpu = time.process_time()
+        result = ckpt.save_in_child(corr, None).wait()
+        service_cpu = time.process_time() - cpu
+        assert result.error is None
+        assert result.cpu_s > 0.3, "the save should be large enough to show a stall"
+        assert service_cpu < 0.25 * result.cpu_s
+        longest_waits.append(max(probe))
     # the longest wait is the fork (~0.1 s here on a loaded 2-core host); a save in a thread
     # held it for the whole free of the state (0.25-3.6 s at 10^5 open alarms)
-    assert max(probe) < 0.4
+    assert min(longest_waits) < 0.4, longest_waits
 
 
 def _alarms(prefix: str, n: int, at: datetime) -> list[Alarm]:
