@@ -1088,10 +1088,7 @@ class GroupCore:
         return i
 
     def _template(self, t: str) -> int:
-        i = self._tmpl.get(t)
-        if i is None:
-            i = self._tmpl[t] = len(self._tmpl)
-        return i
+        return self._tmpl.setdefault(t, len(self._tmpl))
 
     def _src(self, s: str) -> int:
         i = self._source.get(s)
@@ -1101,10 +1098,7 @@ class GroupCore:
         return i
 
     def _aid(self, a: str) -> int:
-        i = self._alarm.get(a)
-        if i is None:
-            i = self._alarm[a] = len(self._alarm)
-        return i
+        return self._alarm.setdefault(a, len(self._alarm))
 
     def _slot(self, incident: str) -> int:
         """A slot for an incident the stage holds (``sync``)."""
